@@ -1,0 +1,128 @@
+//! The command line, declared with clap's derive API. Values are validated here (paths under
+//! `--ignore`, worker counts), so commands never see a raw string they must re-check.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::console::ColorChoice;
+use crate::manifest::RelPath;
+
+/// Seal open-model releases: hash every weight and dataset file, record what each file is,
+/// sign the record, verify it byte for byte.
+#[derive(Debug, Parser)]
+#[command(
+    name = "scelle",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit status: 0 ran and found nothing failing, 1 ran and found a failure, \
+                        2 could not run."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Say more on stderr (repeatable)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Say nothing on stderr but errors; no progress bar
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk, hash and classify a release folder; write the unsigned manifest
+    Scan(ScanArgs),
+}
+
+/// `scelle scan`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The release folder
+    pub dir: PathBuf,
+    /// Write to FILE instead of stdout (atomically)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ScanFormat::Json)]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// How a release is walked; shared by every command that reads a release folder.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WalkArgs {
+    /// Leave out PATH (relative to the release folder) and everything below it (repeatable)
+    #[arg(long = "ignore", value_name = "PATH", value_parser = parse_release_path)]
+    pub ignore: Vec<RelPath>,
+    /// Follow symbolic links whose target stays inside the release (default: links are errors)
+    #[arg(long)]
+    pub allow_symlinks: bool,
+}
+
+/// Hashing resources.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HashArgs {
+    /// Hashing workers (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+/// Formats `scan` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// The manifest (in-toto Statement v1)
+    Json,
+    /// A human summary
+    Table,
+}
+
+/// A release-relative path given on the command line: `./` prefixes and trailing `/` are
+/// tolerated, anything that could leave the release is refused.
+fn parse_release_path(raw: &str) -> Result<RelPath, String> {
+    let mut s = raw;
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    let s = s.trim_end_matches('/');
+    RelPath::new(s).map_err(|e| format!("{e}; give a path relative to the release folder"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn release_paths_are_normalised_or_refused() {
+        assert_eq!(parse_release_path("./a/b/").unwrap().as_str(), "a/b");
+        assert!(parse_release_path("../x").is_err());
+        assert!(parse_release_path("/abs").is_err());
+        assert!(parse_release_path("").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! Command glue: turn parsed arguments into library calls and a report. No logic lives here;
+//! each command returns the exit status its findings call for, or an error when it could not run.
+
+mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::console::Console;
+use crate::exit::ExitStatus;
+
+/// Runs the parsed command line.
+pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
+    match &cli.command {
+        Command::Scan(args) => scan::run(args, &cli.global, console),
+    }
+}

@@ -1,0 +1,84 @@
+//! `scelle scan DIR`: the unsigned manifest, or a human summary of it.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::Error;
+use crate::cli::{GlobalArgs, HashArgs, ScanArgs, ScanFormat, WalkArgs};
+use crate::console::Console;
+use crate::exit::ExitStatus;
+use crate::manifest::RelPath;
+use crate::report::{self, Output};
+use crate::scan::{self, ScanOptions};
+use crate::walk::{SymlinkPolicy, WalkOptions};
+
+pub(crate) fn run(
+    args: &ScanArgs,
+    global: &GlobalArgs,
+    console: &Console,
+) -> anyhow::Result<ExitStatus> {
+    let output = Output::new(args.output.clone(), args.force);
+    output.check_writable().map_err(Error::from)?;
+    let mut extra_ignores = Vec::new();
+    if let Output::File { path, .. } = &output {
+        extra_ignores.extend(inside_release(&args.dir, path));
+    }
+    let options = scan_options(&args.walk, &args.hashing, extra_ignores);
+    let progress = console.progress("hashing");
+    let scan = scan::scan(&args.dir, &options, &progress).map_err(Error::from)?;
+    console.info(&format!(
+        "scanned {} files ({}) in {:.3} s",
+        scan.statement.predicate.files.len(),
+        report::human_bytes(scan.bytes),
+        scan.elapsed.as_secs_f64()
+    ));
+    let bytes = match args.format {
+        ScanFormat::Json => scan.statement.to_json_bytes(),
+        ScanFormat::Table => {
+            let color =
+                output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
+            report::table::scan_summary(&scan, &args.dir.display().to_string(), color).into_bytes()
+        }
+    };
+    output.write(&bytes).map_err(Error::from)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Options shared by every command that walks and hashes a release.
+pub(crate) fn scan_options(
+    walk: &WalkArgs,
+    hashing: &HashArgs,
+    extra_ignores: Vec<RelPath>,
+) -> ScanOptions {
+    let mut ignore = walk.ignore.clone();
+    ignore.extend(extra_ignores);
+    ScanOptions {
+        walk: WalkOptions {
+            ignore,
+            no_default_ignores: false,
+            symlinks: if walk.allow_symlinks {
+                SymlinkPolicy::FollowInside
+            } else {
+                SymlinkPolicy::Reject
+            },
+        },
+        jobs: hashing
+            .jobs
+            .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
+    }
+}
+
+/// The release-relative name of `file` when it lies inside `root`, so the output being written
+/// is never part of what is hashed.
+pub(crate) fn inside_release(root: &Path, file: &Path) -> Option<RelPath> {
+    let root = fs_err::canonicalize(root).ok()?;
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let parent = fs_err::canonicalize(parent).ok()?;
+    let rel = parent.join(file.file_name()?);
+    let rel = rel.strip_prefix(&root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    RelPath::new(parts?.join("/")).ok()
+}

@@ -1,0 +1,23 @@
+//! scelle seals open-model releases: it hashes every weight and dataset file, records what each
+//! file is, signs that record and verifies it byte for byte.
+//!
+//! The library holds all the logic; the `scelle` binary only parses arguments, calls
+//! [`commands::run`] and turns the resulting [`ExitStatus`] into the process exit code.
+//! Data flows `walk -> hash + inspect -> manifest`; findings are data, `Err` means
+//! "could not run".
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod console;
+mod error;
+pub mod exit;
+pub mod hash;
+pub mod inspect;
+pub mod manifest;
+pub mod report;
+pub mod scan;
+pub mod walk;
+
+pub use error::Error;
+pub use exit::ExitStatus;

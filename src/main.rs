@@ -1,0 +1,35 @@
+//! The `scelle` binary: parse, run, print the error if the command could not run, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use scelle::cli::Cli;
+use scelle::console::Console;
+use scelle::{ExitStatus, commands};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let console = Console::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    match commands::run(&cli, &console) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if broken_pipe(&err) {
+                return ExitStatus::Success.into();
+            }
+            let hint = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<scelle::Error>())
+                .and_then(scelle::Error::hint);
+            console.error(&format!("{err:#}"), hint.as_deref());
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// The reader of stdout went away (`scelle scan DIR | head`): nothing left to report.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<scelle::report::OutputError>()
+            .is_some_and(scelle::report::OutputError::is_broken_pipe)
+    })
+}

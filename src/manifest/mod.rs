@@ -1,0 +1,207 @@
+//! The manifest: an in-toto Statement v1 whose subjects are the release's files and whose
+//! predicate (`https://scelle.dev/provenance/v1`) says what each file is.
+//!
+//! These types are the manifest's schema. Field order is declaration order and every map is a
+//! `BTreeMap`, so serialising the same statement always gives the same bytes; those bytes are
+//! what `sign` signs. Readers (verify, check) parse the exact signed bytes and never re-serialise
+//! them before checking a signature.
+
+mod digest;
+mod path;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use digest::{DigestError, Sha256Digest};
+pub use path::{PathError, RelPath};
+
+use crate::inspect::{Format, Kind};
+
+/// `_type` of every in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// scelle's predicate type.
+pub const PREDICATE_TYPE: &str = "https://scelle.dev/provenance/v1";
+
+/// An in-toto Statement v1 carrying scelle's provenance predicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: Predicate,
+}
+
+/// One signed file: its path and digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: RelPath,
+    pub digest: DigestSet,
+}
+
+/// The digests of one resource; only SHA-256 is produced (in-toto consumers ignore the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSet {
+    pub sha256: Sha256Digest,
+}
+
+/// scelle's predicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predicate {
+    pub generator: Generator,
+    /// RFC 3339 UTC, second precision; `SOURCE_DATE_EPOCH` overrides the clock.
+    pub created: String,
+    /// The OMS root digest: SHA-256 over the raw file digests in manifest order.
+    pub root: DigestSet,
+    pub files: Vec<FileRecord>,
+    /// Facts derived from the weights (parameter counts, dtypes, architecture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Value>,
+    /// Facts derived per scanned dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<Value>,
+    /// The publisher's validated `scelle.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Value>,
+    pub scan: ScanSettings,
+}
+
+/// The program that wrote the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generator {
+    pub name: String,
+    pub version: String,
+}
+
+impl Generator {
+    /// This build of scelle.
+    pub fn this() -> Self {
+        Self {
+            name: "scelle".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// One file of the release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub path: RelPath,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+    pub kind: Kind,
+    pub format: Format,
+    /// What the file's header says (tensor counts, dtypes, records...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, Value>,
+    /// Safety findings about this file (malformed header, code on load...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Value>,
+}
+
+/// How the release was walked, so a verifier can walk it the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSettings {
+    /// Paths left out (each with everything below it), sorted.
+    pub ignore: Vec<RelPath>,
+    /// `reject` or `follow-inside`.
+    pub symlinks: String,
+}
+
+impl Statement {
+    /// Builds the statement for `files`, which must already be in manifest order.
+    pub fn new(files: Vec<FileRecord>, created: String, scan: ScanSettings) -> Self {
+        let subject = files
+            .iter()
+            .map(|f| Subject {
+                name: f.path.clone(),
+                digest: DigestSet { sha256: f.sha256 },
+            })
+            .collect();
+        let root = DigestSet {
+            sha256: root_digest(files.iter().map(|f| &f.sha256)),
+        };
+        Statement {
+            statement_type: STATEMENT_TYPE.into(),
+            subject,
+            predicate_type: PREDICATE_TYPE.into(),
+            predicate: Predicate {
+                generator: Generator::this(),
+                created,
+                root,
+                files,
+                model: None,
+                datasets: Vec::new(),
+                declared: None,
+                scan,
+            },
+        }
+    }
+
+    /// The canonical bytes: two-space indented JSON and a final newline. These are the bytes
+    /// that get signed; the same statement always serialises to the same bytes.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// SHA-256 over the concatenated raw digests, in the order given: the OMS root digest rule.
+pub fn root_digest<'a>(digests: impl IntoIterator<Item = &'a Sha256Digest>) -> Sha256Digest {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for d in digests {
+        hasher.update(d.0);
+    }
+    Sha256Digest(hasher.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, content: &[u8]) -> FileRecord {
+        FileRecord {
+            path: RelPath::new(path).unwrap(),
+            size: content.len() as u64,
+            sha256: Sha256Digest::of(content),
+            kind: Kind::Other,
+            format: Format::Unknown,
+            facts: BTreeMap::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn root_digest_is_sha256_of_concatenated_raw_digests() {
+        let a = Sha256Digest::of(b"a");
+        let b = Sha256Digest::of(b"b");
+        let mut concat = Vec::new();
+        concat.extend_from_slice(&a.0);
+        concat.extend_from_slice(&b.0);
+        assert_eq!(root_digest([&a, &b]), Sha256Digest::of(&concat));
+        assert_ne!(root_digest([&a, &b]), root_digest([&b, &a]));
+    }
+
+    #[test]
+    fn statement_round_trips_through_its_json_bytes() {
+        let statement = Statement::new(
+            vec![record("a/b", b"1"), record("a-b", b"2")],
+            "2024-01-01T00:00:00Z".into(),
+            ScanSettings {
+                ignore: vec![RelPath::new(".git").unwrap()],
+                symlinks: "reject".into(),
+            },
+        );
+        let bytes = statement.to_json_bytes();
+        let back: Statement = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, statement);
+        assert_eq!(back.to_json_bytes(), bytes);
+        assert_eq!(statement.subject.len(), 2);
+        assert_eq!(statement.subject[1].name.as_str(), "a-b");
+    }
+}

@@ -1,0 +1,155 @@
+//! Where data goes: stdout, or a file written atomically. Renderers live in the submodules;
+//! nothing outside `report` writes to stdout.
+//!
+//! A file is written to a temporary file in the same folder, flushed, then renamed into place, so
+//! an interrupted run never leaves half a manifest behind, and an existing file is only replaced
+//! with `--force`.
+
+pub mod table;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where a command's data goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    File { path: PathBuf, force: bool },
+}
+
+impl Output {
+    pub fn new(path: Option<PathBuf>, force: bool) -> Self {
+        match path {
+            Some(p) if p.as_os_str() != "-" => Output::File { path: p, force },
+            _ => Output::Stdout,
+        }
+    }
+
+    /// Refuses early, before any work, when the target exists and `--force` is not given.
+    pub fn check_writable(&self) -> Result<(), OutputError> {
+        match self {
+            Output::File { path, force: false } if path.exists() => {
+                Err(OutputError::Exists(path.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes `bytes` to stdout or, atomically, to the file.
+    pub fn write(&self, bytes: &[u8]) -> Result<(), OutputError> {
+        match self {
+            Output::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(OutputError::Stdout)
+            }
+            Output::File { path, force } => write_atomic(path, bytes, *force),
+        }
+    }
+}
+
+/// Why output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("`{}` already exists", .0.display())]
+    Exists(PathBuf),
+    #[error("cannot write `{}`", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write to stdout")]
+    Stdout(#[source] std::io::Error),
+}
+
+impl OutputError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            OutputError::Exists(_) => Some("pass `--force` to replace it".into()),
+            _ => None,
+        }
+    }
+
+    /// True when the reader of stdout went away (`scelle ... | head`): not worth an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, OutputError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Temporary file beside `path`, then rename; `persist_noclobber` keeps "never overwrite"
+/// race-free when `force` is off.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    let wrap = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".scelle-tmp-")
+        // Like any other output file: 0666 less the umask (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(wrap)?;
+    tmp.write_all(bytes).map_err(wrap)?;
+    tmp.as_file().sync_all().map_err(wrap)?;
+    let persisted = if force {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    match persisted {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(OutputError::Exists(path.to_path_buf()))
+        }
+        Err(e) => Err(wrap(e.error)),
+    }
+}
+
+/// Bytes for people: `0 B`, `4.0 KiB`, `1.5 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)] // display only
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_uses_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(4096), "4.0 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[test]
+    fn atomic_write_refuses_to_clobber_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        write_atomic(&target, b"first", false).unwrap();
+        let err = write_atomic(&target, b"second", false).unwrap_err();
+        assert!(matches!(err, OutputError::Exists(_)), "{err}");
+        assert_eq!(fs_err::read(&target).unwrap(), b"first");
+        write_atomic(&target, b"third", true).unwrap();
+        assert_eq!(fs_err::read(&target).unwrap(), b"third");
+        // No temporary files left behind.
+        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,420 @@
+//! The release walker: which files belong to a release, under which names.
+//!
+//! A provenance tool must not skip a file silently, so this walker has none of the usual
+//! conveniences: no gitignore filtering, dotfiles included, and only a short list of top-level
+//! ignores that match the OpenSSF Model Signing reference (`.git`, `.gitattributes`, `.github`,
+//! `.gitignore`) plus scelle's own cache folder, the output being written and what the user names
+//! with `--ignore`. Anything that cannot be recorded faithfully (a name that is not UTF-8, a FIFO,
+//! a symbolic link when links are not allowed, a link leaving the release) stops the walk with an
+//! error naming the path, rather than being dropped.
+//!
+//! Entries come back sorted by path components, the order of the manifest and the root digest.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use fs_err as fs;
+
+use crate::manifest::{PathError, RelPath};
+
+/// Top-level names ignored by default: the reference tool's git entries plus scelle's cache.
+pub const DEFAULT_IGNORES: [&str; 5] =
+    [".git", ".gitattributes", ".github", ".gitignore", CACHE_DIR];
+
+/// scelle's own cache folder at the top of a release (reserved; never hashed).
+pub const CACHE_DIR: &str = ".scelle";
+
+/// How symbolic links inside a release are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SymlinkPolicy {
+    /// Any link is an error (the default: a link can change what a name means after sealing).
+    #[default]
+    Reject,
+    /// Links are followed when their target stays inside the release root.
+    FollowInside,
+}
+
+impl SymlinkPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymlinkPolicy::Reject => "reject",
+            SymlinkPolicy::FollowInside => "follow-inside",
+        }
+    }
+}
+
+/// What to walk and how.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Paths to leave out (a path and everything below it); the defaults are added by `walk`.
+    pub ignore: Vec<RelPath>,
+    /// Whether to keep the default ignores ([`DEFAULT_IGNORES`]).
+    pub no_default_ignores: bool,
+    pub symlinks: SymlinkPolicy,
+}
+
+/// One file of the release.
+#[derive(Debug, Clone)]
+pub struct WalkEntry {
+    /// The name recorded in the manifest.
+    pub rel: RelPath,
+    /// Where to read it (under the root as given, so links are followed by the OS).
+    pub path: PathBuf,
+    /// Size seen by the walk; the hasher re-checks it.
+    pub size: u64,
+    /// Modification time seen by the walk; the hasher re-checks it.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+/// The outcome of a walk.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// Files, sorted by path components.
+    pub entries: Vec<WalkEntry>,
+    /// Every ignore rule that was in force (sorted), recorded in the manifest.
+    pub ignore: Vec<RelPath>,
+}
+
+/// Why a release could not be walked.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("`{}` does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("`{}` is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("`{}` holds no files to seal", .0.display())]
+    Empty(PathBuf),
+    #[error("`{}`: the file name is not valid UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    #[error("`{}`: the name cannot be recorded: {reason}", .path.display())]
+    BadName { path: PathBuf, reason: PathError },
+    #[error("`{}` is a symbolic link", .0.display())]
+    Symlink(PathBuf),
+    #[error("`{}` is a broken symbolic link", .0.display())]
+    BrokenSymlink(PathBuf),
+    #[error("`{}` is a symbolic link to `{}`, outside the release", .link.display(), .target.display())]
+    SymlinkEscape { link: PathBuf, target: PathBuf },
+    #[error("`{}` is a symbolic link that loops back to `{}`", .link.display(), .target.display())]
+    SymlinkLoop { link: PathBuf, target: PathBuf },
+    #[error("`{}` is a {what}, not a regular file", .path.display())]
+    NotRegular { path: PathBuf, what: &'static str },
+}
+
+impl WalkError {
+    /// The obvious fix, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WalkError::Symlink(_) => Some(
+                "pass `--allow-symlinks` to follow links whose target stays inside the release"
+                    .into(),
+            ),
+            WalkError::NotUtf8(_) | WalkError::BadName { .. } => {
+                Some("rename the file: manifests record portable UTF-8 names only".into())
+            }
+            WalkError::NotRegular { .. }
+            | WalkError::BrokenSymlink(_)
+            | WalkError::SymlinkEscape { .. } => {
+                Some("remove it from the release or leave it out with `--ignore PATH`".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The canonical directories on the current logical path, to detect link loops.
+struct Chain {
+    dir: PathBuf,
+    parent: Option<Rc<Chain>>,
+}
+
+impl Chain {
+    fn contains(&self, dir: &Path) -> bool {
+        let mut node = Some(self);
+        while let Some(n) = node {
+            if n.dir == dir {
+                return true;
+            }
+            node = n.parent.as_deref();
+        }
+        false
+    }
+}
+
+struct Frame {
+    path: PathBuf,
+    rel: Option<RelPath>,
+    chain: Rc<Chain>,
+}
+
+/// Walks `root` and returns its files in manifest order.
+pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
+    let meta = match fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(WalkError::Missing(root.to_path_buf()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !meta.is_dir() {
+        return Err(WalkError::NotADirectory(root.to_path_buf()));
+    }
+    let canonical_root = fs::canonicalize(root)?;
+    let mut ignore: Vec<RelPath> = options.ignore.clone();
+    if !options.no_default_ignores {
+        for name in DEFAULT_IGNORES {
+            let rel = RelPath::new(name);
+            ignore.push(rel.map_err(|reason| WalkError::BadName {
+                path: name.into(),
+                reason,
+            })?);
+        }
+    }
+    ignore.sort();
+    ignore.dedup();
+
+    let root_chain = Rc::new(Chain {
+        dir: canonical_root.clone(),
+        parent: None,
+    });
+    let mut walker = Walker {
+        symlinks: options.symlinks,
+        canonical_root,
+        ignore,
+        entries: Vec::new(),
+        stack: vec![Frame {
+            path: root.to_path_buf(),
+            rel: None,
+            chain: root_chain,
+        }],
+    };
+    while let Some(frame) = walker.stack.pop() {
+        for (rel, path, file_type) in walker.children(&frame)? {
+            walker.visit(&frame, rel, path, file_type)?;
+        }
+    }
+    if walker.entries.is_empty() {
+        return Err(WalkError::Empty(root.to_path_buf()));
+    }
+    walker.entries.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(Walk {
+        entries: walker.entries,
+        ignore: walker.ignore,
+    })
+}
+
+/// The state of one walk: folders still to read and files found so far.
+struct Walker {
+    symlinks: SymlinkPolicy,
+    canonical_root: PathBuf,
+    ignore: Vec<RelPath>,
+    entries: Vec<WalkEntry>,
+    stack: Vec<Frame>,
+}
+
+impl Walker {
+    /// The entries of one folder that are not ignored, in reverse manifest order so that popping
+    /// the stack visits them in order (which makes the first error reported deterministic).
+    fn children(
+        &self,
+        frame: &Frame,
+    ) -> Result<Vec<(RelPath, PathBuf, std::fs::FileType)>, WalkError> {
+        let mut children = Vec::new();
+        for dirent in fs::read_dir(&frame.path)? {
+            let dirent = dirent?;
+            let path = dirent.path();
+            let name = dirent.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(WalkError::NotUtf8(path));
+            };
+            let rel = match &frame.rel {
+                None => RelPath::new(name),
+                Some(parent) => parent.join(name),
+            };
+            let rel = rel.map_err(|reason| WalkError::BadName {
+                path: path.clone(),
+                reason,
+            })?;
+            if !self.ignore.contains(&rel) {
+                children.push((rel, path, dirent.file_type()?));
+            }
+        }
+        children.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(children)
+    }
+
+    fn visit(
+        &mut self,
+        frame: &Frame,
+        rel: RelPath,
+        path: PathBuf,
+        file_type: std::fs::FileType,
+    ) -> Result<(), WalkError> {
+        if file_type.is_file() {
+            let meta = fs::symlink_metadata(&path)?;
+            self.push_file(rel, path, &meta);
+        } else if file_type.is_dir() {
+            let canonical = frame.chain.dir.join(rel.file_name());
+            self.push_dir(frame, rel, path, canonical);
+        } else if file_type.is_symlink() {
+            self.follow(frame, rel, path)?;
+        } else {
+            return Err(WalkError::NotRegular {
+                path,
+                what: special_kind(file_type),
+            });
+        }
+        Ok(())
+    }
+
+    /// A symbolic link: an error, or followed when its target stays inside the release.
+    fn follow(&mut self, frame: &Frame, rel: RelPath, path: PathBuf) -> Result<(), WalkError> {
+        if self.symlinks == SymlinkPolicy::Reject {
+            return Err(WalkError::Symlink(path));
+        }
+        let target = resolve_link(&path)?;
+        if !target.starts_with(&self.canonical_root) {
+            return Err(WalkError::SymlinkEscape { link: path, target });
+        }
+        let meta = fs::metadata(&path)?;
+        if meta.is_file() {
+            self.push_file(rel, path, &meta);
+        } else if meta.is_dir() {
+            if frame.chain.contains(&target) {
+                return Err(WalkError::SymlinkLoop { link: path, target });
+            }
+            self.push_dir(frame, rel, path, target);
+        } else {
+            return Err(WalkError::NotRegular {
+                path,
+                what: special_kind(meta.file_type()),
+            });
+        }
+        Ok(())
+    }
+
+    fn push_file(&mut self, rel: RelPath, path: PathBuf, meta: &std::fs::Metadata) {
+        let modified = meta.modified().ok();
+        self.entries.push(WalkEntry {
+            rel,
+            path,
+            size: meta.len(),
+            modified,
+        });
+    }
+
+    fn push_dir(&mut self, frame: &Frame, rel: RelPath, path: PathBuf, canonical: PathBuf) {
+        let chain = Rc::new(Chain {
+            dir: canonical,
+            parent: Some(frame.chain.clone()),
+        });
+        self.stack.push(Frame {
+            path,
+            rel: Some(rel),
+            chain,
+        });
+    }
+}
+
+/// `ELOOP`: too many levels of symbolic links.
+const LOOP_ERRNO: i32 = 40;
+
+/// The canonical target of the link at `path`, telling broken links and loops apart.
+fn resolve_link(path: &Path) -> Result<PathBuf, WalkError> {
+    // std rather than fs_err: the OS error number (ELOOP) is needed, and fs_err's wrapper hides it.
+    #[allow(clippy::disallowed_methods)]
+    match std::fs::canonicalize(path) {
+        Ok(target) => Ok(target),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(WalkError::BrokenSymlink(path.into()))
+        }
+        Err(e) if e.raw_os_error() == Some(LOOP_ERRNO) => {
+            let target = fs::read_link(path)?;
+            Err(WalkError::SymlinkLoop {
+                link: path.into(),
+                target,
+            })
+        }
+        Err(e) => Err(WalkError::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot resolve the symbolic link `{}`: {e}", path.display()),
+        ))),
+    }
+}
+
+fn special_kind(file_type: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "FIFO"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(walk: &Walk) -> Vec<&str> {
+        walk.entries.iter().map(|e| e.rel.as_str()).collect()
+    }
+
+    #[test]
+    fn ignores_top_level_git_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for p in [
+            ".git/config",
+            ".gitignore",
+            "sub/.git/config",
+            "sub/.gitignore",
+            "a",
+        ] {
+            let path = root.join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"x").unwrap();
+        }
+        let walk = walk(root, &WalkOptions::default()).unwrap();
+        assert_eq!(names(&walk), ["a", "sub/.git/config", "sub/.gitignore"]);
+    }
+
+    #[test]
+    fn user_ignore_prunes_a_subtree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for p in ["keep/a", "drop/b", "drop/c/d", "dropx"] {
+            let path = root.join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"x").unwrap();
+        }
+        let options = WalkOptions {
+            ignore: vec![RelPath::new("drop").unwrap()],
+            ..Default::default()
+        };
+        let walk = walk(root, &options).unwrap();
+        assert_eq!(names(&walk), ["dropx", "keep/a"]);
+        assert!(walk.ignore.iter().any(|i| i.as_str() == "drop"));
+    }
+
+    #[test]
+    fn symlinked_directory_loop_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a")).unwrap();
+        fs::write(root.join("a/f"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", root.join("a/up")).unwrap();
+        let options = WalkOptions {
+            symlinks: SymlinkPolicy::FollowInside,
+            ..Default::default()
+        };
+        let err = walk(root, &options).unwrap_err();
+        assert!(matches!(err, WalkError::SymlinkLoop { .. }), "{err}");
+    }
+}

@@ -1,0 +1,196 @@
+//! Test helpers: a temporary release folder, the `scelle` binary with a pinned clock, and an
+//! independent computation of what a manifest must say.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// A temporary release folder.
+pub struct Release {
+    dir: tempfile::TempDir,
+}
+
+impl Release {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `content` at `rel`, creating folders.
+    pub fn file(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn dir(&self, rel: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    pub fn symlink(&self, rel: &str, target: &str) {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, path).unwrap();
+    }
+}
+
+/// What a finished `scelle` run returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Asserts exit status 0 and a silent stderr.
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "expected success; stderr:\n{}", self.stderr);
+        assert_eq!(self.stderr, "", "stderr must stay empty on success");
+        self
+    }
+
+    /// Asserts that the run could not run (exit 2): nothing on stdout, and stderr is one
+    /// `error:` line containing `needle`, optionally followed by a `hint:` line.
+    pub fn error(self, needle: &str) -> Self {
+        assert_eq!(
+            self.code, 2,
+            "expected exit 2; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(
+            self.stdout, "",
+            "nothing may reach stdout when a command fails"
+        );
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert!(
+            !lines.is_empty() && lines[0].starts_with("error: "),
+            "stderr:\n{}",
+            self.stderr
+        );
+        assert!(
+            lines[0].contains(needle),
+            "expected {needle:?} in:\n{}",
+            self.stderr
+        );
+        assert!(
+            lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
+            "an error is one line plus an optional hint:\n{}",
+            self.stderr
+        );
+        assert!(
+            !lines[0].ends_with('.'),
+            "messages carry no trailing period: {}",
+            lines[0]
+        );
+        self
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        self.stderr.lines().find_map(|l| l.strip_prefix("hint: "))
+    }
+}
+
+/// The scelle binary with a fixed clock and no colour.
+pub fn scelle() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scelle"));
+    cmd.env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs scelle with `args`.
+pub fn run(args: &[&str]) -> Run {
+    run_cmd(scelle().args(args))
+}
+
+pub fn run_cmd(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The OMS root digest computed here, independently of scelle: sort the paths by their lists of
+/// components, then SHA-256 over the raw digests.
+pub fn expected_root(files: &[(&str, &[u8])]) -> String {
+    let mut files: Vec<(Vec<&str>, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.split('/').collect(), *c))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut root = Sha256::new();
+    for (_, content) in files {
+        root.update(Sha256::digest(content));
+    }
+    hex(&root.finalize())
+}
+
+/// The `path`s of a manifest's files, in order.
+pub fn manifest_paths(manifest: &serde_json::Value) -> Vec<String> {
+    manifest["predicate"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The Python interpreter of the virtual environment `.ci/setup-python` makes, where the
+/// reference tools (model-signing, safetensors, gguf, numpy...) are installed.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("SCELLE_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "the reference tools are missing: run `.ci/setup-python` (or `.ci/test`) first; looked for `{}`",
+        path.display()
+    );
+    path
+}
+
+/// The directory holding the virtual environment's executables.
+pub fn venv_bin() -> PathBuf {
+    python().parent().unwrap().to_path_buf()
+}
+
+/// True when the tests run as root (permission bits do not stop root from reading).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .is_some_and(|uids| uids.split_whitespace().nth(1) == Some("0"))
+}

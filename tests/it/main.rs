@@ -1,0 +1,16 @@
+//! scelle's integration tests: one binary, one module per area. Release folders are built in
+//! temporary directories by the tests themselves; large inputs are generated and deleted.
+
+// Test code: a failed setup step should panic at once, and std::fs errors need no path naming.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+// Helpers are `pub` for the sibling modules of this one test crate.
+#![allow(unreachable_pub)]
+
+mod common;
+mod interop;
+mod scan;

@@ -1,0 +1,571 @@
+//! `scelle scan`: what a manifest records, in which order, and every way a walk must refuse.
+
+use std::process::Command;
+
+use crate::common::{Release, expected_root, manifest_paths, run, run_cmd, scelle, sha256_hex};
+
+#[test]
+fn two_scans_of_one_tree_are_byte_identical() {
+    let r = Release::new();
+    r.file("config.json", "{}");
+    r.file("weights/model.safetensors", vec![7u8; 3000]);
+    r.file("README.md", "# model");
+    let dir = r.path().to_str().unwrap();
+    let first = run(&["scan", dir]).success();
+    let second = run(&["scan", dir, "--jobs", "1"]).success();
+    assert_eq!(first.stdout, second.stdout);
+    let manifest = first.json();
+    assert_eq!(manifest["predicate"]["created"], "2023-11-14T22:13:20Z");
+    assert!(
+        !first.stdout.contains(dir),
+        "the manifest must not carry the absolute release path"
+    );
+}
+
+#[test]
+fn files_are_ordered_by_path_components() {
+    let r = Release::new();
+    for name in [
+        "a-b", "a/b", "a.txt", "B", "é", "Z10", "Z9", "_x", ".hidden", "a/b-c/d", "ä/z",
+    ] {
+        r.file(name, name);
+    }
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    assert_eq!(
+        manifest_paths(&manifest),
+        [
+            ".hidden", "B", "Z10", "Z9", "_x", "a/b", "a/b-c/d", "a-b", "a.txt", "ä/z", "é"
+        ]
+    );
+    let subjects: Vec<&str> = manifest["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, manifest_paths(&manifest));
+}
+
+#[test]
+fn root_digest_matches_an_independent_computation() {
+    let r = Release::new();
+    let files: [(&str, &[u8]); 5] = [
+        ("a/b", b"one"),
+        ("a-b", b"two"),
+        ("B", b"three"),
+        ("empty", b""),
+        ("x/y/z.bin", &[0u8; 5000]),
+    ];
+    for (p, c) in files {
+        r.file(p, c);
+    }
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    assert_eq!(
+        manifest["predicate"]["root"]["sha256"],
+        expected_root(&files)
+    );
+    assert_eq!(manifest["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        manifest["predicateType"],
+        "https://scelle.dev/provenance/v1"
+    );
+}
+
+#[test]
+fn digests_agree_with_coreutils_sha256sum() {
+    let r = Release::new();
+    r.file(
+        "model.safetensors",
+        (0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
+    );
+    r.file(
+        "big.bin",
+        (0..3_000_000u32)
+            .map(|i| (i % 241) as u8)
+            .collect::<Vec<_>>(),
+    );
+    r.file("tokenizer.json", r#"{"version":"1.0"}"#);
+    r.file("nested/dir/notes.txt", "hello\n");
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    let paths = manifest_paths(&manifest);
+    let out = Command::new("sha256sum")
+        .args(&paths)
+        .current_dir(r.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (digest, path) = l.split_once("  ").unwrap();
+            (path.to_owned(), digest.to_owned())
+        })
+        .collect();
+    for (file, (path, digest)) in manifest["predicate"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&listed)
+    {
+        assert_eq!(file["path"], path.as_str());
+        assert_eq!(file["sha256"], digest.as_str(), "{path}");
+    }
+    assert_eq!(listed.len(), 4);
+}
+
+#[test]
+fn top_level_git_is_ignored_but_nested_git_is_hashed() {
+    let r = Release::new();
+    r.file(".git/HEAD", "ref: refs/heads/main");
+    r.file(".gitattributes", "*.bin filter=lfs");
+    r.file(".github/workflows/ci.yml", "on: push");
+    r.file(".gitignore", "target");
+    r.file(".scelle/cache", "x");
+    r.file("sub/.git/HEAD", "nested");
+    r.file("sub/.gitignore", "nested");
+    r.file(".env", "dotfiles are hashed");
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    assert_eq!(
+        manifest_paths(&manifest),
+        [".env", "sub/.git/HEAD", "sub/.gitignore"]
+    );
+    let ignored: Vec<&str> = manifest["predicate"]["scan"]["ignore"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ignored,
+        [".git", ".gitattributes", ".github", ".gitignore", ".scelle"]
+    );
+}
+
+#[test]
+fn ignore_flag_leaves_out_a_path_and_records_it() {
+    let r = Release::new();
+    r.file("keep.txt", "k");
+    r.file("logs/run1.txt", "l");
+    r.file("logs2/x", "kept: only the named component is ignored");
+    let dir = r.path().to_str().unwrap();
+    let manifest = run(&["scan", dir, "--ignore", "./logs/"]).success().json();
+    assert_eq!(manifest_paths(&manifest), ["keep.txt", "logs2/x"]);
+    assert!(
+        manifest["predicate"]["scan"]["ignore"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "logs")
+    );
+
+    let bad = run(&["scan", dir, "--ignore", "../outside"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("`.` or `..` component"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn symlinks_are_rejected_by_default_with_a_hint() {
+    let r = Release::new();
+    r.file("real.bin", "data");
+    r.symlink("link.bin", "real.bin");
+    let run = run(&["scan", r.path().to_str().unwrap()]).error("link.bin` is a symbolic link");
+    assert!(run.hint().unwrap().contains("--allow-symlinks"));
+}
+
+#[test]
+fn allowed_symlinks_inside_the_release_are_followed() {
+    let r = Release::new();
+    r.file("blobs/abc", "weights");
+    r.file("real/inner.txt", "inner");
+    r.symlink("model.bin", "blobs/abc");
+    r.symlink("alias", "real");
+    let manifest = run(&["scan", r.path().to_str().unwrap(), "--allow-symlinks"])
+        .success()
+        .json();
+    assert_eq!(
+        manifest_paths(&manifest),
+        [
+            "alias/inner.txt",
+            "blobs/abc",
+            "model.bin",
+            "real/inner.txt"
+        ]
+    );
+    let files = manifest["predicate"]["files"].as_array().unwrap();
+    assert_eq!(
+        files[2]["sha256"],
+        sha256_hex(b"weights"),
+        "a link is hashed with its target's bytes"
+    );
+    assert_eq!(manifest["predicate"]["scan"]["symlinks"], "follow-inside");
+}
+
+#[test]
+fn symlink_escaping_the_release_is_an_error() {
+    let outside = Release::new();
+    outside.file("secret", "s");
+    let r = Release::new();
+    r.file("a", "a");
+    r.symlink("escape", outside.path().join("secret").to_str().unwrap());
+    run(&["scan", r.path().to_str().unwrap(), "--allow-symlinks"])
+        .error("escape` is a symbolic link to");
+    let r2 = Release::new();
+    r2.file("a", "a");
+    r2.symlink("up", "..");
+    run(&["scan", r2.path().to_str().unwrap(), "--allow-symlinks"]).error("outside the release");
+}
+
+#[test]
+fn symlink_loop_is_an_error() {
+    let r = Release::new();
+    r.file("a/f", "f");
+    r.symlink("a/loop", "..");
+    run(&["scan", r.path().to_str().unwrap(), "--allow-symlinks"]).error("loops back");
+    let r2 = Release::new();
+    r2.file("f", "f");
+    r2.symlink("self", "self");
+    run(&["scan", r2.path().to_str().unwrap(), "--allow-symlinks"])
+        .error("self` is a symbolic link that loops");
+}
+
+#[test]
+fn broken_symlink_is_an_error() {
+    let r = Release::new();
+    r.file("a", "a");
+    r.symlink("dangling", "does-not-exist");
+    run(&["scan", r.path().to_str().unwrap(), "--allow-symlinks"])
+        .error("dangling` is a broken symbolic link");
+}
+
+#[test]
+fn empty_file_is_recorded_with_the_empty_digest() {
+    let r = Release::new();
+    r.file("empty.txt", "");
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    let file = &manifest["predicate"]["files"][0];
+    assert_eq!(file["size"], 0);
+    assert_eq!(
+        file["sha256"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+}
+
+#[test]
+fn empty_folders_hold_nothing_to_seal() {
+    let r = Release::new();
+    r.dir("only/empty/folders");
+    run(&["scan", r.path().to_str().unwrap()]).error("holds no files to seal");
+    r.file("x", "x");
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    assert_eq!(
+        manifest_paths(&manifest),
+        ["x"],
+        "empty folders are not files"
+    );
+}
+
+#[test]
+fn non_utf8_name_is_an_error_naming_the_file() {
+    use std::os::unix::ffi::OsStrExt;
+    let r = Release::new();
+    r.file("ok", "ok");
+    std::fs::write(
+        r.path()
+            .join(std::ffi::OsStr::from_bytes(b"bad\xffname.bin")),
+        "x",
+    )
+    .unwrap();
+    let run = run(&["scan", r.path().to_str().unwrap()])
+        .error("name.bin`: the file name is not valid UTF-8");
+    assert!(run.stderr.contains("bad\u{fffd}name.bin"));
+}
+
+#[test]
+fn backslash_in_a_name_is_refused() {
+    let r = Release::new();
+    r.file("a\\b", "x");
+    run(&["scan", r.path().to_str().unwrap()]).error("contains a backslash");
+}
+
+#[test]
+fn unreadable_file_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = Release::new();
+    r.file("ok", "ok");
+    let locked = r.file("locked.bin", "secret");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(r.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root reads whatever the mode says, so run as `nobody` when the tests run as root.
+    let mut cmd = if crate::common::is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_scelle"),
+        ]);
+        c.env("SOURCE_DATE_EPOCH", "0").env("NO_COLOR", "1");
+        c
+    } else {
+        scelle()
+    };
+    let run = run_cmd(cmd.args(["scan", r.path().to_str().unwrap()])).error("locked.bin`");
+    assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
+    assert!(run.hint().unwrap().contains("--ignore"));
+}
+
+#[test]
+fn fifo_is_not_a_regular_file() {
+    let r = Release::new();
+    r.file("a", "a");
+    let fifo = r.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    run(&["scan", r.path().to_str().unwrap()]).error("pipe` is a FIFO, not a regular file");
+}
+
+#[test]
+fn missing_folder_and_plain_file_are_errors() {
+    let r = Release::new();
+    let file = r.file("f", "x");
+    run(&["scan", r.path().join("nope").to_str().unwrap()]).error("nope` does not exist");
+    run(&["scan", file.to_str().unwrap()]).error("f` is not a directory");
+}
+
+#[test]
+fn twenty_thousand_small_files() {
+    let r = Release::new();
+    for i in 0..20_000 {
+        r.file(
+            &format!("shard{:02}/f{i:05}.txt", i % 50),
+            format!("record {i}\n"),
+        );
+    }
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    let files = manifest["predicate"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 20_000);
+    assert_eq!(files[0]["path"], "shard00/f00000.txt");
+    assert_eq!(files[0]["sha256"], sha256_hex(b"record 0\n"));
+    let last = files.last().unwrap();
+    assert_eq!(last["path"], "shard49/f19999.txt");
+    assert_eq!(last["sha256"], sha256_hex(b"record 19999\n"));
+}
+
+#[test]
+fn several_gib_sparse_file_is_hashed_exactly() {
+    use sha2::{Digest, Sha256};
+    // Over 4 GiB (no 32-bit size anywhere) and not a multiple of any buffer size.
+    let size: u64 = (4 << 30) + (1 << 20) + 7;
+    let r = Release::new();
+    let path = r.file("huge.bin", "");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(size).unwrap();
+    drop(file);
+    r.file("small.txt", "small");
+    let manifest = run(&["scan", r.path().to_str().unwrap()]).success().json();
+    let huge = &manifest["predicate"]["files"][0];
+    assert_eq!(huge["path"], "huge.bin");
+    assert_eq!(huge["size"], size);
+    let mut expected = Sha256::new();
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64);
+        expected.update(&zeros[..usize::try_from(n).unwrap()]);
+        left -= n;
+    }
+    assert_eq!(huge["sha256"], crate::common::hex(&expected.finalize()));
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn output_file_is_never_overwritten_without_force() {
+    let r = Release::new();
+    r.file("a", "a");
+    let out_dir = Release::new();
+    let out = out_dir.file("manifest.json", "precious");
+    let dir = r.path().to_str().unwrap();
+    let refused =
+        run(&["scan", dir, "-o", out.to_str().unwrap()]).error("manifest.json` already exists");
+    assert!(refused.hint().unwrap().contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
+
+    run(&["scan", dir, "-o", out.to_str().unwrap(), "--force"]).success();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(manifest_paths(&written), ["a"]);
+    let stdout = run(&["scan", dir]).success().stdout;
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        stdout,
+        "-o writes what stdout would carry"
+    );
+}
+
+#[test]
+fn output_inside_the_release_is_not_hashed() {
+    let r = Release::new();
+    r.file("a", "a");
+    let out = r.path().join("manifest.json");
+    run(&[
+        "scan",
+        r.path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .success();
+    run(&[
+        "scan",
+        r.path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ])
+    .success();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(manifest_paths(&written), ["a"]);
+}
+
+#[test]
+fn table_format_summarises_by_kind() {
+    let r = Release::new();
+    let mut st = 2u64.to_le_bytes().to_vec();
+    st.extend_from_slice(b"{}");
+    r.file("model.safetensors", &st);
+    r.file("tokenizer.json", "{}");
+    r.file("config.json", "{}");
+    r.file("README.md", "# card");
+    let run = run(&["scan", r.path().to_str().unwrap(), "--format", "table"]).success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("weights") && l.ends_with("safetensors")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("tokenizer") && l.contains(" 1 ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("  files   4 (")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("hashed ") && l.contains("files/s")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn bad_source_date_epoch_is_an_error() {
+    let r = Release::new();
+    r.file("a", "a");
+    let run = run_cmd(
+        scelle()
+            .env("SOURCE_DATE_EPOCH", "tomorrow")
+            .args(["scan", r.path().to_str().unwrap()]),
+    );
+    run.error("`SOURCE_DATE_EPOCH` is not a whole number of seconds");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = run(&["scan"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("<DIR>"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let run = crate::common::run(&["scan", ".", "--format", "xml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid value 'xml'"), "{}", run.stderr);
+}
+
+#[test]
+fn demo_release_is_classified_and_its_root_recomputes() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let manifest = run(&["scan", demo.to_str().unwrap()]).success().json();
+    let files = manifest["predicate"]["files"].as_array().unwrap();
+    let kind_of = |path: &str| {
+        let f = files
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("{path} missing"));
+        (
+            f["kind"].as_str().unwrap().to_owned(),
+            f["format"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        kind_of("model-00001-of-00002.safetensors"),
+        ("weights".into(), "safetensors".into())
+    );
+    assert_eq!(
+        kind_of("tokenizer.json"),
+        ("tokenizer".into(), "json".into())
+    );
+    assert_eq!(kind_of("config.json"), ("config".into(), "json".into()));
+    assert_eq!(kind_of("README.md"), ("docs".into(), "markdown".into()));
+    let contents: Vec<(String, Vec<u8>)> = manifest_paths(&manifest)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(demo.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    let pairs: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    assert_eq!(
+        manifest["predicate"]["root"]["sha256"],
+        expected_root(&pairs)
+    );
+    assert_eq!(files.len(), 10);
+}
+
+#[test]
+fn output_file_mode_follows_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = Release::new();
+    r.file("a", "a");
+    let out = Release::new();
+    let path = out.path().join("m.json");
+    run(&[
+        "scan",
+        r.path().to_str().unwrap(),
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .success();
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+        .unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666 & !umask);
+}
