@@ -7,8 +7,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
+use crate::report::human_bytes;
 use crate::scan::Progress;
 
 /// When to colour output.
@@ -111,15 +112,44 @@ impl Console {
         let bar = (self.interactive && !self.quiet).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+                "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {average_rate} eta {average_eta}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            // indicatif's smoothed estimate lags far behind on short, fast runs; the average
+            // since the start is what a reader expects from a hashing rate.
+            .with_key("average_rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}/s", human_bytes(average_rate(state)));
+            })
+            .with_key("average_eta", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let rate = average_rate(state);
+                let left = state.len().unwrap_or(0).saturating_sub(state.pos());
+                if rate == 0 {
+                    let _ = write!(w, "-");
+                } else {
+                    let _ = write!(w, "{}s", left.div_ceil(rate));
+                }
+            });
             bar.set_style(style);
             bar.set_message(message);
             bar
         });
         ByteProgress { bar }
     }
+}
+
+/// Bytes per second since the bar started.
+fn average_rate(state: &ProgressState) -> u64 {
+    let seconds = state.elapsed().as_secs_f64();
+    if seconds <= 0.0 {
+        return 0;
+    }
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let rate = (state.pos() as f64 / seconds) as u64;
+    rate
 }
 
 /// A progress bar over bytes, or nothing.
