@@ -1,4 +1,6 @@
-"""Runs scelle and the reference hashing tools side by side on one synthetic release.
+"""Runs scelle and the reference hashing tools side by side on one synthetic release: `scan` against
+sha256sum, openssl and `model_signing sign key`, and `verify` against `model_signing verify key` on
+the same OMS bundle.
 
 Every tool hashes the same files from a warm page cache; each case runs --repeat times and the
 best wall time counts (the least disturbed run on a shared machine). Peak memory is the child's
@@ -150,6 +152,30 @@ def main():
             for tool, (t, _) in results.items():
                 if tool != "scelle scan":
                     rows.append((name, f"  ratio {tool} / scelle", t / ours, None, None, None))
+            # Verification of one OMS bundle (made by scelle) by both verifiers.
+            bundle = os.path.join(root, f"{name}.sig")
+            subprocess.run([scelle, "sign", d, "--key", key, "--format", "oms", "-o", bundle, "--force", "-q"],
+                           check=True)
+            pub = key + ".pub"
+            subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True)
+            verifiers = [
+                ("scelle verify", [scelle, "verify", d, "--key", pub, "--bundle", bundle, "-q"]),
+                ("model_signing verify key", [model_signing, "verify", "key", d, "--public_key", pub,
+                                              "--signature", bundle]),
+            ]
+            timed = {}
+            for tool, cmd in verifiers:
+                best, peak = None, 0.0
+                for _ in range(args.repeat):
+                    wall, rss = run(cmd)
+                    best = wall if best is None else min(best, wall)
+                    peak = max(peak, rss)
+                timed[tool] = best
+                rows.append((name, tool, best, size / best / 1e9, len(files) / best, peak))
+                print(f"  {name:8} {tool:28} {best:7.3f} s", file=sys.stderr)
+            rows.append((name, "  ratio model_signing verify / scelle",
+                         timed["model_signing verify key"] / timed["scelle verify"], None, None, None))
+            rows.append((name, "  ratio scelle verify / scelle scan", timed["scelle verify"] / ours, None, None, None))
 
         print(f"\n{'case':8} {'tool':34} {'seconds':>8} {'GB/s':>7} {'files/s':>9} {'peak MiB':>9}")
         for case, tool, t, gbs, fps, peak in rows:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scan throughput: scelle against sha256sum, openssl and the reference model_signing, on the same
+# Scan and verify throughput: scelle against sha256sum, openssl and the reference model_signing, on the same
 # synthetic release, in one run. Prints seconds, GB/s, files/s, peak memory and ratios.
 #
 #   bench/scan.sh [--large-gib N] [--small-files N] [--repeat N] [--keep DIR]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scelle's main job, end to end, on the demo release shipped in fixtures/demo (nothing is
-# downloaded): build, scan, and show the manifest that later steps sign.
+# downloaded): scan it, make a key, seal it, verify it, then show what tampering looks like.
+# fixtures/demo itself is never written to: bundles go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet
@@ -14,7 +15,26 @@ step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 step scelle scan fixtures/demo --format table
 "$scelle" scan fixtures/demo --format table
 
-step scelle scan fixtures/demo -o manifest.json
-"$scelle" scan fixtures/demo -o "$work/manifest.json"
-echo "wrote manifest.json ($(wc -c < "$work/manifest.json") bytes): an in-toto Statement v1; its first file record:"
-python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps(m["predicate"]["files"][0], indent=2)); print("root:", m["predicate"]["root"]["sha256"])' "$work/manifest.json"
+step scelle keygen -o publisher
+"$scelle" keygen -o "$work/publisher"
+
+step scelle sign fixtures/demo --key publisher.key -o demo.sigstore.json
+"$scelle" sign fixtures/demo --key "$work/publisher.key" -o "$work/demo.sigstore.json"
+
+step scelle verify fixtures/demo --key publisher.pub --bundle demo.sigstore.json
+"$scelle" verify fixtures/demo --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json"
+
+step "scelle keygen -a p256 -o oms && scelle sign fixtures/demo --key oms.key --format oms -o model.sig"
+"$scelle" keygen -a p256 -o "$work/oms" -q
+"$scelle" sign fixtures/demo --key "$work/oms.key" --format oms -o "$work/model.sig"
+echo "(model.sig is an OpenSSF Model Signing bundle: \`model_signing verify key\` accepts it)"
+
+# Tamper with a copy: edit the config, rename the card, add a file.
+cp -r fixtures/demo "$work/tampered"
+printf '{"model_type":"llama","num_hidden_layers":99}\n' > "$work/tampered/config.json"
+mv "$work/tampered/README.md" "$work/tampered/MODEL_CARD.md"
+echo "unsigned" > "$work/tampered/notes.txt"
+step "scelle verify tampered-copy --key publisher.pub --bundle demo.sigstore.json   # exit 1"
+status=0
+"$scelle" verify "$work/tampered" --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json" || status=$?
+echo "(exit status $status)"

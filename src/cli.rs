@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::console::ColorChoice;
 use crate::manifest::RelPath;
+use crate::sign::{Algorithm, BundleFormat};
 
 /// Seal open-model releases: hash every weight and dataset file, record what each file is,
 /// sign the record, verify it byte for byte.
@@ -45,8 +46,101 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a signing key pair: NAME.key (private, mode 0600) and NAME.pub
+    Keygen(KeygenArgs),
     /// Walk, hash and classify a release folder; write the unsigned manifest
     Scan(ScanArgs),
+    /// Seal a release: scan it and write a signed bundle
+    Sign(SignArgs),
+    /// Check a bundle's signature and re-hash the release against it
+    Verify(VerifyArgs),
+}
+
+/// `scelle keygen`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key algorithm (OMS bundles need an ECDSA key: p256, p384 or p521)
+    #[arg(short, long, value_enum, default_value_t = Algorithm::Ed25519)]
+    pub algorithm: Algorithm,
+    /// Write NAME.key and NAME.pub
+    #[arg(short, long, value_name = "NAME")]
+    pub output: PathBuf,
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+    /// Encrypt the private key with the passphrase held in this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+}
+
+/// `scelle sign`
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The release folder
+    pub dir: PathBuf,
+    /// The private key (PKCS#8 or SEC1 PEM, optionally encrypted)
+    #[arg(short, long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// Bundle format
+    #[arg(long, value_enum, default_value_t = BundleFormat::Scelle)]
+    pub format: BundleFormat,
+    /// Write the bundle to FILE (default: DIR/scelle.sigstore.json, or DIR/model.sig with --format oms); `-` for stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the bundle if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Sign this manifest (from `scelle scan -o`) instead of scanning DIR
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Read the key's passphrase from this environment variable (default: ask on the terminal)
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// `scelle verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The release folder (or the file, for a single-file OMS bundle)
+    pub path: PathBuf,
+    /// A trusted public key (SPKI PEM); repeat to accept any of several keys
+    #[arg(short, long, value_name = "PUB", required = true)]
+    pub key: Vec<PathBuf>,
+    /// The bundle (default: DIR/scelle.sigstore.json, else DIR/model.sig)
+    #[arg(short, long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Check the signature and print the signed manifest, without hashing the release
+    #[arg(long)]
+    pub manifest_only: bool,
+    /// Report files the bundle does not list without failing on them
+    #[arg(long)]
+    pub ignore_unsigned_files: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// Formats of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people
+    Table,
+    /// For machines (documented, with `schema_version`)
+    Json,
 }
 
 /// `scelle scan`

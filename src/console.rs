@@ -100,6 +100,13 @@ impl Console {
         }
     }
 
+    /// A line of information, silenced by `-q`.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            Self::line(message);
+        }
+    }
+
     /// A note shown with `-v`.
     pub fn info(&self, message: &str) {
         if self.verbose > 0 && !self.quiet {

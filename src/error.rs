@@ -1,8 +1,11 @@
 //! The library's top-level error: every way a command can fail to run, each keeping its source.
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
+use crate::manifest::ManifestError;
 use crate::report::OutputError;
 use crate::scan::ScanError;
+use crate::sign::{KeyError, SignError};
+use crate::verify::VerifyError;
 
 /// A command could not run (exit status 2). Findings are never errors.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +14,14 @@ pub enum Error {
     Scan(#[from] ScanError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
 }
 
 impl Error {
@@ -19,6 +30,10 @@ impl Error {
         match self {
             Error::Scan(e) => e.hint(),
             Error::Output(e) => e.hint(),
+            Error::Key(e) => e.hint(),
+            Error::Sign(e) => e.hint(),
+            Error::Manifest(_) => None,
+            Error::Verify(e) => e.hint(),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::process::ExitCode;
 
+use crate::finding::{Finding, Severity};
+
 /// What a command's outcome means for the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
@@ -16,6 +18,15 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// Failure when any finding fails at or above `fail_on`, success otherwise.
+    pub fn from_findings(findings: &[Finding], fail_on: Severity) -> Self {
+        if findings.iter().any(|f| f.fails_at(fail_on)) {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,
@@ -28,5 +39,40 @@ impl ExitStatus {
 impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> Self {
         ExitCode::from(status.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Outcome;
+
+    #[test]
+    fn failures_at_or_above_the_level_fail_the_run() {
+        let warning = Finding::fail("r", Severity::Warning, "w");
+        let mut passed = Finding::fail("r", Severity::Error, "e");
+        passed.outcome = Outcome::Pass;
+        assert_eq!(
+            ExitStatus::from_findings(&[], Severity::Error),
+            ExitStatus::Success
+        );
+        assert_eq!(
+            ExitStatus::from_findings(&[warning.clone(), passed.clone()], Severity::Error),
+            ExitStatus::Success
+        );
+        assert_eq!(
+            ExitStatus::from_findings(std::slice::from_ref(&warning), Severity::Warning),
+            ExitStatus::Failure
+        );
+        assert_eq!(
+            ExitStatus::from_findings(&[warning], Severity::Info),
+            ExitStatus::Failure
+        );
+        let mut errored = passed;
+        errored.outcome = Outcome::Error;
+        assert_eq!(
+            ExitStatus::from_findings(&[errored], Severity::Error),
+            ExitStatus::Failure
+        );
     }
 }

@@ -12,11 +12,14 @@ pub mod commands;
 pub mod console;
 mod error;
 pub mod exit;
+pub mod finding;
 pub mod hash;
 pub mod inspect;
 pub mod manifest;
 pub mod report;
 pub mod scan;
+pub mod sign;
+pub mod verify;
 pub mod walk;
 
 pub use error::Error;

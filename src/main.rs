@@ -20,7 +20,9 @@ fn main() -> ExitCode {
                 .chain()
                 .find_map(|e| e.downcast_ref::<scelle::Error>())
                 .and_then(scelle::Error::hint);
-            console.error(&format!("{err:#}"), hint.as_deref());
+            // Messages from other libraries sometimes end with a period; ours never do.
+            let message = format!("{err:#}");
+            console.error(message.trim_end_matches('.'), hint.as_deref());
             ExitStatus::Error.into()
         }
     }

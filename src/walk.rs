@@ -51,6 +51,9 @@ pub struct WalkOptions {
     /// Whether to keep the default ignores ([`DEFAULT_IGNORES`]).
     pub no_default_ignores: bool,
     pub symlinks: SymlinkPolicy,
+    /// Return an empty list rather than an error when there are no files (a verifier must be
+    /// able to say "every signed file is missing").
+    pub allow_empty: bool,
 }
 
 /// One file of the release.
@@ -194,7 +197,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
             walker.visit(&frame, rel, path, file_type)?;
         }
     }
-    if walker.entries.is_empty() {
+    if walker.entries.is_empty() && !options.allow_empty {
         return Err(WalkError::Empty(root.to_path_buf()));
     }
     walker.entries.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -315,6 +318,20 @@ impl Walker {
             chain,
         });
     }
+}
+
+/// The release-relative name of `file` when it lies inside `root`, so that an output being
+/// written (a manifest, a bundle) is never part of what is hashed.
+pub fn relative_inside(root: &Path, file: &Path) -> Option<RelPath> {
+    let root = fs::canonicalize(root).ok()?;
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let full = fs::canonicalize(parent).ok()?.join(file.file_name()?);
+    let rel = full.strip_prefix(&root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    RelPath::new(parts?.join("/")).ok()
 }
 
 /// `ELOOP`: too many levels of symbolic links.

@@ -1,7 +1,10 @@
 //! Command glue: turn parsed arguments into library calls and a report. No logic lives here;
 //! each command returns the exit status its findings call for, or an error when it could not run.
 
+mod keygen;
 mod scan;
+mod sign;
+mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::console::Console;
@@ -10,6 +13,9 @@ use crate::exit::ExitStatus;
 /// Runs the parsed command line.
 pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
     match &cli.command {
+        Command::Keygen(args) => keygen::run(args, console),
         Command::Scan(args) => scan::run(args, &cli.global, console),
+        Command::Sign(args) => sign::run(args, console),
+        Command::Verify(args) => verify::run(args, &cli.global, console),
     }
 }

@@ -1,7 +1,6 @@
 //! `scelle scan DIR`: the unsigned manifest, or a human summary of it.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
 use crate::Error;
 use crate::cli::{GlobalArgs, HashArgs, ScanArgs, ScanFormat, WalkArgs};
@@ -10,7 +9,7 @@ use crate::exit::ExitStatus;
 use crate::manifest::RelPath;
 use crate::report::{self, Output};
 use crate::scan::{self, ScanOptions};
-use crate::walk::{SymlinkPolicy, WalkOptions};
+use crate::walk::{self, SymlinkPolicy, WalkOptions};
 
 pub(crate) fn run(
     args: &ScanArgs,
@@ -21,7 +20,7 @@ pub(crate) fn run(
     output.check_writable().map_err(Error::from)?;
     let mut extra_ignores = Vec::new();
     if let Output::File { path, .. } = &output {
-        extra_ignores.extend(inside_release(&args.dir, path));
+        extra_ignores.extend(walk::relative_inside(&args.dir, path));
     }
     let options = scan_options(&args.walk, &args.hashing, extra_ignores);
     let progress = console.progress("hashing");
@@ -56,6 +55,7 @@ pub(crate) fn scan_options(
         walk: WalkOptions {
             ignore,
             no_default_ignores: false,
+            allow_empty: false,
             symlinks: if walk.allow_symlinks {
                 SymlinkPolicy::FollowInside
             } else {
@@ -66,19 +66,4 @@ pub(crate) fn scan_options(
             .jobs
             .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
     }
-}
-
-/// The release-relative name of `file` when it lies inside `root`, so the output being written
-/// is never part of what is hashed.
-pub(crate) fn inside_release(root: &Path, file: &Path) -> Option<RelPath> {
-    let root = fs_err::canonicalize(root).ok()?;
-    let parent = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let parent = fs_err::canonicalize(parent).ok()?;
-    let rel = parent.join(file.file_name()?);
-    let rel = rel.strip_prefix(&root).ok()?;
-    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
-    RelPath::new(parts?.join("/")).ok()
 }

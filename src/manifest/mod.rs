@@ -150,6 +150,105 @@ impl Statement {
     }
 }
 
+/// Why a statement does not hold together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementProblem {
+    #[error("`{0}` is listed twice")]
+    Duplicate(RelPath),
+    #[error("its subjects and its file records differ")]
+    SubjectsDiffer,
+    #[error("its root digest is {recorded}, but its files hash to {computed}")]
+    RootMismatch {
+        recorded: Sha256Digest,
+        computed: Sha256Digest,
+    },
+}
+
+impl Statement {
+    /// Checks that the statement holds together: no path twice, subjects equal to the file
+    /// records, and the root digest equal to the one the files give.
+    pub fn check(&self) -> Result<(), StatementProblem> {
+        let predicate = &self.predicate;
+        let mut seen = std::collections::BTreeSet::new();
+        for file in &predicate.files {
+            if !seen.insert(&file.path) {
+                return Err(StatementProblem::Duplicate(file.path.clone()));
+            }
+        }
+        let subjects = self.subject.iter().map(|s| (&s.name, &s.digest.sha256));
+        if !subjects.eq(predicate.files.iter().map(|f| (&f.path, &f.sha256))) {
+            return Err(StatementProblem::SubjectsDiffer);
+        }
+        let computed = root_digest(predicate.files.iter().map(|f| &f.sha256));
+        if computed != predicate.root.sha256 {
+            return Err(StatementProblem::RootMismatch {
+                recorded: predicate.root.sha256,
+                computed,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// No manifest is larger; checked before reading.
+pub const MAX_MANIFEST: u64 = 1 << 30;
+
+/// Why a manifest file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("`{}` is {size} bytes, larger than any manifest scelle accepts ({MAX_MANIFEST} bytes)", .path.display())]
+    TooLarge { path: std::path::PathBuf, size: u64 },
+    #[error("`{}` is not a scelle manifest", .path.display())]
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("`{}` is not a scelle manifest: its predicate type is `{found}`", .path.display())]
+    PredicateType {
+        path: std::path::PathBuf,
+        found: String,
+    },
+    #[error("`{}` is inconsistent: {problem}", .path.display())]
+    Inconsistent {
+        path: std::path::PathBuf,
+        problem: StatementProblem,
+    },
+}
+
+/// Reads a manifest written by `scan`: the statement and its exact bytes (which get signed as
+/// they are, never re-serialised).
+pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), ManifestError> {
+    let size = fs_err::metadata(path)?.len();
+    if size > MAX_MANIFEST {
+        return Err(ManifestError::TooLarge {
+            path: path.into(),
+            size,
+        });
+    }
+    let bytes = fs_err::read(path)?;
+    let statement: Statement =
+        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Parse {
+            path: path.into(),
+            source,
+        })?;
+    if statement.predicate_type != PREDICATE_TYPE || statement.statement_type != STATEMENT_TYPE {
+        let found = statement.predicate_type.clone();
+        return Err(ManifestError::PredicateType {
+            path: path.into(),
+            found,
+        });
+    }
+    statement
+        .check()
+        .map_err(|problem| ManifestError::Inconsistent {
+            path: path.into(),
+            problem,
+        })?;
+    Ok((statement, bytes))
+}
+
 /// SHA-256 over the concatenated raw digests, in the order given: the OMS root digest rule.
 pub fn root_digest<'a>(digests: impl IntoIterator<Item = &'a Sha256Digest>) -> Sha256Digest {
     use sha2::Digest as _;
@@ -160,21 +259,24 @@ pub fn root_digest<'a>(digests: impl IntoIterator<Item = &'a Sha256Digest>) -> S
     Sha256Digest(hasher.finalize().into())
 }
 
+/// A file record for tests: `content`'s size and digest, kind and format unknown.
+#[cfg(test)]
+pub(crate) fn test_record(path: &str, content: &[u8]) -> FileRecord {
+    FileRecord {
+        path: RelPath::new(path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        size: content.len() as u64,
+        sha256: Sha256Digest::of(content),
+        kind: Kind::Other,
+        format: Format::Unknown,
+        facts: BTreeMap::new(),
+        findings: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_record as record;
     use super::*;
-
-    fn record(path: &str, content: &[u8]) -> FileRecord {
-        FileRecord {
-            path: RelPath::new(path).unwrap(),
-            size: content.len() as u64,
-            sha256: Sha256Digest::of(content),
-            kind: Kind::Other,
-            format: Format::Unknown,
-            facts: BTreeMap::new(),
-            findings: Vec::new(),
-        }
-    }
 
     #[test]
     fn root_digest_is_sha256_of_concatenated_raw_digests() {

@@ -100,10 +100,15 @@ impl RelPath {
 
 impl Ord for RelPath {
     /// Component order: comparing with `/` ranked below every other byte is the same as
-    /// comparing the lists of components, because no component contains `/` or NUL.
+    /// comparing the lists of components, because no component contains `/` or NUL. Only the
+    /// first differing byte needs ranking; the common prefix is compared as plain bytes.
     fn cmp(&self, other: &Self) -> Ordering {
         let rank = |b: u8| if b == b'/' { 0 } else { u16::from(b) + 1 };
-        self.0.bytes().map(rank).cmp(other.0.bytes().map(rank))
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        match a.iter().zip(b).position(|(x, y)| x != y) {
+            Some(i) => rank(a[i]).cmp(&rank(b[i])),
+            None => a.len().cmp(&b.len()),
+        }
     }
 }
 

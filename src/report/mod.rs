@@ -6,6 +6,7 @@
 //! with `--force`.
 
 pub mod table;
+pub mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,8 +80,19 @@ impl OutputError {
 }
 
 /// Temporary file beside `path`, then rename; `persist_noclobber` keeps "never overwrite"
-/// race-free when `force` is off.
+/// race-free when `force` is off. The file gets mode 0666 less the umask, like any output.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    write_atomic_with_mode(path, bytes, force, 0o666)
+}
+
+/// [`write_atomic`] with the mode the file is created with (0600 for a private key: the file
+/// is never readable by others, not even for a moment).
+pub fn write_atomic_with_mode(
+    path: &Path,
+    bytes: &[u8],
+    force: bool,
+    mode: u32,
+) -> Result<(), OutputError> {
     let wrap = |source| OutputError::Write {
         path: path.to_path_buf(),
         source,
@@ -91,8 +103,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Output
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".scelle-tmp-")
-        // Like any other output file: 0666 less the umask (tempfile's default is 0600).
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        // tempfile's default is 0600; the umask still applies to the mode given here.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(wrap)?;
     tmp.write_all(bytes).map_err(wrap)?;

@@ -194,3 +194,121 @@ pub fn is_root() -> bool {
         .find_map(|l| l.strip_prefix("Uid:"))
         .is_some_and(|uids| uids.split_whitespace().nth(1) == Some("0"))
 }
+
+/// The committed test keys, copied to a private temporary folder with mode 0600 (git does not
+/// keep modes, and scelle refuses private keys others can read).
+pub struct Keys {
+    dir: tempfile::TempDir,
+}
+
+impl Keys {
+    pub fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");
+        for name in [
+            "test-ed25519.key",
+            "test-ed25519.pub",
+            "test-p256.key",
+            "test-p256.pub",
+        ] {
+            let to = dir.path().join(name);
+            std::fs::copy(src.join(name), &to).unwrap();
+            let mode = if std::path::Path::new(name).extension() == Some("key".as_ref()) {
+                0o600
+            } else {
+                0o644
+            };
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        Self { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `test-<alg>.key` as a string argument.
+    pub fn private(&self, alg: &str) -> String {
+        self.path(&format!("test-{alg}.key"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn public(&self, alg: &str) -> String {
+        self.path(&format!("test-{alg}.pub"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A fresh key pair made by `openssl genpkey` with `args` (e.g. `["-algorithm", "ed25519"]`).
+    pub fn openssl(&self, name: &str, args: &[&str]) -> (String, String) {
+        use std::os::unix::fs::PermissionsExt;
+        let key = self.path(&format!("{name}.key"));
+        let public = self.path(&format!("{name}.pub"));
+        let ok = Command::new("openssl")
+            .arg("genpkey")
+            .args(args)
+            .arg("-out")
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let mut pkey = Command::new("openssl");
+        pkey.args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public);
+        if let Some(i) = args.iter().position(|a| *a == "-pass") {
+            pkey.args(["-passin", args[i + 1]]);
+        }
+        let ok = pkey.status().unwrap();
+        assert!(ok.success());
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        (
+            key.to_str().unwrap().to_owned(),
+            public.to_str().unwrap().to_owned(),
+        )
+    }
+}
+
+/// A small release like the demo, written fresh for a test that will modify it.
+pub fn sample_release() -> Release {
+    let r = Release::new();
+    r.file("config.json", r#"{"model_type":"llama"}"#);
+    r.file(
+        "model.safetensors",
+        (0..40_000u32).map(|i| (i % 253) as u8).collect::<Vec<_>>(),
+    );
+    r.file("tokenizer.json", r#"{"version":"1.0"}"#);
+    r.file("README.md", "# sample\n");
+    r.file("data/train.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n");
+    r
+}
+
+/// Decodes standard or URL-safe base64 (padding optional).
+pub fn b64decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let s = s.trim_end_matches('=');
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(s)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s))
+        .unwrap()
+}
+
+pub fn b64encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Writes a JSON value to a file.
+pub fn write_json(path: &Path, value: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}

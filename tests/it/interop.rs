@@ -1,8 +1,75 @@
-//! Interoperability with the real reference tools from `PyPI`, installed by `.ci/setup-python`.
+//! Interoperability with the real reference tools from `PyPI`, installed by `.ci/setup-python`:
+//! `model_signing` 1.1.1 in both directions, `securesystemslib` for DSSE, `cryptography` as an
+//! independent Ed25519 implementation, and `jsonschema` with the official OMS schemas.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
-use crate::common::{Release, run, venv_bin};
+use crate::common::{
+    Keys, Release, b64decode, python, read_json, run, sample_release, venv_bin, write_json,
+};
+
+/// An edit of a bundle's JSON; the `&str` is the signer's public key PEM.
+type Edit = fn(&mut serde_json::Value, &str);
+
+/// Runs `model_signing ARGS...`.
+fn model_signing(args: &[&str]) -> Output {
+    Command::new(venv_bin().join("model_signing"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs a Python snippet in the reference environment with `args` as `sys.argv[1:]`.
+fn py(script: &str, args: &[&str]) -> Output {
+    Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Signs `target` with `model_signing sign key`, writing the bundle to `sig`.
+fn reference_sign(target: &Path, key: &str, sig: &Path) {
+    let out = model_signing(&[
+        "sign",
+        "key",
+        target.to_str().unwrap(),
+        "--private_key",
+        key,
+        "--signature",
+        sig.to_str().unwrap(),
+    ]);
+    assert_ok(&out, "model_signing sign key");
+}
+
+fn reference_verify(target: &Path, public: &str, sig: &Path) -> Output {
+    model_signing(&[
+        "verify",
+        "key",
+        target.to_str().unwrap(),
+        "--public_key",
+        public,
+        "--signature",
+        sig.to_str().unwrap(),
+    ])
+}
+
+fn flip_a_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[0] ^= 0x20;
+    std::fs::write(path, bytes).unwrap();
+}
 
 /// The folder `model_signing sign key` signs here must have the root digest scelle computes.
 #[test]
@@ -32,39 +99,14 @@ fn root_digest_equals_model_signing_subject_digest() {
     }
     r.file(".git/HEAD", "ignored by both tools");
     r.file("big.bin", vec![3u8; 3 << 20]);
-    let keys = Release::new();
-    let key = keys.path().join("k.pem");
-    let status = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-        ])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let sig = keys.path().join("model.sig");
-    let out = Command::new(venv_bin().join("model_signing"))
-        .args(["sign", "key"])
-        .arg(r.path())
-        .arg("--private_key")
-        .arg(&key)
-        .arg("--signature")
-        .arg(&sig)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "model_signing failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&sig).unwrap()).unwrap();
-    let payload = bundle["dsseEnvelope"]["payload"].as_str().unwrap();
-    let statement: serde_json::Value = serde_json::from_slice(&decode_base64(payload)).unwrap();
+    let keys = Keys::new();
+    let sig = keys.path("model.sig");
+    reference_sign(r.path(), &keys.private("p256"), &sig);
+    let bundle = read_json(&sig);
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        bundle["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
     let reference_root = statement["subject"][0]["digest"]["sha256"]
         .as_str()
         .unwrap();
@@ -84,20 +126,421 @@ fn root_digest_equals_model_signing_subject_digest() {
     );
 }
 
-/// Standard base64, enough for the test (the reference writes padded standard base64).
-fn decode_base64(s: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = u32::try_from(ALPHABET.iter().position(|a| *a == c).unwrap()).unwrap();
-        acc = acc << 6 | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from(acc >> bits & 0xff).unwrap());
+#[test]
+fn model_signing_verifies_scelle_oms_bundles_and_rejects_tampered_ones() {
+    let keys = Keys::new();
+    for alg in ["p256", "p384"] {
+        let name = keys.path(alg);
+        run(&["keygen", "-a", alg, "-o", name.to_str().unwrap(), "-q"]).success();
+        let (key, public) = (
+            format!("{}.key", name.display()),
+            format!("{}.pub", name.display()),
+        );
+        let r = sample_release();
+        // Inside the folder (default `model.sig`, listed in ignore_paths) and outside it.
+        run(&[
+            "sign",
+            r.path().to_str().unwrap(),
+            "--key",
+            &key,
+            "--format",
+            "oms",
+            "-q",
+        ])
+        .success();
+        let outside = keys.path(&format!("{alg}-outside.sig"));
+        run(&[
+            "sign",
+            r.path().to_str().unwrap(),
+            "--key",
+            &key,
+            "--format",
+            "oms",
+            "-o",
+            outside.to_str().unwrap(),
+            "-q",
+        ])
+        .success();
+        for sig in [r.path().join("model.sig"), outside.clone()] {
+            assert_ok(
+                &reference_verify(r.path(), &public, &sig),
+                &format!("model_signing verify ({alg}, {})", sig.display()),
+            );
+        }
+        flip_a_byte(&r.path().join("config.json"));
+        let rejected = reference_verify(r.path(), &public, &outside);
+        assert!(
+            !rejected.status.success(),
+            "model_signing accepted a tampered release"
+        );
+        assert!(
+            String::from_utf8_lossy(&rejected.stderr).contains("config.json"),
+            "{}",
+            String::from_utf8_lossy(&rejected.stderr)
+        );
+        let ours = run(&[
+            "verify",
+            r.path().to_str().unwrap(),
+            "--key",
+            &public,
+            "--bundle",
+            outside.to_str().unwrap(),
+        ]);
+        assert_eq!(ours.code, 1);
+        assert!(
+            ours.stdout.contains("modified   config.json"),
+            "{}",
+            ours.stdout
+        );
+    }
+}
+
+#[test]
+fn scelle_verifies_model_signing_bundles_and_catches_tampering() {
+    let keys = Keys::new();
+    let mut pairs = Vec::new();
+    for curve in ["P-256", "P-384", "P-521"] {
+        pairs.push(keys.openssl(
+            curve,
+            &[
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                &format!("ec_paramgen_curve:{curve}"),
+            ],
+        ));
+    }
+    // A SEC1 key, as `openssl ecparam -genkey` writes it.
+    let sec1 = keys.path("sec1.pem");
+    assert!(
+        Command::new("openssl")
+            .args(["ecparam", "-name", "prime256v1", "-genkey", "-out"])
+            .arg(&sec1)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let sec1_pub = keys.path("sec1.pub");
+    assert!(
+        Command::new("openssl")
+            .args(["ec", "-pubout", "-in"])
+            .arg(&sec1)
+            .arg("-out")
+            .arg(&sec1_pub)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    pairs.push((
+        sec1.to_str().unwrap().to_owned(),
+        sec1_pub.to_str().unwrap().to_owned(),
+    ));
+
+    for (i, (key, public)) in pairs.iter().enumerate() {
+        let r = sample_release();
+        let sig = keys.path(&format!("ref{i}.sig"));
+        reference_sign(r.path(), key, &sig);
+        let dir = r.path().to_str().unwrap();
+        let out = run(&[
+            "verify",
+            dir,
+            "--key",
+            public,
+            "--bundle",
+            sig.to_str().unwrap(),
+        ])
+        .success();
+        assert!(
+            out.stdout.contains("bundle     ") && out.stdout.contains("(oms)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .lines()
+                .last()
+                .unwrap()
+                .starts_with("verified: all 5 signed files match"),
+            "{}",
+            out.stdout
+        );
+        std::fs::remove_file(r.path().join("README.md")).unwrap();
+        let out = run(&[
+            "verify",
+            dir,
+            "--key",
+            public,
+            "--bundle",
+            sig.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stdout.contains("missing    README.md"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn scelle_finds_and_verifies_a_reference_bundle_inside_the_folder() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let sig = r.path().join("model.sig");
+    reference_sign(r.path(), &keys.private("p256"), &sig);
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&sig)["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let ignored = statement["predicate"]["serialization"]["ignore_paths"]
+        .as_array()
+        .unwrap();
+    assert!(
+        ignored.iter().any(|p| p == "model.sig"),
+        "the reference lists its signature: {ignored:?}"
+    );
+    // No --bundle: scelle finds model.sig itself.
+    run(&[
+        "verify",
+        r.path().to_str().unwrap(),
+        "--key",
+        &keys.public("p256"),
+    ])
+    .success();
+}
+
+#[test]
+fn scelle_verifies_a_reference_single_file_model() {
+    let keys = Keys::new();
+    let r = Release::new();
+    let model = r.file("model.safetensors", vec![9u8; 100_000]);
+    let sig = keys.path("single.sig");
+    reference_sign(&model, &keys.private("p256"), &sig);
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&sig)["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(statement["predicate"]["resources"][0]["name"], ".");
+    let args = |path: &Path| {
+        vec![
+            "verify".to_owned(),
+            path.to_str().unwrap().to_owned(),
+            "--key".into(),
+            keys.public("p256"),
+            "--bundle".into(),
+            sig.to_str().unwrap().into(),
+        ]
+    };
+    let a = args(&model);
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>()).success();
+    assert!(
+        out.stdout.lines().last().unwrap().starts_with("verified"),
+        "{}",
+        out.stdout
+    );
+    flip_a_byte(&model);
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("modified   model.safetensors"),
+        "{}",
+        out.stdout
+    );
+    let folder = args(r.path());
+    run(&folder.iter().map(String::as_str).collect::<Vec<_>>())
+        .error("is a folder, but the bundle signs a single file");
+}
+
+#[test]
+fn scelle_accepts_every_bundle_variant_the_reference_reads() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let sig = keys.path("ref.sig");
+    reference_sign(r.path(), &keys.private("p256"), &sig);
+    let original = read_json(&sig);
+    let pem = std::fs::read_to_string(keys.public("p256")).unwrap();
+    let variants: [(&str, Edit); 5] = [
+        ("no tlogEntries", |b, _| {
+            drop(
+                b["verificationMaterial"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("tlogEntries"),
+            );
+        }),
+        ("empty keyid", |b, _| {
+            b["dsseEnvelope"]["signatures"][0]["keyid"] = "".into();
+        }),
+        ("null keyid", |b, _| {
+            b["dsseEnvelope"]["signatures"][0]["keyid"] = serde_json::Value::Null;
+        }),
+        ("no keyid", |b, _| {
+            drop(
+                b["dsseEnvelope"]["signatures"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("keyid"),
+            );
+        }),
+        ("pre-1.1 rawBytes material", |b, pem| {
+            b["verificationMaterial"] = serde_json::json!({
+                "publicKey": {"rawBytes": crate::common::b64encode(pem.as_bytes()), "keyDetails": "PKIX_ECDSA_P256_SHA_256"}
+            });
+            b["dsseEnvelope"]["signatures"][0]["keyid"] = serde_json::Value::Null;
+        }),
+    ];
+    for (what, edit) in variants {
+        let mut bundle = original.clone();
+        edit(&mut bundle, &pem);
+        let path = keys.path("variant.sig");
+        write_json(&path, &bundle);
+        // The reference itself reads this variant: it is a real form, not our invention.
+        assert_ok(
+            &reference_verify(r.path(), &keys.public("p256"), &path),
+            &format!("model_signing on {what}"),
+        );
+        let out = run(&[
+            "verify",
+            r.path().to_str().unwrap(),
+            "--key",
+            &keys.public("p256"),
+            "--bundle",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code, 0, "{what}: {}\n{}", out.stdout, out.stderr);
+        if what.starts_with("pre-1.1") {
+            assert!(
+                out.stderr.contains(
+                    "warning: the bundle uses the verification material of model_signing before 1.1"
+                ),
+                "{}",
+                out.stderr
+            );
+        } else {
+            assert_eq!(out.stderr, "", "{what}");
         }
     }
-    out
+}
+
+#[test]
+fn securesystemslib_verifies_scelle_dsse_envelopes() {
+    let keys = Keys::new();
+    let r = sample_release();
+    run(&[
+        "sign",
+        r.path().to_str().unwrap(),
+        "--key",
+        &keys.private("ed25519"),
+        "-q",
+    ])
+    .success();
+    let script = r#"
+import json, sys
+from cryptography.hazmat.primitives import serialization
+from securesystemslib.dsse import Envelope
+from securesystemslib.signer import SSlibKey
+from securesystemslib.exceptions import VerificationError
+bundle = json.load(open(sys.argv[1]))
+public = serialization.load_pem_public_key(open(sys.argv[2], "rb").read())
+envelope = bundle["dsseEnvelope"]
+keyid = envelope["signatures"][0]["keyid"]
+# securesystemslib matches keys by its key id; scelle's id is the SHA-256 of the PEM text.
+key = SSlibKey.from_crypto(public, keyid=keyid)
+# from_dict consumes the dict it is given: hand it copies.
+accepted = Envelope.from_dict(json.loads(json.dumps(envelope))).verify([key], 1)
+assert list(accepted) == [keyid], accepted
+tampered = json.loads(json.dumps(envelope))
+tampered["payload"] = tampered["payload"][:-8] + "AAAAAAA="
+try:
+    Envelope.from_dict(tampered).verify([key], 1)
+except VerificationError:
+    print("verified; tampered rejected")
+"#;
+    let out = py(
+        script,
+        &[
+            r.path().join("scelle.sigstore.json").to_str().unwrap(),
+            &keys.public("ed25519"),
+        ],
+    );
+    assert_ok(&out, "securesystemslib");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "verified; tampered rejected"
+    );
+}
+
+#[test]
+fn known_answer_bundle_verifies_with_python_cryptography() {
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vectors");
+    let keys = Keys::new();
+    let script = r#"
+import base64, hashlib, json, sys
+from cryptography.hazmat.primitives import serialization
+bundle = json.load(open(sys.argv[1]))
+pem = open(sys.argv[2], "rb").read()
+manifest = open(sys.argv[3], "rb").read()
+public = serialization.load_pem_public_key(pem)
+env = bundle["dsseEnvelope"]
+payload = base64.b64decode(env["payload"])
+assert payload == manifest, "the payload is the manifest's exact bytes"
+t = env["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+public.verify(base64.b64decode(env["signatures"][0]["sig"]), pae)
+assert bundle["verificationMaterial"]["publicKey"]["hint"] == hashlib.sha256(pem).hexdigest()
+print("ok")
+"#;
+    let out = py(
+        script,
+        &[
+            vectors.join("scelle.sigstore.json").to_str().unwrap(),
+            &keys.public("ed25519"),
+            vectors.join("manifest.json").to_str().unwrap(),
+        ],
+    );
+    assert_ok(&out, "cryptography");
+}
+
+#[test]
+fn scelle_oms_bundles_validate_against_the_official_oms_schemas() {
+    let keys = Keys::new();
+    let r = sample_release();
+    run(&[
+        "sign",
+        r.path().to_str().unwrap(),
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/oms-v1.0");
+    let script = r#"
+import base64, json, os, sys
+import jsonschema
+from referencing import Registry, Resource
+folder = sys.argv[2]
+registry = Registry()
+schemas = {}
+for name in ("bundle", "envelope", "statement", "predicate"):
+    schema = json.load(open(os.path.join(folder, name + ".schema.json")))
+    schemas[name] = schema
+    registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+bundle = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(schemas["bundle"], registry=registry).validate(bundle)
+statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+jsonschema.Draft202012Validator(schemas["statement"], registry=registry).validate(statement)
+print("valid")
+"#;
+    let out = py(
+        script,
+        &[
+            r.path().join("model.sig").to_str().unwrap(),
+            schemas.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&out, "OMS schema validation");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "valid");
 }

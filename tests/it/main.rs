@@ -13,4 +13,8 @@
 
 mod common;
 mod interop;
+mod keys;
+mod robustness;
 mod scan;
+mod sign;
+mod vectors;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs one fuzz target (or all) for SECONDS each, seeded from the committed fixtures.
+#   fuzz/run.sh [TARGET] [SECONDS]     needs a nightly toolchain and `cargo install cargo-fuzz`
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${2:-60}
+targets=${1:-$(cargo +nightly fuzz list)}
+for t in $targets; do
+  mkdir -p "corpus/$t"
+  case $t in
+    bundle) seeds=(../fixtures/bad/bundles ../fixtures/vectors) ;;
+    statement) seeds=(../fixtures/vectors) ;;
+    key_pem) seeds=(../fixtures/keys) ;;
+    *) seeds=(../fixtures) ;;
+  esac
+  echo "== $t for ${seconds}s" >&2
+  cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=512 2>&1 \
+    | grep -E '^(Done [0-9]+ runs|==[0-9]+==|SUMMARY|Test unit written|.*deadly signal)' || true
+done

@@ -1,0 +1,131 @@
+//! Verification reports: a human table, and JSON for machines (the [`Verification`] fields plus
+//! the findings, with `schema_version`).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::verify::{SignatureStatus, Verification, short};
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    verification: &'a Verification,
+    findings: &'a [Finding],
+}
+
+/// The JSON report, two-space indented, with a final newline.
+pub fn json(verification: &Verification, findings: &[Finding]) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&JsonReport {
+        verification,
+        findings,
+    })
+    .unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// The human report: what was checked, every difference, and the verdict on the last line.
+pub fn table(v: &Verification, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let format = v.format.map_or(String::new(), |f| {
+        format!(
+            " ({})",
+            serde_json::to_value(f)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )
+    });
+    let _ = writeln!(out, "bundle     {}{format}", v.bundle);
+    match (&v.signature, &v.key) {
+        (SignatureStatus::Verified, Some(key)) => {
+            let _ = writeln!(
+                out,
+                "signature  {} by {} key {}",
+                paint("32", "verified"),
+                key.algorithm,
+                key.id
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "signature  {}", paint("1;31", "rejected"));
+        }
+    }
+    if let Some(root) = &v.root {
+        let _ = writeln!(out, "root       sha256:{root}");
+    }
+    if let Some(check) = &v.files {
+        let _ = writeln!(
+            out,
+            "files      {} signed, {} on disk, {} match",
+            v.signed_files,
+            check.checked + check.unsigned.len(),
+            check.matched
+        );
+        let mut lines = Vec::new();
+        for m in &check.modified {
+            let of = m.content_of.as_ref().map_or(String::new(), |p| {
+                format!(" (now holds the content signed as `{p}`)")
+            });
+            lines.push(format!(
+                "{}   {}{of}\n             signed sha256:{}\n             found  sha256:{}",
+                paint("31", "modified"),
+                m.path,
+                m.expected,
+                m.actual
+            ));
+        }
+        for m in &check.missing {
+            lines.push(format!(
+                "{}    {} (signed sha256:{})",
+                paint("31", "missing"),
+                m.path,
+                m.expected
+            ));
+        }
+        for e in &check.extra {
+            lines.push(format!(
+                "{}      {} (not signed)",
+                paint("31", "extra"),
+                e.path
+            ));
+        }
+        for r in &check.renamed {
+            lines.push(format!(
+                "{}    {} -> {}",
+                paint("31", "renamed"),
+                r.from,
+                r.to
+            ));
+        }
+        for u in &check.unsigned {
+            lines.push(format!("unsigned   {u} (ignored: --ignore-unsigned-files)"));
+        }
+        if !lines.is_empty() {
+            let _ = writeln!(out);
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    if let (Some(key), Some(_)) = (&v.key, &v.problem) {
+        let _ = writeln!(out, "signed by  key {}", short(&key.id));
+    }
+    let _ = writeln!(out);
+    let verdict = if v.verdict.starts_with("verified") {
+        paint("1;32", &v.verdict)
+    } else {
+        paint("1;31", &v.verdict)
+    };
+    let _ = writeln!(out, "{verdict}");
+    out
+}

@@ -1,0 +1,85 @@
+//! Signing: keys, DSSE envelopes, Sigstore bundles, and the two statements scelle signs (its own
+//! manifest, and the OpenSSF Model Signing statement for `--format oms`).
+//!
+//! The signature always covers the exact payload bytes that travel in the bundle; nothing is
+//! re-serialised between signing and verifying.
+
+pub mod bundle;
+pub mod dsse;
+pub mod keys;
+pub mod oms;
+
+pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleError, KeyMaterial, ReadBundle, read_bundle};
+pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
+pub use keys::{
+    Algorithm, KeyError, Passphrase, PrivateKey, PublicKey, load_private_key, load_public_key,
+};
+
+/// Which statement a bundle carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum BundleFormat {
+    /// scelle's manifest (`https://scelle.dev/provenance/v1`), one subject per file
+    Scelle,
+    /// OpenSSF Model Signing v1.0 (`https://model_signing/signature/v1.0`), verifiable by `model_signing`
+    Oms,
+}
+
+impl BundleFormat {
+    /// The bundle's default file name inside the release folder.
+    pub fn default_file_name(self) -> &'static str {
+        match self {
+            BundleFormat::Scelle => "scelle.sigstore.json",
+            BundleFormat::Oms => "model.sig",
+        }
+    }
+}
+
+/// Signs `payload` (an in-toto statement) with `key` into a bundle whose hint and keyid are the
+/// key's id.
+pub fn sign_statement(payload: &[u8], key: &PrivateKey) -> Bundle {
+    let key_id = key.public_key().key_id();
+    let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, payload, key, Some(key_id.clone()));
+    Bundle::new(key_id, envelope)
+}
+
+/// Why a release could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("an OMS bundle needs an ECDSA key (P-256, P-384 or P-521); `{}` is an Ed25519 key", .0.display())]
+    OmsNeedsEcdsa(std::path::PathBuf),
+}
+
+impl SignError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SignError::OmsNeedsEcdsa(_) => Some(
+                "the reference `model_signing` verifier accepts only ECDSA keys: make one with `scelle keygen -a p256 -o NAME`"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// The payload a bundle of `format` signs for `statement`. A scelle bundle signs `raw` (the exact
+/// bytes of a manifest file) when given, else the statement's canonical bytes; an OMS bundle
+/// signs the OMS statement of the same files, named `model_name`.
+pub fn payload(
+    format: BundleFormat,
+    statement: &crate::manifest::Statement,
+    raw: Option<&[u8]>,
+    model_name: &str,
+) -> Vec<u8> {
+    match format {
+        BundleFormat::Scelle => raw.map_or_else(|| statement.to_json_bytes(), <[u8]>::to_vec),
+        BundleFormat::Oms => {
+            let predicate = &statement.predicate;
+            oms::statement_bytes(
+                model_name,
+                &predicate.files,
+                &predicate.scan.ignore,
+                predicate.scan.symlinks == crate::walk::SymlinkPolicy::FollowInside.as_str(),
+            )
+        }
+    }
+}

@@ -1,0 +1,886 @@
+//! Verification: prove that the files in hand are the files that were signed.
+//!
+//! The checks run in a fixed order and stop at the first failure: the bundle's JSON and media
+//! type; the key hint against the given keys; the DSSE signature over the exact payload bytes;
+//! the payload type; the statement type; the predicate type. Only then is anything in the payload
+//! trusted: the release is walked and hashed the way it was sealed (same walker, same ignores,
+//! same hasher as `scan`) and compared file by file. Every difference is reported, not just the
+//! first: modified, missing, extra and renamed files, and content swapped between two files.
+//!
+//! A failure is data ([`Verification`] and its findings, exit status 1); `Err` means the check
+//! could not run at all (no bundle, unreadable or malformed input, exit status 2).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use fs_err as fs;
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+use crate::hash::{self, HashError};
+use crate::manifest::{
+    PREDICATE_TYPE, RelPath, STATEMENT_TYPE, Sha256Digest, Statement, StatementProblem,
+};
+use crate::scan::Progress;
+use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, read_bundle};
+use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae};
+use crate::sign::oms::{
+    self, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsError, SignedFiles,
+};
+use crate::sign::{Algorithm, BundleFormat, PublicKey};
+use crate::walk::{self, DEFAULT_IGNORES, SymlinkPolicy, WalkEntry, WalkError, WalkOptions};
+
+/// Version of the JSON report layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What to verify and how.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Trusted public keys; the bundle must be signed by one of them.
+    pub keys: Vec<PublicKey>,
+    /// The bundle; when absent, `scelle.sigstore.json` then `model.sig` in the release folder.
+    pub bundle: Option<PathBuf>,
+    /// More paths to leave out, on top of those recorded in the bundle.
+    pub ignore: Vec<RelPath>,
+    /// Follow links inside the release even if the bundle does not say so.
+    pub allow_symlinks: bool,
+    /// Report files the bundle does not list without failing on them.
+    pub ignore_unsigned: bool,
+    /// Check the signature only; do not hash the release.
+    pub manifest_only: bool,
+    pub jobs: usize,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub schema_version: u32,
+    /// The bundle checked, as the user named it.
+    pub bundle: String,
+    /// Which statement the bundle carries, once the signature is known to be good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<BundleFormat>,
+    /// The key that verified the signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<SignerKey>,
+    /// `verified` or `failed`.
+    pub signature: SignatureStatus,
+    /// Why the bundle was rejected, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// The signed root digest (OMS rule), when the statement has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<Sha256Digest>,
+    /// Files the bundle lists.
+    pub signed_files: usize,
+    /// The comparison with the release on disk (absent with `--manifest-only` or when the
+    /// signature failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileCheck>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// One line saying what all of the above means.
+    pub verdict: String,
+    /// The exact signed payload bytes (for `--manifest-only`).
+    #[serde(skip)]
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureStatus {
+    Verified,
+    Failed,
+}
+
+/// The key that verified a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerKey {
+    pub id: String,
+    pub algorithm: String,
+}
+
+/// The release compared with the signed manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileCheck {
+    /// Files hashed on disk.
+    pub checked: usize,
+    /// Signed files whose digest matched.
+    pub matched: usize,
+    pub modified: Vec<Modified>,
+    pub missing: Vec<Missing>,
+    pub extra: Vec<Extra>,
+    pub renamed: Vec<Renamed>,
+    /// Files on disk the bundle does not list, reported without failing (`--ignore-unsigned-files`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsigned: Vec<RelPath>,
+}
+
+impl FileCheck {
+    pub fn is_clean(&self) -> bool {
+        self.modified.is_empty()
+            && self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.renamed.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Modified {
+    pub path: RelPath,
+    pub expected: Sha256Digest,
+    pub actual: Sha256Digest,
+    /// The signed file whose content this file now holds (two files swapped, or one copied over another).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_of: Option<RelPath>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub path: RelPath,
+    pub expected: Sha256Digest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Extra {
+    pub path: RelPath,
+    pub actual: Sha256Digest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    pub from: RelPath,
+    pub to: RelPath,
+    pub sha256: Sha256Digest,
+}
+
+/// Why verification could not run (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("no bundle in `{}` (looked for `scelle.sigstore.json` and `model.sig`)", .0.display())]
+    NoBundle(PathBuf),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("`{}`: {reason}", .bundle.display())]
+    Malformed { bundle: PathBuf, reason: String },
+    #[error("`{}`: {reason}", .bundle.display())]
+    Unsupported { bundle: PathBuf, reason: String },
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("`{}` is a folder, but the bundle signs a single file", .0.display())]
+    ExpectedFile(PathBuf),
+    #[error("`{}` is a single file, but the bundle signs a folder", .0.display())]
+    ExpectedFolder(PathBuf),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl VerifyError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            VerifyError::NoBundle(_) => Some("name the bundle with `--bundle FILE`".into()),
+            VerifyError::Walk(e) => e.hint(),
+            VerifyError::Hash(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// What the signed statement says must be on disk.
+struct Expected {
+    format: BundleFormat,
+    files: ExpectedFiles,
+    root: Option<Sha256Digest>,
+    ignore: Vec<RelPath>,
+    symlinks: SymlinkPolicy,
+}
+
+enum ExpectedFiles {
+    Folder(Vec<(RelPath, Sha256Digest)>),
+    Single(Sha256Digest),
+}
+
+impl ExpectedFiles {
+    fn len(&self) -> usize {
+        match self {
+            ExpectedFiles::Folder(files) => files.len(),
+            ExpectedFiles::Single(_) => 1,
+        }
+    }
+}
+
+/// The bundle to check for the release at `path`.
+pub fn find_bundle(path: &Path, given: Option<&Path>) -> Result<PathBuf, VerifyError> {
+    if let Some(bundle) = given {
+        return Ok(bundle.to_path_buf());
+    }
+    let folder = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    for name in [
+        BundleFormat::Scelle.default_file_name(),
+        BundleFormat::Oms.default_file_name(),
+    ] {
+        let candidate = folder.join(name);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(VerifyError::NoBundle(folder))
+}
+
+/// A rejected bundle: the signature or statement check failed.
+fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verification {
+    Verification {
+        schema_version: SCHEMA_VERSION,
+        bundle: bundle.display().to_string(),
+        format: None,
+        key: None,
+        signature: SignatureStatus::Failed,
+        verdict: format!("FAILED: {problem}"),
+        problem: Some(problem),
+        root: None,
+        signed_files: 0,
+        files: None,
+        warnings,
+        payload: Vec::new(),
+    }
+}
+
+/// A payload whose signature verified with one of the given keys.
+struct Authenticated {
+    payload: Vec<u8>,
+    payload_type: String,
+    key: SignerKey,
+}
+
+/// Checks the key hint, the signature count and the DSSE signature over the exact payload
+/// bytes. `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
+fn authenticate(
+    bundle_path: &Path,
+    bundle: &ReadBundle,
+    keys: &[PublicKey],
+    warnings: &mut Vec<String>,
+) -> Result<Result<Authenticated, Verification>, VerifyError> {
+    let malformed = |reason: String| VerifyError::Malformed {
+        bundle: bundle_path.into(),
+        reason,
+    };
+    let candidates: Vec<&PublicKey> = match &bundle.key {
+        KeyMaterial::Hint(hint) => {
+            let matching: Vec<&PublicKey> = keys.iter().filter(|k| k.key_id() == *hint).collect();
+            if matching.is_empty() {
+                let given: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
+                let problem = format!(
+                    "the bundle was signed by key `{hint}`, not by the given key{} `{}`",
+                    plural(given.len()),
+                    given.join("`, `")
+                );
+                return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
+            }
+            matching
+        }
+        KeyMaterial::LegacyRawBytes => {
+            warnings.push(
+                "the bundle uses the verification material of model_signing before 1.1 (the key itself, no key id); \
+                 verifying with the given key"
+                    .into(),
+            );
+            keys.iter().collect()
+        }
+        KeyMaterial::None => keys.iter().collect(),
+    };
+    let signatures = &bundle.envelope.signatures;
+    let [signature] = signatures.as_slice() else {
+        let problem = if signatures.is_empty() {
+            "the bundle holds no signature".to_owned()
+        } else {
+            format!(
+                "the bundle holds {} signatures; a Sigstore bundle carries exactly one",
+                signatures.len()
+            )
+        };
+        return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
+    };
+    let payload = bundle
+        .envelope
+        .payload_bytes()
+        .map_err(|e| malformed(e.to_string()))?;
+    let sig = decode_base64("dsseEnvelope.signatures[0].sig", &signature.sig)
+        .map_err(|e| malformed(e.to_string()))?;
+    let payload_type = bundle.envelope.payload_type.clone();
+    let message = pae(&payload_type, &payload);
+    let Some(signer) = candidates.into_iter().find(|k| k.verify(&message, &sig)) else {
+        let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
+        let mut problem = format!(
+            "the signature does not verify with key `{}`: the payload, its type or the signature was changed after signing",
+            ids.join("`, `")
+        );
+        if payload_type != IN_TOTO_PAYLOAD_TYPE {
+            let _ = write!(problem, " (the payload type is now `{payload_type}`)");
+        }
+        return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
+    };
+    let key = SignerKey {
+        id: signer.key_id(),
+        algorithm: signer.algorithm().as_str().into(),
+    };
+    Ok(Ok(Authenticated {
+        payload,
+        payload_type,
+        key,
+    }))
+}
+
+/// Verifies the release at `path` (a folder, or one file for a single-file OMS bundle).
+pub fn verify(
+    path: &Path,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<Verification, VerifyError> {
+    let bundle_path = find_bundle(path, options.bundle.as_deref())?;
+    let bundle = read_bundle(&bundle_path)?;
+    let mut warnings = Vec::new();
+    let authenticated = authenticate(&bundle_path, &bundle, &options.keys, &mut warnings)?;
+    drop(bundle);
+    let Authenticated {
+        payload,
+        payload_type,
+        key,
+    } = match authenticated {
+        Ok(authenticated) => authenticated,
+        Err(rejection) => return Ok(rejection),
+    };
+    let signed_rejected = |problem: String, warnings: Vec<String>| {
+        let mut v = rejected(&bundle_path, problem, warnings);
+        v.key = Some(key.clone());
+        v
+    };
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        let problem =
+            format!("the payload type is `{payload_type}`, expected `{IN_TOTO_PAYLOAD_TYPE}`");
+        return Ok(signed_rejected(problem, warnings));
+    }
+    // Only the two type fields are read here; the statement itself is parsed once, by the
+    // format that claims it, and dropped before the release is hashed.
+    let header: StatementHeader =
+        serde_json::from_slice(&payload).map_err(|e| VerifyError::Malformed {
+            bundle: bundle_path.clone(),
+            reason: format!("the signed payload is not a JSON statement: {e}"),
+        })?;
+    let statement_type = header.kind.as_deref().unwrap_or_default();
+    if statement_type != STATEMENT_TYPE {
+        let problem =
+            format!("the statement type is `{statement_type}`, expected `{STATEMENT_TYPE}`");
+        return Ok(signed_rejected(problem, warnings));
+    }
+    let predicate_type = header.predicate_type.as_deref().unwrap_or_default();
+    let expected = match expected_files(predicate_type, &payload) {
+        Ok(e) => e,
+        Err(StatementError::Rejected(problem)) => return Ok(signed_rejected(problem, warnings)),
+        Err(StatementError::Malformed(reason)) => {
+            return Err(VerifyError::Malformed {
+                bundle: bundle_path,
+                reason,
+            });
+        }
+        Err(StatementError::Unsupported(reason)) => {
+            return Err(VerifyError::Unsupported {
+                bundle: bundle_path,
+                reason,
+            });
+        }
+    };
+
+    let mut verification = Verification {
+        schema_version: SCHEMA_VERSION,
+        bundle: bundle_path.display().to_string(),
+        format: Some(expected.format),
+        key: Some(key),
+        signature: SignatureStatus::Verified,
+        problem: None,
+        root: expected.root,
+        signed_files: expected.files.len(),
+        files: None,
+        warnings,
+        verdict: String::new(),
+        payload: Vec::new(),
+    };
+    if options.manifest_only {
+        verification.payload = payload;
+        verification.verdict = format!(
+            "signature verified ({} signed files); the release was not hashed (`--manifest-only`)",
+            verification.signed_files
+        );
+        return Ok(verification);
+    }
+    let check = compare_with_disk(path, &bundle_path, &expected, options, progress)?;
+    verification.verdict = verdict(&verification, &check);
+    verification.files = Some(check);
+    Ok(verification)
+}
+
+enum StatementError {
+    /// A validly signed statement that must not be accepted (exit status 1).
+    Rejected(String),
+    Malformed(String),
+    Unsupported(String),
+}
+
+/// The two fields that decide how a statement is read.
+#[derive(serde::Deserialize)]
+struct StatementHeader {
+    #[serde(rename = "_type")]
+    kind: Option<String>,
+    #[serde(rename = "predicateType")]
+    predicate_type: Option<String>,
+}
+
+fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, StatementError> {
+    match predicate_type {
+        PREDICATE_TYPE => scelle_expected(payload),
+        OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE => {
+            let parsed = if predicate_type == OMS_PREDICATE_TYPE {
+                oms::parse(payload)
+            } else {
+                oms::parse_legacy(payload)
+            };
+            let manifest = parsed.map_err(|e| match e {
+                OmsError::Malformed(m) => {
+                    StatementError::Malformed(format!("malformed OMS statement: {m}"))
+                }
+                OmsError::Unsupported(m) => {
+                    StatementError::Unsupported(format!("unsupported OMS statement: {m}"))
+                }
+                inconsistent @ OmsError::Inconsistent { .. } => {
+                    StatementError::Rejected(inconsistent.to_string())
+                }
+            })?;
+            let mut ignore = manifest.ignore_paths;
+            if predicate_type == OMS_LEGACY_PREDICATE_TYPE || ignore.is_empty() {
+                // Bundles before model_signing 1.1 record no ignores; its verifier applies the git ones.
+                ignore.extend(
+                    DEFAULT_IGNORES[..4]
+                        .iter()
+                        .filter_map(|n| RelPath::new(*n).ok()),
+                );
+            }
+            Ok(Expected {
+                format: BundleFormat::Oms,
+                files: match manifest.files {
+                    SignedFiles::Folder(files) => ExpectedFiles::Folder(files),
+                    SignedFiles::Single(d) => ExpectedFiles::Single(d),
+                },
+                root: manifest.root,
+                ignore,
+                symlinks: if manifest.allow_symlinks {
+                    SymlinkPolicy::FollowInside
+                } else {
+                    SymlinkPolicy::Reject
+                },
+            })
+        }
+        other => Err(StatementError::Rejected(format!(
+            "the predicate type is `{other}`, neither scelle's (`{PREDICATE_TYPE}`) nor OpenSSF Model Signing's (`{OMS_PREDICATE_TYPE}`)"
+        ))),
+    }
+}
+
+fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
+    let statement: Statement = serde_json::from_slice(payload)
+        .map_err(|e| StatementError::Malformed(format!("malformed scelle statement: {e}")))?;
+    statement.check().map_err(|problem| match problem {
+        StatementProblem::Duplicate(_) => {
+            StatementError::Malformed(format!("malformed scelle statement: {problem}"))
+        }
+        _ => StatementError::Rejected(format!("the statement is inconsistent: {problem}")),
+    })?;
+    let predicate = &statement.predicate;
+    let symlinks = match predicate.scan.symlinks.as_str() {
+        "reject" => SymlinkPolicy::Reject,
+        "follow-inside" => SymlinkPolicy::FollowInside,
+        other => {
+            return Err(StatementError::Malformed(format!(
+                "unknown symlink policy `{other}`"
+            )));
+        }
+    };
+    Ok(Expected {
+        format: BundleFormat::Scelle,
+        files: ExpectedFiles::Folder(
+            predicate
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.sha256))
+                .collect(),
+        ),
+        root: Some(predicate.root.sha256),
+        ignore: predicate.scan.ignore.clone(),
+        symlinks,
+    })
+}
+
+/// Walks and hashes the release as it was sealed and compares it with the signed list.
+fn compare_with_disk(
+    path: &Path,
+    bundle: &Path,
+    expected: &Expected,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<FileCheck, VerifyError> {
+    let signed = match &expected.files {
+        ExpectedFiles::Single(digest) => {
+            return compare_single_file(path, *digest, options.jobs, progress);
+        }
+        ExpectedFiles::Folder(files) => files,
+    };
+    if !fs::metadata(path)?.is_dir() {
+        return Err(VerifyError::ExpectedFolder(path.into()));
+    }
+    let mut ignore = expected.ignore.clone();
+    ignore.extend(options.ignore.iter().cloned());
+    ignore.extend(walk::relative_inside(path, bundle));
+    let walk_options = WalkOptions {
+        ignore,
+        no_default_ignores: true,
+        symlinks: if options.allow_symlinks {
+            SymlinkPolicy::FollowInside
+        } else {
+            expected.symlinks
+        },
+        allow_empty: true,
+    };
+    let walked = walk::walk(path, &walk_options)?;
+    let (to_hash, unsigned): (Vec<WalkEntry>, Vec<WalkEntry>) = if options.ignore_unsigned {
+        let signed_paths: HashSet<&RelPath> = signed.iter().map(|(p, _)| p).collect();
+        walked
+            .entries
+            .into_iter()
+            .partition(|e| signed_paths.contains(&e.rel))
+    } else {
+        (walked.entries, Vec::new())
+    };
+    let total: u64 = to_hash.iter().map(|e| e.size).sum();
+    progress.begin(total);
+    let hashed = hash::hash_files(&to_hash, options.jobs, &|n| progress.advance(n));
+    progress.end();
+    let on_disk: Vec<(RelPath, Sha256Digest)> = to_hash
+        .into_iter()
+        .zip(hashed?)
+        .map(|(e, h)| (e.rel, h.sha256))
+        .collect();
+    let mut check = diff(signed, &on_disk);
+    check.unsigned = unsigned.into_iter().map(|e| e.rel).collect();
+    Ok(check)
+}
+
+fn compare_single_file(
+    path: &Path,
+    expected: Sha256Digest,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<FileCheck, VerifyError> {
+    let meta = fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(VerifyError::ExpectedFile(path.into()));
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let rel = RelPath::new(name).map_err(|reason| WalkError::BadName {
+        path: path.into(),
+        reason,
+    })?;
+    let entry = WalkEntry {
+        rel: rel.clone(),
+        path: path.into(),
+        size: meta.len(),
+        modified: meta.modified().ok(),
+    };
+    progress.begin(meta.len());
+    let hashed = hash::hash_files(std::slice::from_ref(&entry), jobs, &|n| progress.advance(n));
+    progress.end();
+    let actual = hashed?.remove(0).sha256;
+    let mut check = FileCheck {
+        checked: 1,
+        ..FileCheck::default()
+    };
+    if actual == expected {
+        check.matched = 1;
+    } else {
+        check.modified.push(Modified {
+            path: rel,
+            expected,
+            actual,
+            content_of: None,
+        });
+    }
+    Ok(check)
+}
+
+/// Every difference between the signed list and what is on disk (`on_disk` in manifest order).
+/// Results follow the order of the lists, so reports are deterministic.
+pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Digest)]) -> FileCheck {
+    let signed_paths: HashSet<&RelPath> = signed.iter().map(|(p, _)| p).collect();
+    let found: HashMap<&RelPath, Sha256Digest> = on_disk.iter().map(|(p, d)| (p, *d)).collect();
+    // Which signed path a digest belongs to, to name swapped or copied content.
+    let mut owner: HashMap<Sha256Digest, &RelPath> = HashMap::new();
+    for (path, digest) in signed {
+        owner.entry(*digest).or_insert(path);
+    }
+    let mut check = FileCheck {
+        checked: on_disk.len(),
+        ..FileCheck::default()
+    };
+    let mut missing = Vec::new();
+    for (path, expected) in signed {
+        match found.get(path) {
+            Some(actual) if actual == expected => check.matched += 1,
+            Some(actual) => check.modified.push(Modified {
+                path: path.clone(),
+                expected: *expected,
+                actual: *actual,
+                content_of: owner.get(actual).map(|p| (*p).clone()),
+            }),
+            None => missing.push(Missing {
+                path: path.clone(),
+                expected: *expected,
+            }),
+        }
+    }
+    let mut extra: Vec<Extra> = on_disk
+        .iter()
+        .filter(|(p, _)| !signed_paths.contains(p))
+        .map(|(p, d)| Extra {
+            path: p.clone(),
+            actual: *d,
+        })
+        .collect();
+    // A missing file whose exact content appears under a new, unsigned name was renamed.
+    for gone in missing {
+        if let Some(i) = extra.iter().position(|e| e.actual == gone.expected) {
+            let moved = extra.remove(i);
+            check.renamed.push(Renamed {
+                from: gone.path,
+                to: moved.path,
+                sha256: gone.expected,
+            });
+        } else {
+            check.missing.push(gone);
+        }
+    }
+    check.extra = extra;
+    check
+}
+
+fn verdict(v: &Verification, check: &FileCheck) -> String {
+    let key = v.key.as_ref().map_or_else(String::new, |k| {
+        format!(" signed by {} key {}", k.algorithm, short(&k.id))
+    });
+    if check.is_clean() {
+        let unsigned = if check.unsigned.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} unsigned file{} ignored",
+                check.unsigned.len(),
+                plural(check.unsigned.len())
+            )
+        };
+        return format!(
+            "verified: all {} signed files match the bundle{key}{unsigned}",
+            v.signed_files
+        );
+    }
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (check.modified.len(), "modified"),
+        (check.missing.len(), "missing"),
+        (check.extra.len(), "extra (unsigned)"),
+        (check.renamed.len(), "renamed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    format!(
+        "FAILED: {} of {} signed files differ: {}",
+        v.signed_files - check.matched,
+        v.signed_files,
+        parts.join(", ")
+    )
+    .replace("FAILED: 0 of", "FAILED: none of")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The first 16 hex digits of a key id, enough to tell keys apart in a sentence.
+pub fn short(id: &str) -> &str {
+    id.get(..16).unwrap_or(id)
+}
+
+impl Verification {
+    /// The findings this verification amounts to; [`crate::ExitStatus::from_findings`] turns
+    /// them into the exit status.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if let Some(problem) = &self.problem {
+            findings.push(
+                Finding::fail("verify/signature", Severity::Error, problem.clone())
+                    .with_subject(self.bundle.clone())
+                    .with_fix("re-sign the release, or check that the right public key and bundle were given"),
+            );
+        }
+        let Some(check) = &self.files else {
+            return findings;
+        };
+        for m in &check.modified {
+            let mut message = format!(
+                "`{}` was modified: signed sha256:{}, found sha256:{}",
+                m.path, m.expected, m.actual
+            );
+            if let Some(of) = &m.content_of {
+                let _ = write!(message, " (the content signed as `{of}`)");
+            }
+            findings.push(
+                Finding::fail("verify/modified", Severity::Error, message)
+                    .with_subject(m.path.to_string()),
+            );
+        }
+        for m in &check.missing {
+            findings.push(
+                Finding::fail(
+                    "verify/missing",
+                    Severity::Error,
+                    format!("`{}` is missing (signed sha256:{})", m.path, m.expected),
+                )
+                .with_subject(m.path.to_string()),
+            );
+        }
+        for e in &check.extra {
+            findings.push(
+                Finding::fail(
+                    "verify/extra",
+                    Severity::Error,
+                    format!("`{}` is not in the signed manifest", e.path),
+                )
+                .with_subject(e.path.to_string())
+                .with_fix("remove it, re-sign, or pass `--ignore-unsigned-files`"),
+            );
+        }
+        for r in &check.renamed {
+            findings.push(
+                Finding::fail(
+                    "verify/renamed",
+                    Severity::Error,
+                    format!("`{}` was renamed to `{}`", r.from, r.to),
+                )
+                .with_subject(r.from.to_string()),
+            );
+        }
+        for u in &check.unsigned {
+            findings.push(
+                Finding::fail(
+                    "verify/unsigned",
+                    Severity::Info,
+                    format!("`{u}` is not in the signed manifest (ignored)"),
+                )
+                .with_subject(u.to_string()),
+            );
+        }
+        findings
+    }
+
+    /// The signing algorithm, when the signature verified.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        self.key.as_ref().and_then(|k| match k.algorithm.as_str() {
+            "ed25519" => Some(Algorithm::Ed25519),
+            "ecdsa-p256-sha256" => Some(Algorithm::P256),
+            "ecdsa-p384-sha384" => Some(Algorithm::P384),
+            "ecdsa-p521-sha512" => Some(Algorithm::P521),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> RelPath {
+        RelPath::new(s).unwrap()
+    }
+
+    fn d(s: &str) -> Sha256Digest {
+        Sha256Digest::of(s.as_bytes())
+    }
+
+    #[test]
+    fn diff_names_every_kind_of_difference() {
+        let signed = vec![
+            (p("same"), d("same")),
+            (p("edited"), d("v1")),
+            (p("gone"), d("gone")),
+            (p("old-name"), d("moved")),
+            (p("a"), d("A")),
+            (p("b"), d("B")),
+        ];
+        let on_disk: Vec<(RelPath, Sha256Digest)> = [
+            (p("same"), d("same")),
+            (p("edited"), d("v2")),
+            (p("new-name"), d("moved")),
+            (p("a"), d("B")),
+            (p("b"), d("A")),
+            (p("added"), d("added")),
+        ]
+        .into_iter()
+        .collect();
+        let check = diff(&signed, &on_disk);
+        assert_eq!(check.matched, 1);
+        assert_eq!(check.checked, 6);
+        let modified: Vec<(&str, Option<&str>)> = check
+            .modified
+            .iter()
+            .map(|m| (m.path.as_str(), m.content_of.as_ref().map(RelPath::as_str)))
+            .collect();
+        assert_eq!(
+            modified,
+            [("edited", None), ("a", Some("b")), ("b", Some("a"))]
+        );
+        assert_eq!(
+            check.missing,
+            [Missing {
+                path: p("gone"),
+                expected: d("gone")
+            }]
+        );
+        assert_eq!(
+            check.renamed,
+            [Renamed {
+                from: p("old-name"),
+                to: p("new-name"),
+                sha256: d("moved")
+            }]
+        );
+        assert_eq!(
+            check.extra,
+            [Extra {
+                path: p("added"),
+                actual: d("added")
+            }]
+        );
+        assert!(!check.is_clean());
+    }
+
+    #[test]
+    fn identical_trees_are_clean() {
+        let signed = vec![(p("x"), d("x"))];
+        let on_disk = vec![(p("x"), d("x"))];
+        assert!(diff(&signed, &on_disk).is_clean());
+    }
+}
