@@ -312,3 +312,17 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn write_json(path: &Path, value: &serde_json::Value) {
     std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
 }
+
+/// A folder of `../shared/schemas` (the official JSON Schemas every developer and CI run has
+/// beside the project).
+pub fn shared_schemas(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/schemas")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "the official schemas are missing: expected `{}` beside the project",
+        path.display()
+    );
+    path
+}

@@ -516,7 +516,7 @@ fn scelle_oms_bundles_validate_against_the_official_oms_schemas() {
         "-q",
     ])
     .success();
-    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/oms-v1.0");
+    let schemas = crate::common::shared_schemas("oms-v1.0");
     let script = r#"
 import base64, json, os, sys
 import jsonschema
