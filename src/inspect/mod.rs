@@ -1,12 +1,142 @@
-//! What each file of a release is: its kind (weights, dataset, tokenizer...) and its format.
+//! What each file of a release is: its kind (weights, dataset, tokenizer...), its format, the
+//! facts its header gives (tensors, parameters, dtypes, records...) and whether loading it can run
+//! code.
 //!
 //! The format comes from the file's first bytes when the format has a signature (a renamed
 //! safetensors file is still safetensors, a `.bin` may be a zip checkpoint or a raw pickle),
-//! then from the name. The bytes are the head the hasher kept, so classification costs no I/O.
+//! then from the name. Inspectors read headers and footers only, with bounded positioned reads
+//! on the file the hasher has open; full-file facts (line counts) come from the hashing pass.
+//! A malformed file is a finding on that file, never an error that stops the scan.
+
+pub mod gguf;
+pub mod onnx;
+pub mod parquet;
+pub mod source;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::finding::{Finding, Location, Severity};
 use crate::manifest::RelPath;
+use source::{Malformed, Source};
+
+/// Identifiers of the findings inspectors report on files.
+pub mod rules {
+    /// The file's structure could not be read (what is wrong, at which offset).
+    pub const MALFORMED: &str = "file/malformed";
+    /// The file is readable but breaks a rule of its format (duplicate keys, overlaps...).
+    pub const NONCONFORMING: &str = "file/nonconforming";
+    /// Loading the file runs code chosen by whoever wrote it.
+    pub const CODE_ON_LOAD: &str = "file/code-on-load";
+    /// Loading the file imports names outside the known-safe lists.
+    pub const SUSPICIOUS_IMPORT: &str = "file/suspicious-import";
+    /// Loading the release needs `trust_remote_code` (Python code in a model folder, `auto_map`).
+    pub const REMOTE_CODE: &str = "file/remote-code";
+    /// A Git LFS pointer: the content was never downloaded.
+    pub const LFS_POINTER: &str = "file/lfs-pointer";
+    /// A file refers to another outside the release (ONNX external data escaping the folder).
+    pub const ESCAPING_REFERENCE: &str = "file/escaping-reference";
+    /// A Hugging Face cache blob whose name does not match its content.
+    pub const HUB_BLOB_MISMATCH: &str = "file/hub-blob-mismatch";
+    /// Worth knowing, not a problem (a chat template, an unusual but valid layout).
+    pub const NOTE: &str = "file/note";
+}
+
+/// Facts about one file, by name (format-specific; documented in `docs/manifest.md`).
+pub type Facts = BTreeMap<String, Value>;
+
+/// What an inspector found in one file, before it is tied to the file's path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub facts: Facts,
+    pub notes: Vec<Note>,
+}
+
+/// One finding about a file, located by byte offset when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub offset: Option<u64>,
+}
+
+impl Report {
+    /// Records a fact (anything serialisable; a value that cannot be serialised is skipped).
+    pub fn fact(&mut self, key: &str, value: impl Serialize) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.facts.insert(key.to_owned(), v);
+        }
+    }
+
+    /// Records a finding.
+    pub fn note(&mut self, rule: &'static str, severity: Severity, message: impl Into<String>, offset: Option<u64>) {
+        self.notes.push(Note { rule, severity, message: message.into(), offset });
+    }
+
+    /// Records a malformed structure as an error finding at its offset.
+    pub fn malformed(&mut self, m: Malformed) {
+        self.note(rules::MALFORMED, Severity::Error, m.message, Some(m.offset));
+    }
+}
+
+/// Everything the scan knows about a file when it inspects it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileInfo<'a> {
+    pub path: &'a RelPath,
+    pub size: u64,
+    /// The first bytes, as the hasher kept them.
+    pub head: &'a [u8],
+    /// Newlines counted in the hashing pass, for line-based formats.
+    pub lines: Option<Lines>,
+}
+
+/// A newline count from the hashing pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lines {
+    pub newlines: u64,
+    /// Whether the last byte is a newline (otherwise the last record has none).
+    pub ends_with_newline: bool,
+}
+
+/// A file's kind, format, facts and findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    pub kind: Kind,
+    pub format: Format,
+    pub facts: Facts,
+    pub findings: Vec<Finding>,
+}
+
+/// Inspects one file: classifies it, then runs its format's inspector over `source`.
+pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
+    let (kind, format) = classify(info.path, info.size, info.head);
+    let mut report = Report::default();
+    let result = match format {
+        Format::Gguf => gguf::inspect(source, &mut report),
+        Format::Onnx => onnx::inspect(source, &mut report),
+        Format::Parquet => parquet::inspect(source, &mut report),
+        _ => Ok(()),
+    };
+    if let Err(m) = result {
+        report.malformed(m);
+    }
+    Inspection { kind, format, facts: report.facts, findings: findings_for(info.path, report.notes) }
+}
+
+/// Ties notes to the file they are about.
+fn findings_for(path: &RelPath, notes: Vec<Note>) -> Vec<Finding> {
+    notes
+        .into_iter()
+        .map(|n| {
+            let mut f = Finding::fail(n.rule, n.severity, n.message).with_subject(path.to_string());
+            f.location = Some(Location { file: path.to_string(), line: None, column: None, byte_offset: n.offset });
+            f
+        })
+        .collect()
+}
 
 /// What role a file plays in a release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
