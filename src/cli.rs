@@ -180,6 +180,9 @@ pub struct HashArgs {
     /// Hashing workers (default: one per core)
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
+    /// Hash and classify only, without the format inspectors (for benchmarks)
+    #[arg(long, hide = true)]
+    pub no_inspect: bool,
 }
 
 /// Formats `scan` can write.

@@ -44,6 +44,53 @@ pub struct FileHash {
     pub size: u64,
     /// The first [`HEAD_LEN`] bytes (fewer for a shorter file).
     pub head: Vec<u8>,
+    /// Newlines, when they were asked for.
+    pub lines: Option<Lines>,
+    /// The git blob SHA-1 (`sha1("blob <size>\0" + content)`), for Hugging Face cache blobs
+    /// named by it.
+    pub git_sha1: Option<[u8; 20]>,
+}
+
+/// A newline count taken on the hashing buffers (so a 100 GB JSONL file is read once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lines {
+    pub newlines: u64,
+    /// Whether the last byte is a newline (otherwise the last record has none).
+    pub ends_with_newline: bool,
+}
+
+impl Lines {
+    /// Records: newline-terminated lines, plus a final line without one.
+    pub fn records(&self, size: u64) -> u64 {
+        self.newlines + u64::from(size > 0 && !self.ends_with_newline)
+    }
+}
+
+/// What to do besides hashing.
+pub struct Hashing<'a, T> {
+    pub jobs: usize,
+    /// Called with the number of bytes just hashed.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Whether to count newlines in this file as it is hashed.
+    pub count_lines: &'a (dyn Fn(&WalkEntry) -> bool + Sync),
+    /// Run on each file once it is hashed and checked, with the file still open (inspection).
+    pub after: &'a (dyn Fn(&WalkEntry, &std::fs::File, &FileHash) -> T + Sync),
+}
+
+impl<T> std::fmt::Debug for Hashing<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hashing(jobs {})", self.jobs)
+    }
+}
+
+/// Plain hashing: no line counts, nothing after.
+pub fn plain(jobs: usize, progress: &(dyn Fn(u64) + Sync)) -> Hashing<'_, ()> {
+    Hashing {
+        jobs,
+        progress,
+        count_lines: &|_| false,
+        after: &|_, _, _| (),
+    }
 }
 
 /// Why a file could not be hashed.
@@ -71,7 +118,7 @@ impl HashError {
 }
 
 /// State shared by the workers of one `hash_files` call.
-struct Shared<'a> {
+struct Shared<'a, T> {
     entries: &'a [WalkEntry],
     /// Entry indices, largest file first.
     order: Vec<usize>,
@@ -79,20 +126,19 @@ struct Shared<'a> {
     /// Cores with nothing to do: a busy worker may give its reading to one of them.
     idle_cores: AtomicUsize,
     abort: AtomicBool,
-    results: Mutex<Vec<Option<FileHash>>>,
+    results: Mutex<Vec<Option<(FileHash, T)>>>,
     errors: Mutex<Vec<(usize, HashError)>>,
 }
 
-/// Hashes every entry with `jobs` workers; results come back in the order of `entries`.
-/// `progress` is called with the number of bytes just hashed.
-pub fn hash_files(
+/// Hashes every entry; results come back in the order of `entries`, each with what
+/// `hashing.after` returned for it.
+pub fn hash_files<T: Send>(
     entries: &[WalkEntry],
-    jobs: usize,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<FileHash>, HashError> {
+    hashing: &Hashing<'_, T>,
+) -> Result<Vec<(FileHash, T)>, HashError> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[b].size.cmp(&entries[a].size).then(a.cmp(&b)));
-    let jobs = jobs.max(1);
+    let jobs = hashing.jobs.max(1);
     let workers = jobs.min(entries.len().max(1));
     let shared = Shared {
         entries,
@@ -100,13 +146,13 @@ pub fn hash_files(
         next: AtomicUsize::new(0),
         idle_cores: AtomicUsize::new(jobs - workers),
         abort: AtomicBool::new(false),
-        results: Mutex::new(vec![None; entries.len()]),
+        results: Mutex::new(entries.iter().map(|_| None).collect()),
         errors: Mutex::new(Vec::new()),
     };
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| run_worker(&shared, progress));
+            scope.spawn(|| run_worker(&shared, hashing));
         }
     });
 
@@ -126,7 +172,7 @@ pub fn hash_files(
     Ok(results.into_iter().flatten().collect())
 }
 
-fn run_worker(shared: &Shared<'_>, progress: &(dyn Fn(u64) + Sync)) {
+fn run_worker<T: Send>(shared: &Shared<'_, T>, hashing: &Hashing<'_, T>) {
     let mut worker = Worker { buf: Vec::new() };
     std::thread::scope(|scope| {
         let mut reader: Option<ReaderHandle> = None;
@@ -138,8 +184,20 @@ fn run_worker(shared: &Shared<'_>, progress: &(dyn Fn(u64) + Sync)) {
             let Some(&index) = shared.order.get(slot) else {
                 break;
             };
-            match worker.hash(&shared.entries[index], shared, &mut reader, scope, progress) {
-                Ok(hash) => lock(&shared.results)[index] = Some(hash),
+            let entry = &shared.entries[index];
+            let count_lines = (hashing.count_lines)(entry);
+            match worker.hash(
+                entry,
+                shared,
+                count_lines,
+                &mut reader,
+                scope,
+                hashing.progress,
+            ) {
+                Ok((hash, file)) => {
+                    let extra = (hashing.after)(entry, file.file(), &hash);
+                    lock(&shared.results)[index] = Some((hash, extra));
+                }
                 Err(e) => {
                     shared.abort.store(true, Ordering::Relaxed);
                     lock(&shared.errors).push((index, e));
@@ -161,11 +219,20 @@ struct Digesting {
     hasher: Sha256,
     head: Vec<u8>,
     total: u64,
+    lines: Option<Lines>,
+    git: Option<sha1::Sha1>,
 }
 
 impl Digesting {
     fn update(&mut self, bytes: &[u8], progress: &(dyn Fn(u64) + Sync)) {
         self.hasher.update(bytes);
+        if let Some(git) = &mut self.git {
+            sha1::Digest::update(git, bytes);
+        }
+        if let (Some(lines), Some(&last)) = (&mut self.lines, bytes.last()) {
+            lines.newlines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            lines.ends_with_newline = last == b'\n';
+        }
         if self.head.len() < HEAD_LEN {
             let take = (HEAD_LEN - self.head.len()).min(bytes.len());
             self.head.extend_from_slice(&bytes[..take]);
@@ -180,14 +247,15 @@ struct Worker {
 }
 
 impl Worker {
-    fn hash<'scope>(
+    fn hash<'scope, T>(
         &mut self,
         entry: &WalkEntry,
-        shared: &Shared<'_>,
+        shared: &Shared<'_, T>,
+        count_lines: bool,
         reader: &mut Option<ReaderHandle>,
         scope: &'scope std::thread::Scope<'scope, '_>,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<FileHash, HashError> {
+    ) -> Result<(FileHash, fs::File), HashError> {
         let mut file = fs::File::open(&entry.path)?;
         // What the walk saw is the reference: any change from then to the end of hashing is
         // caught by the final check, and a second stat per file is saved.
@@ -199,6 +267,13 @@ impl Worker {
             hasher: Sha256::new(),
             head: Vec::new(),
             total: 0,
+            lines: count_lines.then(Lines::default),
+            // Small, non-LFS files in the hub cache are named by their git blob SHA-1.
+            git: entry.hub_blob.as_ref().filter(|b| b.len() == 40).map(|_| {
+                let mut git = <sha1::Sha1 as sha1::Digest>::new();
+                sha1::Digest::update(&mut git, format!("blob {}\0", entry.size).as_bytes());
+                git
+            }),
         };
         self.buf.resize(CHUNK, 0);
         let handed_off = if before.len <= SMALL_FILE {
@@ -227,11 +302,14 @@ impl Worker {
         if after != before || state.total != before.len {
             return Err(HashError::Changed(entry.path.clone()));
         }
-        Ok(FileHash {
+        let hash = FileHash {
             sha256: Sha256Digest(state.hasher.finalize().into()),
             size: state.total,
             head: state.head,
-        })
+            lines: state.lines,
+            git_sha1: state.git.map(|g| sha1::Digest::finalize(g).into()),
+        };
+        Ok((hash, file))
     }
 }
 
@@ -395,6 +473,7 @@ mod tests {
                 path,
                 size: size as u64,
                 modified,
+                hub_blob: None,
             });
             contents.push(content);
         }
@@ -421,8 +500,8 @@ mod tests {
         // One worker never hands off; four workers on ten files hand off once cores go idle;
         // sixteen workers have idle cores from the start.
         for jobs in [1, 4, 16] {
-            let hashes = hash_files(&entries, jobs, &|_| {}).unwrap();
-            for ((hash, content), size) in hashes.iter().zip(&contents).zip(sizes) {
+            let hashes = hash_files(&entries, &plain(jobs, &|_| {})).unwrap();
+            for (((hash, ()), content), size) in hashes.iter().zip(&contents).zip(sizes) {
                 assert_eq!(
                     hash.sha256,
                     Sha256Digest::of(content),
@@ -439,10 +518,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (entries, _) = entries_for(dir.path(), &[10, CHUNK * 2 + 3, 5000]);
         let seen = AtomicUsize::new(0);
-        hash_files(&entries, 2, &|n| {
+        let progress = |n: u64| {
             seen.fetch_add(usize::try_from(n).unwrap(), Ordering::Relaxed);
-        })
-        .unwrap();
+        };
+        hash_files(&entries, &plain(2, &progress)).unwrap();
         assert_eq!(seen.into_inner(), 10 + CHUNK * 2 + 3 + 5000);
     }
 
@@ -454,7 +533,7 @@ mod tests {
             let (mut entries, _) = entries_for(dir.path(), &[size]);
             // The walk saw another size than the file now has: it changed in between.
             entries[0].size = seen as u64;
-            match hash_files(&entries, 2, &|_| {}).unwrap_err() {
+            match hash_files(&entries, &plain(2, &|_| {})).unwrap_err() {
                 HashError::Changed(path) => assert!(path.ends_with("f0"), "{path:?}"),
                 other @ HashError::Io(_) => panic!("expected Changed, got {other}"),
             }
@@ -463,7 +542,7 @@ mod tests {
         let (mut entries, _) = entries_for(dir.path(), &[100]);
         entries[0].modified = Some(SystemTime::UNIX_EPOCH);
         assert!(matches!(
-            hash_files(&entries, 1, &|_| {}),
+            hash_files(&entries, &plain(1, &|_| {})),
             Err(HashError::Changed(_))
         ));
     }
@@ -474,7 +553,7 @@ mod tests {
         let (mut entries, _) = entries_for(dir.path(), &[10]);
         fs::remove_file(&entries[0].path).unwrap();
         entries[0].size = 10;
-        let err = hash_files(&entries, 1, &|_| {}).unwrap_err();
+        let err = hash_files(&entries, &plain(1, &|_| {})).unwrap_err();
         assert!(err.to_string().contains("f0"), "{err}");
     }
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::clock::{self, ClockError};
-use crate::hash::{self, HashError};
-use crate::inspect;
+use crate::hash::{self, FileHash, HashError, Hashing};
+use crate::inspect::{self, FileInfo, source::Source, summary};
 use crate::manifest::{FileRecord, ScanSettings, Statement};
-use crate::walk::{self, WalkError, WalkOptions};
+use crate::walk::{self, WalkEntry, WalkError, WalkOptions};
 
 /// How to scan.
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// Hashing workers; one per core is right for warm and cold caches alike.
     pub jobs: usize,
+    /// Run the format inspectors (off: classify by name and magic only, for benchmarks).
+    pub inspect: bool,
 }
 
 impl Default for ScanOptions {
@@ -25,6 +27,7 @@ impl Default for ScanOptions {
         Self {
             walk: WalkOptions::default(),
             jobs: default_jobs(),
+            inspect: true,
         }
     }
 }
@@ -98,7 +101,43 @@ pub fn scan(
     let walked = walk::walk(root, &options.walk)?;
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
-    let hashed = hash::hash_files(&walked.entries, options.jobs, &|n| progress.advance(n));
+    let advance = |n| progress.advance(n);
+    let after = |entry: &WalkEntry, file: &std::fs::File, hash: &FileHash| {
+        let info = FileInfo {
+            path: &entry.rel,
+            size: hash.size,
+            head: &hash.head,
+            lines: hash.lines,
+        };
+        let mut inspection = if options.inspect {
+            inspect::inspect(&info, Source::file(file, hash.size))
+        } else {
+            inspect::classify_only(&info)
+        };
+        if let Some(blob) = &entry.hub_blob {
+            inspection
+                .facts
+                .insert("hub_blob".into(), blob.clone().into());
+            if let Some(message) =
+                inspect::hf::hub_blob_mismatch(blob, &hash.sha256, hash.git_sha1.as_ref())
+            {
+                inspection.findings.push(inspect::file_finding(
+                    &entry.rel,
+                    inspect::rules::HUB_BLOB_MISMATCH,
+                    crate::finding::Severity::Error,
+                    message,
+                ));
+            }
+        }
+        inspection
+    };
+    let hashing = Hashing {
+        jobs: options.jobs,
+        progress: &advance,
+        count_lines: &|entry: &WalkEntry| options.inspect && inspect::counts_lines(&entry.rel),
+        after: &after,
+    };
+    let hashed = hash::hash_files(&walked.entries, &hashing);
     progress.end();
     let hashed = hashed?;
 
@@ -106,26 +145,36 @@ pub fn scan(
         .entries
         .into_iter()
         .zip(hashed)
-        .map(|(entry, hash)| {
-            let (kind, format) = inspect::classify(&entry.rel, hash.size, &hash.head);
-            FileRecord {
-                path: entry.rel,
-                size: hash.size,
-                sha256: hash.sha256,
-                kind,
-                format,
-                facts: std::collections::BTreeMap::new(),
-                findings: Vec::new(),
-            }
+        .map(|(entry, (hash, inspection))| FileRecord {
+            path: entry.rel,
+            size: hash.size,
+            sha256: hash.sha256,
+            kind: inspection.kind,
+            format: inspection.format,
+            facts: inspection.facts,
+            findings: inspection.findings,
         })
         .collect();
+    let mut files = files;
+    if options.inspect {
+        summary::check_indexes(&mut files);
+    }
     let bytes = files.iter().map(|f| f.size).sum();
     let settings = ScanSettings {
         ignore: walked.ignore,
         symlinks: options.walk.symlinks.as_str().into(),
+        hub_snapshot: walked.hub_snapshot,
     };
+    let model = summary::model(&files).and_then(|m| serde_json::to_value(m).ok());
+    let datasets = summary::datasets(&files)
+        .into_iter()
+        .filter_map(|d| serde_json::to_value(d).ok())
+        .collect();
+    let mut statement = Statement::new(files, created, settings);
+    statement.predicate.model = model;
+    statement.predicate.datasets = datasets;
     Ok(Scan {
-        statement: Statement::new(files, created, settings),
+        statement,
         bytes,
         elapsed: start.elapsed(),
         jobs: options.jobs,

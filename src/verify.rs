@@ -567,12 +567,13 @@ fn compare_with_disk(
     };
     let total: u64 = to_hash.iter().map(|e| e.size).sum();
     progress.begin(total);
-    let hashed = hash::hash_files(&to_hash, options.jobs, &|n| progress.advance(n));
+    let advance = |n| progress.advance(n);
+    let hashed = hash::hash_files(&to_hash, &hash::plain(options.jobs, &advance));
     progress.end();
     let on_disk: Vec<(RelPath, Sha256Digest)> = to_hash
         .into_iter()
         .zip(hashed?)
-        .map(|(e, h)| (e.rel, h.sha256))
+        .map(|(e, (h, ()))| (e.rel, h.sha256))
         .collect();
     let mut check = diff(signed, &on_disk);
     check.unsigned = unsigned.into_iter().map(|e| e.rel).collect();
@@ -599,11 +600,13 @@ fn compare_single_file(
         path: path.into(),
         size: meta.len(),
         modified: meta.modified().ok(),
+        hub_blob: None,
     };
     progress.begin(meta.len());
-    let hashed = hash::hash_files(std::slice::from_ref(&entry), jobs, &|n| progress.advance(n));
+    let advance = |n| progress.advance(n);
+    let hashed = hash::hash_files(std::slice::from_ref(&entry), &hash::plain(jobs, &advance));
     progress.end();
-    let actual = hashed?.remove(0).sha256;
+    let actual = hashed?.remove(0).0.sha256;
     let mut check = FileCheck {
         checked: 1,
         ..FileCheck::default()

@@ -67,6 +67,9 @@ pub struct WalkEntry {
     pub size: u64,
     /// Modification time seen by the walk; the hasher re-checks it.
     pub modified: Option<std::time::SystemTime>,
+    /// In a Hugging Face cache snapshot: the name of the blob the link points to (its `ETag`:
+    /// the SHA-256 of an LFS file, the git blob SHA-1 of a small one).
+    pub hub_blob: Option<String>,
 }
 
 /// The outcome of a walk.
@@ -76,6 +79,20 @@ pub struct Walk {
     pub entries: Vec<WalkEntry>,
     /// Every ignore rule that was in force (sorted), recorded in the manifest.
     pub ignore: Vec<RelPath>,
+    /// The root is a Hugging Face cache snapshot (`<repo>/snapshots/<revision>`).
+    pub hub_snapshot: bool,
+}
+
+/// For a Hugging Face cache snapshot (`…/models--ORG--NAME/snapshots/REV`), the repository's
+/// `blobs/` folder, where the snapshot's links point.
+fn hub_blobs(canonical_root: &Path) -> Option<PathBuf> {
+    let snapshots = canonical_root.parent()?;
+    let repo = snapshots.parent()?;
+    let repo_name = repo.file_name()?.to_str()?;
+    let is_repo = ["models--", "datasets--", "spaces--"]
+        .iter()
+        .any(|p| repo_name.starts_with(p));
+    (snapshots.file_name()? == "snapshots" && is_repo).then(|| repo.join("blobs"))
 }
 
 /// Why a release could not be walked.
@@ -177,12 +194,14 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
     ignore.sort();
     ignore.dedup();
 
+    let hub_blobs = hub_blobs(&canonical_root).and_then(|b| fs::canonicalize(b).ok());
     let root_chain = Rc::new(Chain {
         dir: canonical_root.clone(),
         parent: None,
     });
     let mut walker = Walker {
         symlinks: options.symlinks,
+        hub_blobs,
         canonical_root,
         ignore,
         entries: Vec::new(),
@@ -202,6 +221,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
     }
     walker.entries.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(Walk {
+        hub_snapshot: walker.hub_blobs.is_some(),
         entries: walker.entries,
         ignore: walker.ignore,
     })
@@ -210,6 +230,8 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
 /// The state of one walk: folders still to read and files found so far.
 struct Walker {
     symlinks: SymlinkPolicy,
+    /// The repository's `blobs/` folder when the root is a hub cache snapshot.
+    hub_blobs: Option<PathBuf>,
     canonical_root: PathBuf,
     ignore: Vec<RelPath>,
     entries: Vec<WalkEntry>,
@@ -273,16 +295,43 @@ impl Walker {
 
     /// A symbolic link: an error, or followed when its target stays inside the release.
     fn follow(&mut self, frame: &Frame, rel: RelPath, path: PathBuf) -> Result<(), WalkError> {
-        if self.symlinks == SymlinkPolicy::Reject {
-            return Err(WalkError::Symlink(path));
-        }
-        let target = resolve_link(&path)?;
-        if !target.starts_with(&self.canonical_root) {
-            return Err(WalkError::SymlinkEscape { link: path, target });
-        }
+        // A hub snapshot's links into its repository's `blobs/` are how the cache works: they
+        // are followed whatever the policy, and each blob is checked against its name.
+        let hub_blob = match &self.hub_blobs {
+            Some(blobs) => {
+                let target = resolve_link(&path)?;
+                target.starts_with(blobs).then(|| {
+                    (
+                        target
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .map(str::to_owned),
+                        target,
+                    )
+                })
+            }
+            None => None,
+        };
+        let target = if let Some((_, ref target)) = hub_blob {
+            target.clone()
+        } else {
+            if self.symlinks == SymlinkPolicy::Reject {
+                return Err(WalkError::Symlink(path));
+            }
+            let target = resolve_link(&path)?;
+            if !target.starts_with(&self.canonical_root) {
+                return Err(WalkError::SymlinkEscape { link: path, target });
+            }
+            target
+        };
         let meta = fs::metadata(&path)?;
         if meta.is_file() {
             self.push_file(rel, path, &meta);
+            if let Some((Some(name), _)) = hub_blob
+                && let Some(last) = self.entries.last_mut()
+            {
+                last.hub_blob = Some(name);
+            }
         } else if meta.is_dir() {
             if frame.chain.contains(&target) {
                 return Err(WalkError::SymlinkLoop { link: path, target });
@@ -304,6 +353,7 @@ impl Walker {
             path,
             size: meta.len(),
             modified,
+            hub_blob: None,
         });
     }
 

@@ -65,5 +65,6 @@ pub(crate) fn scan_options(
         jobs: hashing
             .jobs
             .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
+        inspect: !hashing.no_inspect,
     }
 }

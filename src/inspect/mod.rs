@@ -9,9 +9,19 @@
 //! A malformed file is a finding on that file, never an error that stops the scan.
 
 pub mod gguf;
+pub mod globals;
+pub mod hf;
+pub mod keras;
+pub mod numpy;
 pub mod onnx;
 pub mod parquet;
+pub mod pickle;
+pub mod safetensors;
 pub mod source;
+pub mod summary;
+pub mod text;
+pub mod torch;
+pub mod zip;
 
 use std::collections::BTreeMap;
 
@@ -71,9 +81,27 @@ impl Report {
         }
     }
 
+    /// Records every field of a serialisable struct as a fact.
+    pub fn facts_from(&mut self, facts: &impl Serialize) {
+        if let Ok(Value::Object(map)) = serde_json::to_value(facts) {
+            self.facts.extend(map);
+        }
+    }
+
     /// Records a finding.
-    pub fn note(&mut self, rule: &'static str, severity: Severity, message: impl Into<String>, offset: Option<u64>) {
-        self.notes.push(Note { rule, severity, message: message.into(), offset });
+    pub fn note(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        offset: Option<u64>,
+    ) {
+        self.notes.push(Note {
+            rule,
+            severity,
+            message: message.into(),
+            offset,
+        });
     }
 
     /// Records a malformed structure as an error finding at its offset.
@@ -89,16 +117,8 @@ pub struct FileInfo<'a> {
     pub size: u64,
     /// The first bytes, as the hasher kept them.
     pub head: &'a [u8],
-    /// Newlines counted in the hashing pass, for line-based formats.
-    pub lines: Option<Lines>,
-}
-
-/// A newline count from the hashing pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Lines {
-    pub newlines: u64,
-    /// Whether the last byte is a newline (otherwise the last record has none).
-    pub ends_with_newline: bool,
+    /// Newlines counted in the hashing pass, for line-based formats ([`counts_lines`]).
+    pub lines: Option<crate::hash::Lines>,
 }
 
 /// A file's kind, format, facts and findings.
@@ -110,20 +130,79 @@ pub struct Inspection {
     pub findings: Vec<Finding>,
 }
 
+/// Whether the hashing pass should count this file's newlines (line-based dataset formats).
+pub fn counts_lines(path: &RelPath) -> bool {
+    let name = path.file_name().to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(ext, "jsonl" | "ndjson" | "csv" | "tsv") || (ext == "txt" && in_data_folder(path))
+}
+
+/// Classifies a file without reading anything beyond its first bytes (`scan --no-inspect`).
+pub fn classify_only(info: &FileInfo<'_>) -> Inspection {
+    let (kind, format) = classify(info.path, info.size, info.head);
+    Inspection {
+        kind,
+        format,
+        facts: Facts::new(),
+        findings: Vec::new(),
+    }
+}
+
 /// Inspects one file: classifies it, then runs its format's inspector over `source`.
 pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
     let (kind, format) = classify(info.path, info.size, info.head);
     let mut report = Report::default();
+    let r = &mut report;
     let result = match format {
-        Format::Gguf => gguf::inspect(source, &mut report),
-        Format::Onnx => onnx::inspect(source, &mut report),
-        Format::Parquet => parquet::inspect(source, &mut report),
+        Format::Safetensors => safetensors::inspect(source, r),
+        Format::Gguf => gguf::inspect(source, r),
+        Format::Onnx => onnx::inspect(source, r),
+        Format::Parquet => parquet::inspect(source, r),
+        Format::PytorchZip => torch::inspect_zip(source, r),
+        Format::Pickle => torch::inspect_pickle(source, r),
+        Format::Npy => numpy::inspect_npy(source, r),
+        Format::Npz => numpy::inspect_npz(source, r),
+        Format::Keras => keras::inspect_keras(source, r),
+        Format::Hdf5 => keras::inspect_h5(source, r),
+        Format::LfsPointer => hf::inspect_lfs_pointer(source, r),
+        Format::Json => hf::inspect_json(info.path, source, r),
+        Format::Jsonl | Format::Csv | Format::Tsv | Format::Text => {
+            text::inspect_lines(info, format, source, r)
+        }
+        Format::Python => {
+            text::inspect_python(r);
+            Ok(())
+        }
         _ => Ok(()),
     };
     if let Err(m) = result {
         report.malformed(m);
     }
-    Inspection { kind, format, facts: report.facts, findings: findings_for(info.path, report.notes) }
+    Inspection {
+        kind,
+        format,
+        facts: report.facts,
+        findings: findings_for(info.path, report.notes),
+    }
+}
+
+/// One finding about a file, located at the file.
+pub fn file_finding(
+    path: &RelPath,
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+) -> Finding {
+    findings_for(
+        path,
+        vec![Note {
+            rule,
+            severity,
+            message,
+            offset: None,
+        }],
+    )
+    .remove(0)
 }
 
 /// Ties notes to the file they are about.
@@ -132,7 +211,12 @@ fn findings_for(path: &RelPath, notes: Vec<Note>) -> Vec<Finding> {
         .into_iter()
         .map(|n| {
             let mut f = Finding::fail(n.rule, n.severity, n.message).with_subject(path.to_string());
-            f.location = Some(Location { file: path.to_string(), line: None, column: None, byte_offset: n.offset });
+            f.location = Some(Location {
+                file: path.to_string(),
+                line: None,
+                column: None,
+                byte_offset: n.offset,
+            });
             f
         })
         .collect()
@@ -322,7 +406,9 @@ fn format_from_name(name: &str, ext: &str) -> Format {
     match ext {
         "safetensors" => Format::Safetensors,
         "gguf" => Format::Gguf,
-        "bin" | "pt" | "pth" | "ckpt" | "pkl" | "pickle" => Format::Pickle,
+        // A `.bin` is a pickle only when its first bytes say so (see `format_from_magic`):
+        // plenty of raw binary files use the extension.
+        "pt" | "pth" | "ckpt" | "pkl" | "pickle" | "joblib" => Format::Pickle,
         "npy" => Format::Npy,
         "npz" => Format::Npz,
         "onnx" => Format::Onnx,

@@ -23,7 +23,9 @@ impl Inner<'_> {
             Inner::File(file) => std::os::unix::fs::FileExt::read_exact_at(*file, buf, offset),
             Inner::Bytes(bytes) => {
                 let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
-                let end = start.checked_add(buf.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
+                let end = start
+                    .checked_add(buf.len())
+                    .ok_or(io::ErrorKind::UnexpectedEof)?;
                 let part = bytes.get(start..end).ok_or(io::ErrorKind::UnexpectedEof)?;
                 buf.copy_from_slice(part);
                 Ok(())
@@ -42,7 +44,10 @@ pub struct Malformed {
 
 impl Malformed {
     pub fn new(offset: u64, message: impl Into<String>) -> Self {
-        Malformed { offset, message: message.into() }
+        Malformed {
+            offset,
+            message: message.into(),
+        }
     }
 }
 
@@ -58,6 +63,8 @@ impl std::error::Error for Malformed {}
 #[derive(Clone, Copy)]
 pub struct Source<'a> {
     inner: Inner<'a>,
+    /// Where this view starts in `inner` (non-zero for a slice, such as a stored zip member).
+    base: u64,
     size: u64,
 }
 
@@ -70,24 +77,54 @@ impl fmt::Debug for Source<'_> {
 impl<'a> Source<'a> {
     /// A file of `size` bytes (its size as hashed; reads past it fail).
     pub fn file(file: &'a std::fs::File, size: u64) -> Self {
-        Source { inner: Inner::File(file), size }
+        Source {
+            inner: Inner::File(file),
+            base: 0,
+            size,
+        }
     }
 
     /// A buffer (a decompressed archive member, a fuzz input).
     pub fn bytes(bytes: &'a [u8]) -> Self {
-        Source { inner: Inner::Bytes(bytes), size: bytes.len() as u64 }
+        Source {
+            inner: Inner::Bytes(bytes),
+            base: 0,
+            size: bytes.len() as u64,
+        }
     }
 
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// The `len` bytes at `offset`, as a source of their own (offsets restart at 0).
+    pub fn slice(&self, offset: u64, len: u64, what: &str) -> Result<Source<'a>, Malformed> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.size => Ok(Source {
+                inner: self.inner,
+                base: self.base + offset,
+                size: len,
+            }),
+            _ => Err(Malformed::new(
+                offset,
+                format!(
+                    "{what}: {len} bytes at offset {offset} run past the end ({} bytes)",
+                    self.size
+                ),
+            )),
+        }
+    }
+
     /// Reads `len` bytes at `offset`; `what` names the structure in the error.
     pub fn read(&self, offset: u64, len: u64, what: &str) -> Result<Vec<u8>, Malformed> {
         self.check(offset, len, what)?;
-        let mut buf = vec![0u8; usize::try_from(len).map_err(|_| Malformed::new(offset, format!("{what}: too large")))?];
+        let mut buf = vec![
+            0u8;
+            usize::try_from(len)
+                .map_err(|_| Malformed::new(offset, format!("{what}: too large")))?
+        ];
         self.inner
-            .read_exact_at(&mut buf, offset)
+            .read_exact_at(&mut buf, self.base + offset)
             .map_err(|e| Malformed::new(offset, format!("{what}: cannot read: {e}")))?;
         Ok(buf)
     }
@@ -97,7 +134,7 @@ impl<'a> Source<'a> {
         self.check(offset, N as u64, what)?;
         let mut buf = [0u8; N];
         self.inner
-            .read_exact_at(&mut buf, offset)
+            .read_exact_at(&mut buf, self.base + offset)
             .map_err(|e| Malformed::new(offset, format!("{what}: cannot read: {e}")))?;
         Ok(buf)
     }
@@ -110,19 +147,30 @@ impl<'a> Source<'a> {
             _ => {
                 return Err(Malformed::new(
                     offset,
-                    format!("{what}: {len} bytes at offset {offset} run past the end of the file ({} bytes)", self.size),
+                    format!(
+                        "{what}: {len} bytes at offset {offset} run past the end of the file ({} bytes)",
+                        self.size
+                    ),
                 ));
             }
         }
         if len > MAX_READ {
-            return Err(Malformed::new(offset, format!("{what}: {len} bytes, more than the {MAX_READ}-byte limit")));
+            return Err(Malformed::new(
+                offset,
+                format!("{what}: {len} bytes, more than the {MAX_READ}-byte limit"),
+            ));
         }
         Ok(())
     }
 
     /// A sequential reader from `offset`.
     pub fn cursor(&self, offset: u64) -> Cursor<'a> {
-        Cursor { source: *self, pos: offset, buf: Vec::new(), buf_start: 0 }
+        Cursor {
+            source: *self,
+            pos: offset,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
     }
 }
 
@@ -162,7 +210,10 @@ impl Cursor<'_> {
     /// Moves to `offset` (checked to be within the source).
     pub fn seek(&mut self, offset: u64) -> Result<(), Malformed> {
         if offset > self.source.size {
-            return Err(Malformed::new(self.pos, format!("seek to {offset} past the end ({} bytes)", self.source.size)));
+            return Err(Malformed::new(
+                self.pos,
+                format!("seek to {offset} past the end ({} bytes)", self.source.size),
+            ));
         }
         self.pos = offset;
         Ok(())
@@ -185,7 +236,10 @@ impl Cursor<'_> {
         if want > self.remaining() {
             return Err(Malformed::new(
                 self.pos,
-                format!("{what}: needs {want} bytes, but only {} remain", self.remaining()),
+                format!(
+                    "{what}: needs {want} bytes, but only {} remain",
+                    self.remaining()
+                ),
             ));
         }
         let have = self.buf_start..self.buf_start + self.buf.len() as u64;
@@ -254,7 +308,10 @@ impl Cursor<'_> {
         let mut out = Vec::new();
         loop {
             if out.len() as u64 >= max {
-                return Err(Malformed::new(start, format!("{what}: no end of line within {max} bytes")));
+                return Err(Malformed::new(
+                    start,
+                    format!("{what}: no end of line within {max} bytes"),
+                ));
             }
             let b = self.u8(what)?;
             if b == b'\n' {
@@ -276,8 +333,15 @@ mod tests {
         assert_eq!(source.read(1, 3, "x").unwrap(), [2, 3, 4]);
         let err = source.read(3, 3, "header").unwrap_err();
         assert_eq!(err.offset, 3);
-        assert!(err.message.contains("header: 3 bytes at offset 3 run past the end"), "{err}");
-        assert!(source.read(u64::MAX, 2, "x").is_err(), "offset overflow is an error, not a panic");
+        assert!(
+            err.message
+                .contains("header: 3 bytes at offset 3 run past the end"),
+            "{err}"
+        );
+        assert!(
+            source.read(u64::MAX, 2, "x").is_err(),
+            "offset overflow is an error, not a panic"
+        );
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub struct FileRecord {
     pub facts: BTreeMap<String, Value>,
     /// Safety findings about this file (malformed header, code on load...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<Value>,
+    pub findings: Vec<crate::finding::Finding>,
 }
 
 /// How the release was walked, so a verifier can walk it the same way.
@@ -109,6 +109,10 @@ pub struct ScanSettings {
     pub ignore: Vec<RelPath>,
     /// `reject` or `follow-inside`.
     pub symlinks: String,
+    /// The release is a Hugging Face cache snapshot whose links into the repository's `blobs/`
+    /// were followed (and each blob checked against its name).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hub_snapshot: bool,
 }
 
 impl Statement {
@@ -297,6 +301,7 @@ mod tests {
             ScanSettings {
                 ignore: vec![RelPath::new(".git").unwrap()],
                 symlinks: "reject".into(),
+                hub_snapshot: false,
             },
         );
         let bytes = statement.to_json_bytes();

@@ -1,0 +1,496 @@
+//! safetensors: an 8-byte little-endian header length, a JSON header naming every tensor's dtype,
+//! shape and byte range, then the raw data.
+//!
+//! The checks are those of the reference reader (`safetensors` 0.8: header length within the
+//! file and 100 MB, UTF-8 JSON, known dtypes, tensors contiguous from offset 0 with no gap or
+//! overlap, each range exactly the size its dtype and shape call for, and nothing after the last
+//! tensor), plus a stricter layer the reference lacks: duplicate tensor names (the reference keeps
+//! the last one silently, so two readers can disagree), unknown fields in a tensor entry, and
+//! headers over the 25 MB the Hugging Face hub reads. Only the header is read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use super::source::{Malformed, Source};
+use super::{Report, rules};
+use crate::finding::Severity;
+
+/// The reference reader's limit on the header length.
+const MAX_HEADER: u64 = 100_000_000;
+/// What the Hugging Face hub reads of a header (`SAFETENSORS_MAX_HEADER_LENGTH`).
+const HUB_MAX_HEADER: u64 = 25_000_000;
+/// `__metadata__` entries recorded as facts (values shortened), so a hostile header cannot bloat
+/// the manifest.
+const MAX_METADATA_FACTS: usize = 64;
+const MAX_METADATA_VALUE: usize = 256;
+
+/// Bits per element of each dtype the reference knows (safetensors 0.8 `Dtype`).
+fn dtype_bits(dtype: &str) -> Option<u64> {
+    Some(match dtype {
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" | "F8_E4M3FNUZ"
+        | "F8_E5M2FNUZ" => 8,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" | "F32" => 32,
+        "C64" | "F64" | "I64" | "U64" => 64,
+        _ => return None,
+    })
+}
+
+/// What the header says, as recorded in the manifest.
+#[derive(Debug, Default, Serialize)]
+struct Facts {
+    tensors: u64,
+    parameters: u64,
+    /// Parameters per dtype.
+    dtypes: BTreeMap<String, u64>,
+    /// Bytes of tensor data.
+    data_bytes: u64,
+    header_bytes: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: BTreeMap<String, String>,
+}
+
+/// One tensor entry, validated.
+struct Tensor {
+    name: String,
+    dtype: String,
+    begin: u64,
+    end: u64,
+    elements: u64,
+    bits: u64,
+}
+
+/// Reads the header of a safetensors file into `report`.
+pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
+    let len = u64::from_le_bytes(source.array::<8>(0, "header length")?);
+    if len > MAX_HEADER {
+        return Err(Malformed::new(
+            0,
+            format!("header length {len} exceeds the {MAX_HEADER}-byte limit"),
+        ));
+    }
+    if len.saturating_add(8) > source.size() {
+        return Err(Malformed::new(
+            0,
+            format!(
+                "header length {len} runs past the end of the file ({} bytes)",
+                source.size()
+            ),
+        ));
+    }
+    let header = source.read(8, len, "header")?;
+    let text = std::str::from_utf8(&header)
+        .map_err(|e| Malformed::new(8 + e.valid_up_to() as u64, "the header is not UTF-8"))?;
+    if len > HUB_MAX_HEADER {
+        report.note(
+            rules::NONCONFORMING,
+            Severity::Warning,
+            format!(
+                "the header is {len} bytes; the Hugging Face hub reads at most {HUB_MAX_HEADER}"
+            ),
+            Some(0),
+        );
+    }
+    let entries = parse_entries(text).map_err(|e| {
+        Malformed::new(
+            8 + byte_offset(text, &e),
+            format!("the header is not a JSON object: {e}"),
+        )
+    })?;
+
+    let data_start = 8 + len;
+    let mut facts = Facts {
+        header_bytes: len,
+        ..Facts::default()
+    };
+    let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
+    for (name, value) in entries {
+        if name == "__metadata__" {
+            read_metadata(&value, &mut facts, report)?;
+            continue;
+        }
+        let tensor = read_tensor(&name, &value, data_start, report)?;
+        if tensors.contains_key(&name) {
+            // The reference keeps the last entry; say so, and check what it would load.
+            report.note(
+                rules::NONCONFORMING,
+                Severity::Error,
+                format!("tensor `{name}` is listed twice in the header; readers may disagree on which one loads"),
+                Some(data_start + tensor.begin),
+            );
+        }
+        tensors.insert(name, tensor);
+    }
+
+    let data_end = check_layout(&tensors, data_start)?;
+    let data = source.size() - data_start;
+    if data_end != data {
+        return Err(Malformed::new(
+            data_start.saturating_add(data_end),
+            format!("the tensors hold {data_end} bytes, but {data} bytes follow the header"),
+        ));
+    }
+
+    for t in tensors.values() {
+        facts.tensors += 1;
+        facts.parameters = facts.parameters.saturating_add(t.elements);
+        *facts.dtypes.entry(t.dtype.clone()).or_default() += t.elements;
+    }
+    facts.data_bytes = data;
+    report.facts_from(&facts);
+    Ok(())
+}
+
+/// The reference's layout rules: tensors contiguous from data offset 0, no gap, no overlap, each
+/// exactly as long as its dtype and shape need. Returns where the last tensor ends.
+fn check_layout(tensors: &BTreeMap<String, Tensor>, data_start: u64) -> Result<u64, Malformed> {
+    let mut ordered: Vec<&Tensor> = tensors.values().collect();
+    ordered.sort_by_key(|t| (t.begin, t.end));
+    let mut expected_begin = 0u64;
+    for t in &ordered {
+        let at = data_start.saturating_add(t.begin);
+        if t.begin != expected_begin {
+            let what = if t.begin < expected_begin {
+                "overlaps the tensor before it"
+            } else {
+                "leaves a gap after the tensor before it"
+            };
+            return Err(Malformed::new(
+                at,
+                format!(
+                    "tensor `{}` starts at data offset {}, expected {expected_begin}: it {what}",
+                    t.name, t.begin
+                ),
+            ));
+        }
+        if t.end < t.begin {
+            return Err(Malformed::new(
+                at,
+                format!(
+                    "tensor `{}` ends ({}) before it begins ({})",
+                    t.name, t.end, t.begin
+                ),
+            ));
+        }
+        let bits = t.elements.checked_mul(t.bits).ok_or_else(|| {
+            Malformed::new(at, format!("tensor `{}`: its size overflows", t.name))
+        })?;
+        if bits % 8 != 0 {
+            return Err(Malformed::new(
+                at,
+                format!(
+                    "tensor `{}`: {bits} bits is not a whole number of bytes",
+                    t.name
+                ),
+            ));
+        }
+        if t.end - t.begin != bits / 8 {
+            return Err(Malformed::new(
+                at,
+                format!(
+                    "tensor `{}` spans {} bytes, but its dtype and shape need {}",
+                    t.name,
+                    t.end - t.begin,
+                    bits / 8
+                ),
+            ));
+        }
+        expected_begin = t.end;
+    }
+    Ok(expected_begin)
+}
+
+fn read_metadata(value: &Value, facts: &mut Facts, report: &mut Report) -> Result<(), Malformed> {
+    let Value::Object(map) = value else {
+        return Err(Malformed::new(8, "`__metadata__` is not an object"));
+    };
+    for (key, v) in map {
+        let Value::String(text) = v else {
+            // The reference refuses the whole header in this case.
+            return Err(Malformed::new(
+                8,
+                format!("`__metadata__.{key}` is not a string"),
+            ));
+        };
+        if facts.metadata.len() < MAX_METADATA_FACTS {
+            let mut shown: String = text.chars().take(MAX_METADATA_VALUE).collect();
+            if shown.len() < text.len() {
+                shown.push('…');
+            }
+            facts.metadata.insert(key.clone(), shown);
+        }
+    }
+    if map.len() > MAX_METADATA_FACTS {
+        report.note(
+            rules::NOTE,
+            Severity::Info,
+            format!(
+                "`__metadata__` has {} entries; the first {MAX_METADATA_FACTS} are recorded",
+                map.len()
+            ),
+            Some(8),
+        );
+    }
+    Ok(())
+}
+
+fn read_tensor(
+    name: &str,
+    value: &Value,
+    data_start: u64,
+    report: &mut Report,
+) -> Result<Tensor, Malformed> {
+    let bad = |what: &str| Malformed::new(8, format!("tensor `{name}`: {what}"));
+    let Value::Object(entry) = value else {
+        return Err(bad("the entry is not an object"));
+    };
+    let dtype = entry
+        .get("dtype")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no `dtype` string"))?;
+    let bits = dtype_bits(dtype).ok_or_else(|| bad(&format!("unknown dtype `{dtype}`")))?;
+    let shape = entry
+        .get("shape")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no `shape` list"))?;
+    let mut elements: u64 = 1;
+    for dim in shape {
+        let dim = dim
+            .as_u64()
+            .ok_or_else(|| bad("a `shape` dimension is not a non-negative integer"))?;
+        elements = elements
+            .checked_mul(dim)
+            .ok_or_else(|| bad("the element count overflows"))?;
+    }
+    let offsets = entry
+        .get("data_offsets")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no `data_offsets` pair"))?;
+    let [begin, end] = offsets.as_slice() else {
+        return Err(bad("`data_offsets` is not a pair"));
+    };
+    let (Some(begin), Some(end)) = (begin.as_u64(), end.as_u64()) else {
+        return Err(bad("`data_offsets` are not non-negative integers"));
+    };
+    let unknown: Vec<&String> = entry
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "dtype" | "shape" | "data_offsets"))
+        .collect();
+    if !unknown.is_empty() {
+        report.note(
+            rules::NONCONFORMING,
+            Severity::Warning,
+            format!(
+                "tensor `{name}` has unknown fields ({}), which readers ignore",
+                unknown
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(data_start.saturating_add(begin)),
+        );
+    }
+    Ok(Tensor {
+        name: name.to_owned(),
+        dtype: dtype.to_owned(),
+        begin,
+        end,
+        elements,
+        bits,
+    })
+}
+
+/// The header's entries in file order, duplicates kept (a JSON map would drop them).
+fn parse_entries(text: &str) -> Result<Vec<(String, Value)>, serde_json::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, Value)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry::<String, Value>()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let entries = (&mut de).deserialize_map(Entries)?;
+    de.end()?;
+    Ok(entries)
+}
+
+/// The byte offset in `text` of a JSON error's line and column.
+fn byte_offset(text: &str, e: &serde_json::Error) -> u64 {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + e.column().saturating_sub(1)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file from a header (as JSON text) and `data` bytes.
+    fn file(header: &str, data: usize) -> Vec<u8> {
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(header.as_bytes());
+        out.extend(std::iter::repeat_n(0u8, data));
+        out
+    }
+
+    fn run(bytes: &[u8]) -> (Report, Result<(), Malformed>) {
+        let mut report = Report::default();
+        let result = inspect(Source::bytes(bytes), &mut report);
+        (report, result)
+    }
+
+    #[test]
+    fn counts_tensors_parameters_and_dtypes() {
+        let header = r#"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]},"s":{"dtype":"I64","shape":[],"data_offsets":[32,40]}}"#;
+        let (report, result) = run(&file(header, 40));
+        result.unwrap();
+        assert_eq!(report.facts["tensors"], 3);
+        assert_eq!(report.facts["parameters"], 11);
+        assert_eq!(
+            report.facts["dtypes"],
+            serde_json::json!({"BF16": 4, "F32": 6, "I64": 1})
+        );
+        assert_eq!(
+            report.facts["metadata"],
+            serde_json::json!({"format": "pt"})
+        );
+        assert!(report.notes.is_empty());
+    }
+
+    #[test]
+    fn hostile_headers_are_malformed_with_the_reason() {
+        let cases: [(Vec<u8>, &str); 10] = [
+            (
+                vec![1, 2, 3],
+                "header length: 8 bytes at offset 0 run past the end",
+            ),
+            (
+                file("{}", 0)[..9].to_vec(),
+                "header length 2 runs past the end of the file",
+            ),
+            (
+                {
+                    let mut f = file("{}", 0);
+                    f[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+                    f
+                },
+                "exceeds the 100000000-byte limit",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                    12,
+                ),
+                "tensor `b` starts at data offset 4, expected 8: it overlaps",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#,
+                    12,
+                ),
+                "leaves a gap",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"Q9","shape":[1],"data_offsets":[0,4]}}"#,
+                    4,
+                ),
+                "tensor `a`: unknown dtype `Q9`",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+                    8,
+                ),
+                "spans 8 bytes, but its dtype and shape need 12",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                    9,
+                ),
+                "the tensors hold 4 bytes, but 9 bytes follow the header",
+            ),
+            (
+                file(r#"{"__metadata__":{"n":1}}"#, 0),
+                "`__metadata__.n` is not a string",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
+                    2,
+                ),
+                "12 bits is not a whole number of bytes",
+            ),
+        ];
+        for (bytes, needle) in cases {
+            let (_, result) = run(&bytes);
+            let err = result.unwrap_err();
+            assert!(
+                err.message.contains(needle),
+                "expected {needle:?}, got {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_errors_point_into_the_header() {
+        let (_, result) = run(&file("{\"a\": nope}", 0));
+        let err = result.unwrap_err();
+        assert!(
+            err.message.starts_with("the header is not a JSON object"),
+            "{err}"
+        );
+        // The first byte that cannot continue the JSON: the `o` of `nope`, index 7 of the header.
+        assert_eq!(err.offset, 8 + 7);
+        let (_, result) = run(&file("[1,2]", 0));
+        assert!(result.unwrap_err().message.contains("a JSON object"));
+    }
+
+    #[test]
+    fn duplicate_names_and_unknown_fields_are_findings() {
+        let header = r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
+        let (report, result) = run(&file(header, 4));
+        result.unwrap();
+        let messages: Vec<&str> = report.notes.iter().map(|n| n.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("tensor `a` is listed twice")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown fields (`extra`)")),
+            "{messages:?}"
+        );
+        assert_eq!(report.facts["tensors"], 1, "the last entry is what loads");
+    }
+
+    #[test]
+    fn leading_whitespace_and_padding_are_accepted() {
+        let header = "  {\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}   ";
+        let (report, result) = run(&file(header, 2));
+        result.unwrap();
+        assert_eq!(report.facts["parameters"], 2);
+    }
+}
