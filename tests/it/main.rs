@@ -12,6 +12,7 @@
 #![allow(unreachable_pub)]
 
 mod common;
+mod inspect_parquet;
 mod interop;
 mod keys;
 mod robustness;
