@@ -16,24 +16,32 @@ use crate::manifest::{RelPath, Sha256Digest};
 /// Largest JSON file read for facts.
 const MAX_JSON: u64 = 16 * 1024 * 1024;
 
-/// Constructs of Jinja template-injection exploits (a chat template is a Jinja program that
-/// loaders render; CVE-2024-34359 turned one into code execution).
-const TEMPLATE_RISKS: &[&str] = &[
-    "__class__",
-    "__globals__",
-    "__subclasses__",
-    "__builtins__",
-    "__import__",
-    "__mro__",
-    "__base__",
-    "__init__",
-    "func_globals",
-    "os.popen",
-    "os.system",
-    "subprocess",
-    "eval(",
-    "exec(",
+/// Constructs of Jinja sandbox escapes (a chat template is a Jinja program that loaders render;
+/// CVE-2024-34359 and the SSTI payloads it reused): Python object internals, process execution,
+/// and the escapes and `attr` filter used to spell them without writing an underscore. GGUF
+/// headers and `tokenizer_config.json` are checked against this one list.
+#[rustfmt::skip]
+pub const TEMPLATE_RISKS: [&str; 20] = [
+    "__class__", "__globals__", "__subclasses__", "__builtins__", "__import__", "__mro__",
+    "__base__", "__init__", "__getattribute__", "_TemplateReference__context", "func_globals",
+    "os.popen", "os.system", "subprocess", "eval(", "exec(", "\\x5f", "\\u005f", "|attr(", "| attr(",
 ];
+
+/// The longest entry of [`TEMPLATE_RISKS`]: a template read in pieces is searched with pieces
+/// overlapping by one byte less, so no construct is split unseen.
+pub const LONGEST_TEMPLATE_RISK: usize = longest(&TEMPLATE_RISKS);
+
+const fn longest(list: &[&str]) -> usize {
+    let mut max = 0;
+    let mut i = 0;
+    while i < list.len() {
+        if list[i].len() > max {
+            max = list[i].len();
+        }
+        i += 1;
+    }
+    max
+}
 
 /// The risky constructs a chat template contains.
 pub fn template_risks(template: &str) -> Vec<&'static str> {
