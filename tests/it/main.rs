@@ -12,6 +12,7 @@
 #![allow(unreachable_pub)]
 
 mod common;
+mod inspect_onnx;
 mod interop;
 mod keys;
 mod robustness;
