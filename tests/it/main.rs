@@ -13,6 +13,7 @@
 
 mod common;
 mod inspect_gguf;
+mod inspect_onnx;
 mod inspect_parquet;
 mod interop;
 mod keys;
