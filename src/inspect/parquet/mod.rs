@@ -104,7 +104,7 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
 
 mod thrift;
 
-use thrift::*;
+use thrift::{Compact, Seen, ty};
 
 /// Decodes `FileMetaData`, recording each field's facts as soon as that field is read (a
 /// footer broken further on keeps what came before).
