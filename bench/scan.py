@@ -9,6 +9,7 @@ is faster. Absolute figures drift between machines and runs; the ratios are the 
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -47,7 +48,11 @@ def make_release(root, large_gib, small_files):
     os.makedirs(large)
     os.makedirs(small)
     for i in range(large_gib):
-        with open(os.path.join(large, f"model-{i:05d}.safetensors"), "wb") as f:
+        # Real safetensors files (one U8 tensor over random data), so that inspection has work.
+        header = json.dumps({"__metadata__": {"format": "pt"},
+                             "weight": {"dtype": "U8", "shape": [GIB], "data_offsets": [0, GIB]}}).encode()
+        with open(os.path.join(large, f"model-{i:05d}-of-{large_gib:05d}.safetensors"), "wb") as f:
+            f.write(len(header).to_bytes(8, "little") + header)
             for _ in range(64):
                 f.write(os.urandom(16 << 20))
     for i in range(small_files):
@@ -57,7 +62,7 @@ def make_release(root, large_gib, small_files):
             f.write(os.urandom(4096))
     single = os.path.join(root, "single")
     os.makedirs(single)
-    os.link(os.path.join(large, "model-00000.safetensors"), os.path.join(single, "model.safetensors"))
+    os.link(os.path.join(large, f"model-00000-of-{large_gib:05d}.safetensors"), os.path.join(single, "model.safetensors"))
     # The whole release: large and small files in one folder (hard links, no extra disk).
     full = os.path.join(root, "release")
     shutil.copytree(large, os.path.join(full, "weights"), copy_function=os.link)
@@ -94,7 +99,8 @@ def main():
     model_signing = os.path.abspath(os.path.join(args.venv, "bin", "model_signing"))
     root = args.keep or tempfile.mkdtemp(prefix="scelle-bench-")
     try:
-        cases = os.path.join(root, "cases")
+        # Named after the layout: an older folder kept with --keep is not reused by mistake.
+        cases = os.path.join(root, "cases-v2")
         if not os.path.isdir(cases):
             print(f"creating the synthetic release in {root} ...", file=sys.stderr)
             make_release(cases, args.large_gib, args.small_files)
@@ -116,6 +122,8 @@ def main():
             half = str(max(1, (len(files_under(d)) + 1) // 2))
             return [
                 ("scelle scan", [scelle, "scan", d, "-q", "-o", os.path.join(root, "m.json"), "--force"]),
+                ("scelle scan --no-inspect", [scelle, "scan", d, "-q", "--no-inspect", "-o", os.path.join(root, "m.json"),
+                                              "--force"]),
                 ("sha256sum", xargs + ["sha256sum"]),
                 ("openssl dgst -sha256", xargs + ["openssl", "dgst", "-sha256"]),
                 ("openssl dgst, 2 processes", xargs + ["-P", "2", "-n", half, "openssl", "dgst", "-sha256"]),
@@ -150,8 +158,10 @@ def main():
                 print(f"  {name:8} {tool:28} {best:7.3f} s", file=sys.stderr)
             ours = results["scelle scan"][0]
             for tool, (t, _) in results.items():
-                if tool != "scelle scan":
+                if tool not in ("scelle scan", "scelle scan --no-inspect"):
                     rows.append((name, f"  ratio {tool} / scelle", t / ours, None, None, None))
+            rows.append((name, "  inspection cost (scan / --no-inspect)", ours / results["scelle scan --no-inspect"][0],
+                         None, None, None))
             # Verification of one OMS bundle (made by scelle) by both verifiers.
             bundle = os.path.join(root, f"{name}.sig")
             subprocess.run([scelle, "sign", d, "--key", key, "--format", "oms", "-o", bundle, "--force", "-q"],

@@ -11,7 +11,7 @@ for t in $targets; do
     bundle) seeds=(../fixtures/bad/bundles ../fixtures/vectors) ;;
     statement) seeds=(../fixtures/vectors) ;;
     key_pem) seeds=(../fixtures/keys) ;;
-    *) seeds=(../fixtures) ;;
+    *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
   esac
   echo "== $t for ${seconds}s" >&2
   cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=512 2>&1 \

@@ -133,6 +133,8 @@ pub fn header(source: Source<'_>) -> Result<Header, Malformed> {
 pub fn inspect_npy(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
     let h = header(source)?;
     report.facts_from(&h);
+    // An array in a model folder is weights: its elements count as parameters in the summary.
+    report.fact("parameters", h.elements);
     if h.is_object() {
         object_array(source, &h, None, report);
     } else if let Some(size) = h.item_size() {

@@ -93,6 +93,8 @@ pub struct Scan {
     pub tensors: Vec<TensorRef>,
     /// Why scanning stopped early, when it did.
     pub error: Option<Malformed>,
+    /// The deepest nesting of open marks seen.
+    pub max_nesting: u64,
 }
 
 impl Scan {
@@ -337,6 +339,7 @@ fn scan_one(cursor: &mut Cursor<'_>, out: &mut Scan) -> Result<(), Malformed> {
         match op {
             b'(' => {
                 m.marks.push(m.stack.len());
+                out.max_nesting = out.max_nesting.max(m.marks.len() as u64);
                 if m.marks.len() > MAX_STACK {
                     return Err(Malformed::new(
                         at,

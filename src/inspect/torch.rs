@@ -21,6 +21,8 @@ use crate::finding::Severity;
 const MAX_PICKLE_MEMBER: u64 = 256 * 1024 * 1024;
 /// Globals and calls listed in the facts (the full count is always given).
 const MAX_LISTED: usize = 64;
+/// Nesting (open marks) beyond which a pickle is reported: real state dicts nest a few levels.
+const DEEP_NESTING: u64 = 1000;
 
 /// The pickle facts recorded for a file (its members merged).
 #[derive(Debug, Serialize)]
@@ -105,11 +107,12 @@ impl Merged {
     }
 }
 
-/// Where a finding is, in words: the member of an archive, or the file itself.
+/// Where a finding is inside an archive member, in words (a finding on the file itself carries
+/// its offset in its location instead).
 fn place(member: Option<&str>, offset: u64) -> String {
     match member {
-        Some(m) => format!("byte {offset} of `{m}`"),
-        None => format!("byte {offset}"),
+        Some(m) => format!(" (byte {offset} of `{m}`)"),
+        None => String::new(),
     }
 }
 
@@ -126,7 +129,7 @@ fn findings(scan: &Scan, member: Option<&str>, report: &mut Report) {
             rules::CODE_ON_LOAD,
             Severity::Error,
             format!(
-                "loading it {called} `{global}` ({}), which can run arbitrary code",
+                "loading it {called} `{global}`{}, which can run arbitrary code",
                 place(member, at)
             ),
             offset(at),
@@ -137,7 +140,7 @@ fn findings(scan: &Scan, member: Option<&str>, report: &mut Report) {
             rules::CODE_ON_LOAD,
             Severity::Error,
             format!(
-                "loading it imports a name built at load time that cannot be resolved ({})",
+                "loading it imports a name built at load time that cannot be resolved{}",
                 place(member, at)
             ),
             offset(at),
@@ -148,7 +151,7 @@ fn findings(scan: &Scan, member: Option<&str>, report: &mut Report) {
             rules::CODE_ON_LOAD,
             Severity::Error,
             format!(
-                "loading it imports through the copyreg extension registry (`EXT` opcode, {})",
+                "loading it imports through the copyreg extension registry (`EXT` opcode){}",
                 place(member, at)
             ),
             offset(at),
@@ -175,6 +178,18 @@ fn findings(scan: &Scan, member: Option<&str>, report: &mut Report) {
                 member.map(|m| format!(" (in `{m}`)")).unwrap_or_default()
             ),
             offset(suspicious[0].1),
+        );
+    }
+    if scan.max_nesting > DEEP_NESTING {
+        report.note(
+            rules::NONCONFORMING,
+            Severity::Warning,
+            format!(
+                "the pickle nests {} levels deep{}, a resource-exhaustion pattern no checkpoint needs",
+                scan.max_nesting,
+                member.map(|m| format!(" (in `{m}`)")).unwrap_or_default()
+            ),
+            None,
         );
     }
     if let Some(e) = &scan.error {

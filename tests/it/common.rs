@@ -326,3 +326,30 @@ pub fn shared_schemas(rel: &str) -> PathBuf {
     );
     path
 }
+
+/// Runs a Python snippet in the reference environment with `args` as `sys.argv[1:]`.
+pub fn py(script: &str, args: &[&str]) -> std::process::Output {
+    Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs a Python snippet that prints one JSON value, and returns it (panics with the script's
+/// stderr when it fails).
+pub fn py_json(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = py(script, args);
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "python printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::{
-    Keys, Release, b64decode, python, read_json, run, sample_release, venv_bin, write_json,
+    Keys, Release, b64decode, py, read_json, run, sample_release, venv_bin, write_json,
 };
 
 /// An edit of a bundle's JSON; the `&str` is the signer's public key PEM.
@@ -27,16 +27,6 @@ fn assert_ok(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Runs a Python snippet in the reference environment with `args` as `sys.argv[1:]`.
-fn py(script: &str, args: &[&str]) -> Output {
-    Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 /// Signs `target` with `model_signing sign key`, writing the bundle to `sig`.

@@ -12,6 +12,7 @@
 #![allow(unreachable_pub)]
 
 mod common;
+mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
 mod inspect_parquet;

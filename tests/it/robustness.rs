@@ -83,3 +83,59 @@ proptest! {
         check_key(&public);
     }
 }
+
+/// Every committed format fixture (valid files written by the reference libraries), mutated,
+/// through the whole inspection dispatch: the entry points of the format fuzz targets.
+fn inspect_any(name: &str, bytes: &[u8]) {
+    let path = scelle::manifest::RelPath::new(name).unwrap();
+    let info = scelle::inspect::FileInfo {
+        path: &path,
+        size: bytes.len() as u64,
+        head: bytes,
+        lines: None,
+    };
+    let _ = scelle::inspect::inspect(&info, scelle::inspect::source::Source::bytes(bytes));
+}
+
+fn format_fixtures() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn inspectors_never_panic_on_mutated_format_files(
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        cut in any::<proptest::sample::Index>(),
+    ) {
+        for (name, seed) in format_fixtures() {
+            let mut bytes = seed.clone();
+            for (i, b) in &edits {
+                let len = bytes.len();
+                bytes[i % len] = *b;
+            }
+            bytes.truncate(cut.index(seed.len()).max(1));
+            inspect_any(&name, &bytes);
+        }
+    }
+
+    #[test]
+    fn inspectors_never_panic_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        for name in ["x.safetensors", "x.gguf", "x.pkl", "x.pt", "x.npy", "x.npz", "x.onnx", "x.parquet", "x.keras", "x.h5", "config.json", "d.jsonl"] {
+            inspect_any(name, &bytes);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! ONNX protobuf models: any input returns (facts and findings, or a malformed error), never panics.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use scelle::inspect::Report;
+use scelle::inspect::source::Source;
+
+fuzz_target!(|data: &[u8]| {
+    let source = Source::bytes(data);
+    let _ = scelle::inspect::onnx::inspect(source, &mut Report::default());
+});
