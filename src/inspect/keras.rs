@@ -152,15 +152,7 @@ fn record(config: &Value, heuristic: bool, report: &mut Report) {
 
 /// A Keras 3 `.keras` archive.
 pub fn inspect_keras(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
-    let archive = zip::read(source)?;
-    for (warning, offset) in &archive.warnings {
-        report.note(
-            rules::NONCONFORMING,
-            Severity::Warning,
-            warning.clone(),
-            Some(*offset),
-        );
-    }
+    let archive = zip::read_noting(source, report)?;
     if let Some(meta) = archive.entries.iter().find(|e| e.name == "metadata.json") {
         let member = zip::open(source, meta, 1024 * 1024)?;
         let bytes = member

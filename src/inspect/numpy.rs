@@ -181,15 +181,7 @@ struct NpzFacts {
 
 /// An `.npz` archive.
 pub fn inspect_npz(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
-    let archive = zip::read(source)?;
-    for (warning, offset) in &archive.warnings {
-        report.note(
-            rules::NONCONFORMING,
-            Severity::Warning,
-            warning.clone(),
-            Some(*offset),
-        );
-    }
+    let archive = zip::read_noting(source, report)?;
     let mut facts = NpzFacts::default();
     let is_npy = |name: &str| {
         std::path::Path::new(name)

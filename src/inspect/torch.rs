@@ -220,15 +220,7 @@ pub fn inspect_pickle(source: Source<'_>, report: &mut Report) -> Result<(), Mal
 
 /// A zip checkpoint as `torch.save` (or `torch.jit.save`) writes it.
 pub fn inspect_zip(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
-    let archive = zip::read(source)?;
-    for (warning, offset) in &archive.warnings {
-        report.note(
-            rules::NONCONFORMING,
-            Severity::Warning,
-            warning.clone(),
-            Some(*offset),
-        );
-    }
+    let archive = zip::read_noting(source, report)?;
     report.fact("members", archive.entries.len());
     let mut merged = Merged::default();
     let mut code_members = 0u64;

@@ -9,6 +9,8 @@
 use std::collections::BTreeSet;
 
 use super::source::{Malformed, Source};
+use super::{Report, rules};
+use crate::finding::Severity;
 
 const EOCD_SIGNATURE: u32 = 0x0605_4b50;
 const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
@@ -57,6 +59,20 @@ fn u64_at(b: &[u8], i: usize) -> u64 {
         a.copy_from_slice(s);
         u64::from_le_bytes(a)
     })
+}
+
+/// Reads the archive and records its parser differentials as findings on the file.
+pub fn read_noting(source: Source<'_>, report: &mut Report) -> Result<Archive, Malformed> {
+    let archive = read(source)?;
+    for (warning, offset) in &archive.warnings {
+        report.note(
+            rules::NONCONFORMING,
+            Severity::Warning,
+            warning.clone(),
+            Some(*offset),
+        );
+    }
+    Ok(archive)
 }
 
 /// Where the central directory is, from the end records.
