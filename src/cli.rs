@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::console::ColorChoice;
+use crate::finding::Severity;
 use crate::manifest::RelPath;
 use crate::sign::{Algorithm, BundleFormat};
 
@@ -54,6 +55,131 @@ pub enum Command {
     Sign(SignArgs),
     /// Check a bundle's signature and re-hash the release against it
     Verify(VerifyArgs),
+    /// Check a release against the EU AI Act and GDPR policy packs
+    Check(CheckArgs),
+    /// List, explain, lint and test policy packs
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `scelle check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A release folder (scanned, with its `scelle.yaml`), a manifest, or a bundle
+    #[arg(default_value = ".")]
+    pub input: PathBuf,
+    /// Verify the bundle with this public key first (repeatable); without one, the release
+    /// counts as unverified
+    #[arg(short, long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
+    #[arg(short, long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// A built-in pack name or a pack file (repeatable; default: every built-in pack)
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
+    /// Check as of this date, YYYY-MM-DD (default: today, or `SOURCE_DATE_EPOCH`)
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<String>,
+    /// Exit 1 when a failure at or above this severity is found
+    #[arg(long, value_enum, default_value_t = Severity::Error, value_name = "SEVERITY")]
+    pub fail_on: Severity,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write the report to FILE (atomically)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Also list the rules that passed or did not apply (table and Markdown)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// Formats of `scelle check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+    Markdown,
+}
+
+/// `scelle policy`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List the packs and their rule counts
+    List(PolicyListArgs),
+    /// Say what a rule checks, when it applies, the article and the fix
+    Explain(PolicyExplainArgs),
+    /// Check pack files: load errors, unknown fields, duplicate ids, rules that never apply
+    Lint(PolicyLintArgs),
+    /// Run the `tests:` cases of pack files
+    Test(PolicyTestArgs),
+}
+
+/// `scelle policy list`
+#[derive(Debug, Args)]
+pub struct PolicyListArgs {
+    /// Pack files to list too
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// `scelle policy explain`
+#[derive(Debug, Args)]
+pub struct PolicyExplainArgs {
+    /// A rule id (`AIA-53-1-c-01`), or a pack name for all its rules
+    pub rule: String,
+    /// Look in these packs (default: every built-in pack)
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub policy: Vec<String>,
+}
+
+/// `scelle policy lint`
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// Pack files, or folders holding `*/pack.yaml`
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `scelle policy test`
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Pack files, or folders holding `*/pack.yaml`
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Fail when a rule has no passing case or no failing case
+    #[arg(long)]
+    pub require_coverage: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// `scelle init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The release folder
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace an existing `scelle.yaml`
+    #[arg(long)]
+    pub force: bool,
+    /// Write the declaration to FILE instead of DIR/scelle.yaml (`-` for stdout)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `scelle keygen`
@@ -196,6 +322,11 @@ pub enum ScanFormat {
 
 /// A release-relative path given on the command line: `./` prefixes and trailing `/` are
 /// tolerated, anything that could leave the release is refused.
+fn parse_date_arg(raw: &str) -> Result<String, String> {
+    crate::manifest::descriptor::check_date(raw)?;
+    Ok(raw.to_owned())
+}
+
 fn parse_release_path(raw: &str) -> Result<RelPath, String> {
     let mut s = raw;
     while let Some(rest) = s.strip_prefix("./") {

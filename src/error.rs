@@ -2,6 +2,8 @@
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
 use crate::manifest::ManifestError;
+use crate::manifest::descriptor::DescriptorError;
+use crate::policy::builtin::PolicyError;
 use crate::report::OutputError;
 use crate::scan::ScanError;
 use crate::sign::{KeyError, SignError};
@@ -22,6 +24,10 @@ pub enum Error {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Descriptor(#[from] DescriptorError),
 }
 
 impl Error {
@@ -34,6 +40,8 @@ impl Error {
             Error::Sign(e) => e.hint(),
             Error::Manifest(_) => None,
             Error::Verify(e) => e.hint(),
+            Error::Policy(e) => e.hint(),
+            Error::Descriptor(e) => e.hint(),
         }
     }
 }

@@ -16,11 +16,13 @@ pub mod finding;
 pub mod hash;
 pub mod inspect;
 pub mod manifest;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;
 pub mod verify;
 pub mod walk;
+pub mod yaml;
 
 pub use error::Error;
 pub use exit::ExitStatus;

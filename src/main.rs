@@ -20,9 +20,17 @@ fn main() -> ExitCode {
                 .chain()
                 .find_map(|e| e.downcast_ref::<scelle::Error>())
                 .and_then(scelle::Error::hint);
-            // Messages from other libraries sometimes end with a period; ours never do.
+            // Messages from other libraries sometimes end with a period; ours never do. An error
+            // listing several problems (a declaration with three bad fields) gives one line each.
             let message = format!("{err:#}");
-            console.error(message.trim_end_matches('.'), hint.as_deref());
+            let lines: Vec<&str> = message.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let last = i + 1 == lines.len();
+                console.error(
+                    line.trim_end_matches('.'),
+                    if last { hint.as_deref() } else { None },
+                );
+            }
             ExitStatus::Error.into()
         }
     }

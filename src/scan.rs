@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use crate::clock::{self, ClockError};
 use crate::hash::{self, FileHash, HashError, Hashing};
 use crate::inspect::{self, FileInfo, source::Source, summary};
-use crate::manifest::{FileRecord, ScanSettings, Statement};
+use crate::manifest::descriptor::{self, Declared, DescriptorError};
+use crate::manifest::{FileRecord, ScanSettings, Sha256Digest, Statement};
 use crate::walk::{self, WalkEntry, WalkError, WalkOptions};
 
 /// How to scan.
@@ -64,6 +65,8 @@ pub struct Scan {
     pub bytes: u64,
     pub elapsed: Duration,
     pub jobs: usize,
+    /// The release's `scelle.yaml`, validated, with the position of every field.
+    pub declared: Option<Declared>,
 }
 
 /// Why a scan could not run.
@@ -75,6 +78,10 @@ pub enum ScanError {
     Hash(#[from] HashError),
     #[error(transparent)]
     Clock(#[from] ClockError),
+    #[error(transparent)]
+    Descriptor(#[from] DescriptorError),
+    #[error("`{0}` changed while it was scanned")]
+    DescriptorChanged(String),
 }
 
 impl ScanError {
@@ -85,8 +92,53 @@ impl ScanError {
             ScanError::Clock(_) => {
                 Some("unset `SOURCE_DATE_EPOCH` or set it to seconds since 1970".into())
             }
+            ScanError::Descriptor(e) => e.hint(),
+            ScanError::DescriptorChanged(_) => None,
         }
     }
+}
+
+/// The release's declaration as read before hashing.
+struct Declaration {
+    digest: Sha256Digest,
+    declared: Declared,
+    display: String,
+}
+
+impl Declaration {
+    /// The declaration, if it is the file that was hashed.
+    fn matching(self, files: &[FileRecord]) -> Result<Declared, ScanError> {
+        let hashed = files
+            .iter()
+            .find(|f| f.path.as_str() == descriptor::FILE_NAME)
+            .map(|f| f.sha256);
+        if hashed == Some(self.digest) {
+            Ok(self.declared)
+        } else {
+            Err(ScanError::DescriptorChanged(self.display))
+        }
+    }
+}
+
+/// Reads and checks `scelle.yaml` before minutes of hashing; its digest is compared with the
+/// hashed file afterwards, so the manifest never carries a declaration other than the file it
+/// lists.
+fn read_declaration(root: &Path, entries: &[WalkEntry]) -> Result<Option<Declaration>, ScanError> {
+    let Some(entry) = entries
+        .iter()
+        .find(|e| e.rel.as_str() == descriptor::FILE_NAME)
+    else {
+        return Ok(None);
+    };
+    let path = entry.rel.to_path(root);
+    let display = path.display().to_string();
+    let text = fs_err::read_to_string(&path).map_err(DescriptorError::Read)?;
+    let declared = descriptor::parse(&text, &display)?;
+    Ok(Some(Declaration {
+        digest: Sha256Digest::of(text.as_bytes()),
+        declared,
+        display,
+    }))
 }
 
 /// Scans `root` into an unsigned manifest.
@@ -99,6 +151,7 @@ pub fn scan(
     let created = clock::rfc3339(clock::now()?);
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
+    let declaration = read_declaration(root, &walked.entries)?;
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);
@@ -170,13 +223,19 @@ pub fn scan(
         .into_iter()
         .filter_map(|d| serde_json::to_value(d).ok())
         .collect();
+    let declared = match declaration {
+        Some(d) => Some(d.matching(&files)?),
+        None => None,
+    };
     let mut statement = Statement::new(files, created, settings);
     statement.predicate.model = model;
     statement.predicate.datasets = datasets;
+    statement.predicate.declared = declared.as_ref().map(|d| d.value.clone());
     Ok(Scan {
         statement,
         bytes,
         elapsed: start.elapsed(),
         jobs: options.jobs,
+        declared,
     })
 }

@@ -1,7 +1,9 @@
 //! Command glue: turn parsed arguments into library calls and a report. No logic lives here;
 //! each command returns the exit status its findings call for, or an error when it could not run.
 
+mod check;
 mod keygen;
+mod policy;
 mod scan;
 mod sign;
 mod verify;
@@ -17,5 +19,7 @@ pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
         Command::Scan(args) => scan::run(args, &cli.global, console),
         Command::Sign(args) => sign::run(args, console),
         Command::Verify(args) => verify::run(args, &cli.global, console),
+        Command::Check(args) => check::run(args, &cli.global, console),
+        Command::Policy(command) => policy::run(command, console),
     }
 }

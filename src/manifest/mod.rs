@@ -6,8 +6,10 @@
 //! what `sign` signs. Readers (verify, check) parse the exact signed bytes and never re-serialise
 //! them before checking a signature.
 
+pub mod descriptor;
 mod digest;
 mod path;
+pub mod schema;
 
 use std::collections::BTreeMap;
 

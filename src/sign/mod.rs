@@ -26,6 +26,14 @@ pub enum BundleFormat {
 }
 
 impl BundleFormat {
+    /// The format's name on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleFormat::Scelle => "scelle",
+            BundleFormat::Oms => "oms",
+        }
+    }
+
     /// The bundle's default file name inside the release folder.
     pub fn default_file_name(self) -> &'static str {
         match self {

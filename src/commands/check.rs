@@ -1,0 +1,290 @@
+//! `scelle check INPUT`: what the release is (a folder scanned now, a manifest, a bundle verified
+//! with `--key`), then every pack over it, then a report and an exit status from `--fail-on`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::Error;
+use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
+use crate::commands::scan::scan_options;
+use crate::console::Console;
+use crate::exit::ExitStatus;
+use crate::manifest::descriptor::{self, FILE_NAME};
+use crate::manifest::{self, Sha256Digest};
+use crate::policy::check::Positions;
+use crate::policy::{self, Subject, VerificationFacts, builtin};
+use crate::report::{self, Output};
+use crate::scan;
+use crate::sign::{self, load_public_key};
+use crate::verify::{self, SignatureStatus, VerifyOptions};
+use crate::walk;
+
+/// What `check` reads, once resolved.
+struct Input {
+    statement: Value,
+    verification: VerificationFacts,
+    subject: Subject,
+    positions: Option<Positions>,
+}
+
+pub(crate) fn run(
+    args: &CheckArgs,
+    global: &GlobalArgs,
+    console: &Console,
+) -> anyhow::Result<ExitStatus> {
+    let output = Output::new(args.output.clone(), args.force);
+    output.check_writable().map_err(Error::from)?;
+    let as_of = match &args.as_of {
+        Some(date) => date.clone(),
+        None => today()?,
+    };
+    let packs = builtin::resolve(&args.policy).map_err(Error::from)?;
+    let input = if args.input.is_dir() {
+        folder(args, console)?
+    } else {
+        file(args)?
+    };
+    if let Some(line) = &input.verification.problem {
+        console.warn(line);
+    }
+    let report = policy::check::run(
+        &input.statement,
+        input.verification,
+        input.subject,
+        &packs,
+        &as_of,
+        input.positions.as_ref(),
+    );
+    let color = output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
+    let bytes = match args.format {
+        CheckFormat::Table => report::check::table(&report, args.all, color).into_bytes(),
+        CheckFormat::Json => report::check::json(&report),
+        CheckFormat::Sarif => report::sarif::render(&report),
+        CheckFormat::Junit => report::junit::render(&report).into_bytes(),
+        CheckFormat::Markdown => report::check::markdown(&report, args.all).into_bytes(),
+    };
+    output.write(&bytes).map_err(Error::from)?;
+    Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
+}
+
+/// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.
+fn today() -> anyhow::Result<String> {
+    let now = crate::clock::now().map_err(|e| Error::from(scan::ScanError::from(e)))?;
+    Ok(now.strftime("%Y-%m-%d").to_string())
+}
+
+/// The name of a folder or file, never an absolute path.
+fn name_of(path: &Path) -> String {
+    let resolved = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    resolved
+        .file_name()
+        .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn keys(args: &CheckArgs) -> anyhow::Result<Vec<crate::sign::PublicKey>> {
+    Ok(args
+        .key
+        .iter()
+        .map(|k| load_public_key(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::from)?)
+}
+
+fn facts_of(v: &verify::Verification, input: &str) -> VerificationFacts {
+    let verified = v.signature == SignatureStatus::Verified;
+    VerificationFacts {
+        input: input.into(),
+        signed: true,
+        verified,
+        format: v.format.map(|f| f.as_str().to_owned()),
+        key_id: v.key.as_ref().map(|k| k.id.clone()),
+        algorithm: v.key.as_ref().map(|k| k.algorithm.clone()),
+        files_checked: v.files.is_some(),
+        files_match: v.files.as_ref().map(verify::FileCheck::is_clean),
+        problem: v.problem.clone(),
+    }
+}
+
+/// A release folder: verified against its bundle when a key is given, else scanned now.
+fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
+    let dir = &args.input;
+    let bundle = verify::find_bundle(dir, args.bundle.as_deref()).ok();
+    let keys = keys(args)?;
+    let name = name_of(dir);
+    if let (Some(bundle), false) = (&bundle, keys.is_empty()) {
+        let options = VerifyOptions {
+            keys,
+            bundle: Some(bundle.clone()),
+            ignore: args.walk.ignore.clone(),
+            allow_symlinks: args.walk.allow_symlinks,
+            ignore_unsigned: false,
+            manifest_only: false,
+            jobs: args
+                .hashing
+                .jobs
+                .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
+        };
+        let progress = console.progress("verifying");
+        let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
+        if v.signature == SignatureStatus::Verified {
+            let bytes = read_payload(bundle)?;
+            let statement = parse_statement(&bytes, bundle)?;
+            return Ok(Input {
+                positions: sibling_positions(dir, &statement),
+                subject: subject("folder", name, &statement),
+                verification: facts_of(&v, "folder"),
+                statement,
+            });
+        }
+        // A bundle that does not verify says nothing trustworthy: check what is on disk.
+        let mut scanned = scan_folder(args, Some(bundle), console)?;
+        scanned.verification = facts_of(&v, "folder");
+        return Ok(scanned);
+    }
+    let mut scanned = scan_folder(args, bundle.as_ref(), console)?;
+    if let Some(bundle) = bundle {
+        scanned.verification.signed = true;
+        scanned.verification.problem = Some(format!(
+            "`{}` was not verified: no `--key` given",
+            bundle.display()
+        ));
+    }
+    Ok(scanned)
+}
+
+fn scan_folder(
+    args: &CheckArgs,
+    bundle: Option<&PathBuf>,
+    console: &Console,
+) -> anyhow::Result<Input> {
+    let dir = &args.input;
+    let mut extra = Vec::new();
+    if let Some(b) = bundle {
+        extra.extend(walk::relative_inside(dir, b));
+    }
+    let options = scan_options(&args.walk, &args.hashing, extra);
+    let progress = console.progress("hashing");
+    let scan = scan::scan(dir, &options, &progress).map_err(Error::from)?;
+    let statement = serde_json::from_slice::<Value>(&scan.statement.to_json_bytes())
+        .context("re-reading the manifest")?;
+    Ok(Input {
+        subject: subject("folder", name_of(dir), &statement),
+        positions: scan.declared.map(|d| Positions {
+            fields: d.positions,
+        }),
+        verification: VerificationFacts {
+            input: "folder".into(),
+            ..VerificationFacts::default()
+        },
+        statement,
+    })
+}
+
+/// A manifest or a bundle file.
+fn file(args: &CheckArgs) -> anyhow::Result<Input> {
+    let path = &args.input;
+    let keys = keys(args)?;
+    let is_bundle = sign::bundle::read_bundle(path).is_ok();
+    if !is_bundle {
+        let (_, bytes) = manifest::read_manifest(path).map_err(Error::from)?;
+        let statement = parse_statement(&bytes, path)?;
+        return Ok(Input {
+            positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
+            subject: subject("manifest", name_of(path), &statement),
+            verification: VerificationFacts {
+                input: "manifest".into(),
+                ..VerificationFacts::default()
+            },
+            statement,
+        });
+    }
+    let bytes = read_payload(path)?;
+    let statement = parse_statement(&bytes, path)?;
+    let verification = if keys.is_empty() {
+        VerificationFacts {
+            input: "bundle".into(),
+            signed: true,
+            problem: Some(format!(
+                "`{}` was not verified: no `--key` given",
+                path.display()
+            )),
+            ..VerificationFacts::default()
+        }
+    } else {
+        let parent = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let options = VerifyOptions {
+            keys,
+            bundle: Some(path.clone()),
+            ignore: Vec::new(),
+            allow_symlinks: false,
+            ignore_unsigned: false,
+            manifest_only: true,
+            jobs: 1,
+        };
+        let v = verify::verify(&parent, &options, &crate::scan::NoProgress).map_err(Error::from)?;
+        facts_of(&v, "bundle")
+    };
+    Ok(Input {
+        positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
+        subject: subject("bundle", name_of(path), &statement),
+        verification,
+        statement,
+    })
+}
+
+fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {
+    let read =
+        sign::bundle::read_bundle(bundle).map_err(|e| Error::from(verify::VerifyError::from(e)))?;
+    read.envelope
+        .payload_bytes()
+        .with_context(|| format!("`{}`: the payload is not base64", bundle.display()))
+}
+
+fn parse_statement(bytes: &[u8], from: &Path) -> anyhow::Result<Value> {
+    serde_json::from_slice(bytes)
+        .with_context(|| format!("`{}` does not hold a JSON statement", from.display()))
+}
+
+fn subject(kind: &str, name: String, statement: &Value) -> Subject {
+    let predicate = statement.get("predicate");
+    Subject {
+        kind: kind.into(),
+        name,
+        root: predicate
+            .and_then(|p| p.pointer("/root/sha256"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        files: predicate
+            .and_then(|p| p.get("files"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len),
+        declared: predicate.and_then(|p| p.get("declared")).is_some(),
+    }
+}
+
+/// The positions of the declaration's fields, from the `scelle.yaml` beside the input, when
+/// it is the very file the manifest lists.
+fn sibling_positions(dir: &Path, statement: &Value) -> Option<Positions> {
+    let recorded = statement
+        .pointer("/predicate/files")?
+        .as_array()?
+        .iter()
+        .find(|f| f.get("path").and_then(Value::as_str) == Some(FILE_NAME))?
+        .get("sha256")?
+        .as_str()?
+        .to_owned();
+    let path = dir.join(FILE_NAME);
+    let text = fs_err::read_to_string(&path).ok()?;
+    if Sha256Digest::of(text.as_bytes()).to_hex() != recorded {
+        return None;
+    }
+    let declared = descriptor::parse(&text, &path.display().to_string()).ok()?;
+    Some(Positions {
+        fields: declared.positions,
+    })
+}

@@ -1,0 +1,375 @@
+//! The schema of `scelle.yaml`: every field the publisher can declare, with its type, what to
+//! write and the provision that asks for it. The table itself is data (`descriptor.yaml`, embedded
+//! in the binary); this module reads it once and answers questions about it. The validator, the
+//! policy engine's static check of field names, `scelle init` and the field reference in
+//! `docs/scelle-yaml.md` all read the same table, so they cannot drift apart.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::yaml::{self, Node, NodeValue};
+
+/// The embedded table.
+const SOURCE: &str = include_str!("descriptor.yaml");
+
+/// The fields every document reference has; `uri` is required.
+pub const REF_FIELDS: [(&str, &str); 5] = [
+    (
+        "uri",
+        "where the document is: a URL, or a path inside the release",
+    ),
+    (
+        "sha256",
+        "SHA-256 of the document, so the manifest commits to its content",
+    ),
+    ("version", "version of the document"),
+    ("last_updated", "date of its last update (YYYY-MM-DD)"),
+    ("title", "title"),
+];
+
+/// A field's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Str,
+    Text,
+    Uri,
+    Path,
+    Bool,
+    Int,
+    Number,
+    Fraction,
+    Percent,
+    Date,
+    Datetime,
+    Country,
+    Sha256,
+    /// One of these values (strings, or `true`/`false` for three-valued answers).
+    Enum(Vec<Value>),
+    /// A document reference with the common fields plus these.
+    Ref(Vec<(String, Field)>),
+    List(Box<Field>),
+    Object(Vec<(String, Field)>),
+}
+
+/// One field of the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub ty: Ty,
+    /// What to write, in a few words.
+    pub doc: String,
+    /// The provisions that ask for it.
+    pub law: Option<String>,
+}
+
+/// The whole schema: a section whose fields are the top-level sections, in order.
+#[derive(Debug)]
+pub struct Schema {
+    pub root: Field,
+}
+
+/// The embedded table is broken (a bug in this build, caught by the unit tests).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the built-in `scelle.yaml` schema is invalid at {0}")]
+pub struct SchemaError(String);
+
+impl Schema {
+    /// The schema of this build.
+    pub fn get() -> Result<&'static Schema, SchemaError> {
+        static SCHEMA: OnceLock<Result<Schema, SchemaError>> = OnceLock::new();
+        SCHEMA.get_or_init(load).as_ref().map_err(Clone::clone)
+    }
+
+    /// The field at a dotted path (`datasets.personal_data.present`); list items are entered
+    /// transparently, so a path never spells an index.
+    pub fn lookup(&self, path: &str) -> Option<&Field> {
+        path.split('.')
+            .try_fold(&self.root, |field, segment| field.child(segment))
+    }
+
+    /// The top-level sections.
+    pub fn sections(&self) -> &[(String, Field)] {
+        match &self.root.ty {
+            Ty::Object(fields) => fields,
+            _ => &[],
+        }
+    }
+}
+
+fn find<'a>(fields: &'a [(String, Field)], name: &str) -> Option<&'a Field> {
+    fields.iter().find(|(n, _)| n == name).map(|(_, f)| f)
+}
+
+/// The implicit `Field` of each common reference field.
+fn ref_field(name: &str) -> Option<&'static Field> {
+    find(common_ref_fields(), name)
+}
+
+/// The fields every reference has, as schema fields.
+pub fn common_ref_fields() -> &'static [(String, Field)] {
+    static FIELDS: OnceLock<Vec<(String, Field)>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        REF_FIELDS
+            .iter()
+            .map(|(name, doc)| {
+                let ty = match *name {
+                    "sha256" => Ty::Sha256,
+                    "last_updated" => Ty::Date,
+                    _ => Ty::Str,
+                };
+                (
+                    (*name).to_owned(),
+                    Field {
+                        ty,
+                        doc: (*doc).to_owned(),
+                        law: None,
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
+impl Field {
+    /// The sub-field `name` of an object or reference, looking through lists.
+    pub fn child(&self, name: &str) -> Option<&Field> {
+        match &self.ty {
+            Ty::Object(fields) => find(fields, name),
+            Ty::Ref(extra) => find(extra, name).or_else(|| ref_field(name)),
+            Ty::List(item) => item.child(name),
+            _ => None,
+        }
+    }
+
+    /// The names of the sub-fields, for "did you mean" suggestions.
+    pub fn child_names(&self) -> Vec<&str> {
+        match &self.ty {
+            Ty::Object(fields) => fields.iter().map(|(n, _)| n.as_str()).collect(),
+            Ty::Ref(extra) => REF_FIELDS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(extra.iter().map(|(n, _)| n.as_str()))
+                .collect(),
+            Ty::List(item) => item.child_names(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    /// The type as the documentation names it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Str => f.write_str("string"),
+            Ty::Text => f.write_str("text"),
+            Ty::Uri => f.write_str("URL"),
+            Ty::Path => f.write_str("path in the release"),
+            Ty::Bool => f.write_str("true/false"),
+            Ty::Int => f.write_str("whole number"),
+            Ty::Number => f.write_str("number"),
+            Ty::Fraction => f.write_str("fraction 0-1"),
+            Ty::Percent => f.write_str("percent 0-100"),
+            Ty::Date => f.write_str("date"),
+            Ty::Datetime => f.write_str("date-time"),
+            Ty::Country => f.write_str("country code"),
+            Ty::Sha256 => f.write_str("SHA-256"),
+            Ty::Enum(values) => {
+                let names: Vec<String> = values.iter().map(enum_name).collect();
+                write!(f, "one of {}", names.join(", "))
+            }
+            Ty::Ref(_) => f.write_str("document {uri, sha256}"),
+            Ty::List(item) => match item.ty {
+                Ty::Object(_) => f.write_str("list of entries"),
+                _ => write!(f, "list of {}", item.ty),
+            },
+            Ty::Object(_) => f.write_str("section"),
+        }
+    }
+}
+
+/// An enum value as written in YAML.
+pub fn enum_name(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn load() -> Result<Schema, SchemaError> {
+    let root = yaml::parse(SOURCE).map_err(|e| SchemaError(e.to_string()))?;
+    Ok(Schema {
+        root: Field {
+            ty: Ty::Object(fields_of(&root, "")?),
+            doc: "the declaration".into(),
+            law: None,
+        },
+    })
+}
+
+fn fields_of(node: &Node, at: &str) -> Result<Vec<(String, Field)>, SchemaError> {
+    let NodeValue::Map(entries) = &node.value else {
+        return Err(SchemaError(format!("`{at}`: expected a mapping of fields")));
+    };
+    entries
+        .iter()
+        .map(|(key, value)| {
+            let path = if at.is_empty() {
+                key.name.clone()
+            } else {
+                format!("{at}.{}", key.name)
+            };
+            Ok((key.name.clone(), field_of(value, &path)?))
+        })
+        .collect()
+}
+
+fn field_of(node: &Node, path: &str) -> Result<Field, SchemaError> {
+    let bad = |what: &str| SchemaError(format!("`{path}`: {what}"));
+    // `items: string` is shorthand for `items: {type: string}`.
+    if let Some(name) = node.as_str() {
+        return Ok(Field {
+            ty: scalar(name).ok_or_else(|| bad("unknown type"))?,
+            doc: String::new(),
+            law: None,
+        });
+    }
+    let text = |key: &str| node.get(key).and_then(Node::as_str).map(str::to_owned);
+    let doc = text("doc").unwrap_or_default();
+    let law = text("law");
+    let ty = match text("type").as_deref() {
+        None | Some("object") => Ty::Object(fields_of(
+            node.get("fields")
+                .ok_or_else(|| bad("no `type` and no `fields`"))?,
+            path,
+        )?),
+        Some("ref") => Ty::Ref(match node.get("fields") {
+            Some(fields) => fields_of(fields, path)?,
+            None => Vec::new(),
+        }),
+        Some("list") => Ty::List(Box::new(field_of(
+            node.get("items")
+                .ok_or_else(|| bad("a list without `items`"))?,
+            path,
+        )?)),
+        Some("enum") => {
+            let Some(NodeValue::Seq(values)) = node.get("values").map(|v| &v.value) else {
+                return Err(bad("an enum without `values`"));
+            };
+            Ty::Enum(values.iter().map(Node::to_json).collect())
+        }
+        Some(name) => scalar(name).ok_or_else(|| bad("unknown type"))?,
+    };
+    Ok(Field { ty, doc, law })
+}
+
+fn scalar(name: &str) -> Option<Ty> {
+    Some(match name {
+        "string" => Ty::Str,
+        "text" => Ty::Text,
+        "uri" => Ty::Uri,
+        "path" => Ty::Path,
+        "bool" => Ty::Bool,
+        "int" => Ty::Int,
+        "number" => Ty::Number,
+        "fraction" => Ty::Fraction,
+        "percent" => Ty::Percent,
+        "date" => Ty::Date,
+        "datetime" => Ty::Datetime,
+        "country" => Ty::Country,
+        "sha256" => Ty::Sha256,
+        _ => return None,
+    })
+}
+
+/// Counts the leaf fields (everything but sections and lists of entries), for the docs.
+pub fn count_leaves(fields: &[(String, Field)]) -> usize {
+    fields
+        .iter()
+        .map(|(_, f)| match &f.ty {
+            Ty::Object(children) => count_leaves(children),
+            Ty::List(item) => match &item.ty {
+                Ty::Object(children) => count_leaves(children),
+                _ => 1,
+            },
+            _ => 1,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_schema_loads_and_covers_the_catalogue_sections() {
+        let schema = Schema::get().unwrap();
+        let names: Vec<&str> = schema.sections().iter().map(|(n, _)| n.as_str()).collect();
+        for section in [
+            "provider",
+            "model",
+            "classification",
+            "training",
+            "datasets",
+            "copyright",
+            "public_summary",
+            "docs",
+            "gdpr",
+            "transparency",
+            "release",
+        ] {
+            assert!(names.contains(&section), "section `{section}` missing");
+        }
+        // legal.md §5 lists about 130 fields; sub-fields of references and entries add more.
+        assert!(
+            count_leaves(schema.sections()) > 200,
+            "{}",
+            count_leaves(schema.sections())
+        );
+    }
+
+    #[test]
+    fn every_named_field_says_what_to_write() {
+        fn walk(fields: &[(String, Field)], at: &str, missing: &mut Vec<String>) {
+            for (name, field) in fields {
+                let path = format!("{at}{name}");
+                if field.doc.is_empty() {
+                    missing.push(path.clone());
+                }
+                match &field.ty {
+                    Ty::Object(children) | Ty::Ref(children) => {
+                        walk(children, &format!("{path}."), missing);
+                    }
+                    Ty::List(item) => {
+                        if let Ty::Object(children) = &item.ty {
+                            walk(children, &format!("{path}."), missing);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(Schema::get().unwrap().sections(), "", &mut missing);
+        assert!(missing.is_empty(), "fields without `doc`: {missing:?}");
+    }
+
+    #[test]
+    fn lookup_enters_lists_and_references() {
+        let schema = Schema::get().unwrap();
+        let present = schema.lookup("datasets.personal_data.present").unwrap();
+        assert!(
+            matches!(&present.ty, Ty::Enum(v) if v.contains(&Value::Bool(true)) && v.contains(&Value::from("unknown")))
+        );
+        assert_eq!(
+            schema.lookup("copyright.policy.sha256").unwrap().ty,
+            Ty::Sha256
+        );
+        assert!(matches!(
+            schema.lookup("datasets.lia.steps").unwrap().ty,
+            Ty::List(_)
+        ));
+        assert!(schema.lookup("copyright.polcy").is_none());
+        assert!(schema.lookup("nope").is_none());
+    }
+}

@@ -1,0 +1,439 @@
+//! Figures computed from the manifest for the rules (`derived`): compute estimates next to the
+//! declared figure, training-data totals per modality, the base models' compute, the status of
+//! every document the declaration refers to. Only raw figures are computed here: thresholds
+//! (1e23, 1e25, one third, the size bands) and dates are the packs' business, because the
+//! Commission can change them by delegated act.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::facts::Shape;
+use crate::manifest::descriptor::has_scheme;
+use crate::manifest::schema::{Field, Schema, Ty};
+
+/// Dataset roles that are not training (they do not count towards training data).
+const NOT_TRAINING: [&str; 3] = ["validation", "test", "eval"];
+
+/// The shape of `derived`, for checking field names when a pack loads.
+pub const SHAPE: Shape = Shape::Obj(&[
+    ("parameters", Shape::Leaf),
+    ("parameters_scanned", Shape::Leaf),
+    ("parameters_declared", Shape::Leaf),
+    ("training_tokens", Shape::Leaf),
+    (
+        "compute",
+        Shape::Obj(&[
+            ("declared", Shape::Leaf),
+            ("cumulative", Shape::Leaf),
+            ("estimate_6nd", Shape::Leaf),
+            ("estimate_hardware", Shape::Leaf),
+            ("best", Shape::Leaf),
+            ("modification", Shape::Leaf),
+            ("planned", Shape::Leaf),
+            ("deviation", Shape::Leaf),
+        ]),
+    ),
+    (
+        "base",
+        Shape::Obj(&[
+            ("count", Shape::Leaf),
+            ("training_flops", Shape::Leaf),
+            ("any_systemic", Shape::Leaf),
+            ("modification_ratio", Shape::Leaf),
+        ]),
+    ),
+    (
+        "training_data",
+        Shape::Obj(&[
+            ("text_tokens", Shape::Leaf),
+            ("images", Shape::Leaf),
+            ("audio_hours", Shape::Leaf),
+            ("video_hours", Shape::Leaf),
+            ("records", Shape::Leaf),
+            ("bytes", Shape::Leaf),
+        ]),
+    ),
+    ("latest_acquisition", Shape::Leaf),
+    ("source_types", Shape::Leaf),
+    (
+        "documents",
+        Shape::List(&Shape::Obj(&[
+            ("field", Shape::Leaf),
+            ("uri", Shape::Leaf),
+            ("sha256", Shape::Leaf),
+            ("local", Shape::Leaf),
+            ("status", Shape::Leaf),
+            ("actual", Shape::Leaf),
+        ])),
+    ),
+    (
+        "dataset_paths",
+        Shape::List(&Shape::Obj(&[
+            ("field", Shape::Leaf),
+            ("dataset", Shape::Leaf),
+            ("path", Shape::Leaf),
+            ("status", Shape::Leaf),
+            ("files", Shape::Leaf),
+            ("bytes", Shape::Leaf),
+        ])),
+    ),
+    (
+        "file_findings",
+        Shape::List(&Shape::Obj(&[
+            ("path", Shape::Leaf),
+            ("rule", Shape::Leaf),
+            ("severity", Shape::Leaf),
+            ("message", Shape::Leaf),
+        ])),
+    ),
+]);
+
+fn num(v: &Value, pointer: &str) -> Option<f64> {
+    v.pointer(pointer).and_then(Value::as_f64)
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+fn figure(f: Option<f64>) -> Value {
+    f.and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+/// Computes `derived` from the predicate, the (normalised) declaration and the file records.
+pub fn derive(predicate: &Value, declared: &Value, files: &Value) -> Value {
+    let datasets: &[Value] = declared
+        .get("datasets")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let training: Vec<&Value> = datasets
+        .iter()
+        .filter(|d| str_at(d, "/role").is_none_or(|r| !NOT_TRAINING.contains(&r)))
+        .collect();
+    let scanned = predicate
+        .pointer("/model/parameter_count")
+        .and_then(Value::as_u64);
+    let declared_params = declared
+        .pointer("/model/parameters/total")
+        .and_then(Value::as_u64);
+    let latest = datasets
+        .iter()
+        .filter_map(|d| str_at(d, "/acquired_at").or_else(|| str_at(d, "/collection_period/end")))
+        .max()
+        .map_or(Value::Null, |s| Value::String(s.to_owned()));
+    let source_types: BTreeSet<&str> = datasets
+        .iter()
+        .filter_map(|d| str_at(d, "/source_type"))
+        .collect();
+    let by_path: BTreeMap<&str, (&str, u64)> = files
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| {
+                    let size = f.get("size").and_then(Value::as_u64).unwrap_or(0);
+                    Some((str_at(f, "/path")?, (str_at(f, "/sha256")?, size)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (tokens, compute, base) = compute(declared, scanned, declared_params, &training);
+    json!({
+        "parameters": scanned.or(declared_params),
+        "parameters_scanned": scanned,
+        "parameters_declared": declared_params,
+        "training_tokens": figure(tokens),
+        "compute": compute,
+        "base": base,
+        "training_data": training_data(&training),
+        "latest_acquisition": latest,
+        "source_types": source_types.into_iter().collect::<Vec<_>>(),
+        "documents": documents(declared, &by_path),
+        "dataset_paths": dataset_paths(datasets, &by_path),
+        "file_findings": file_findings(files),
+    })
+}
+
+/// Training tokens, the compute figures, and the base models' figures.
+fn compute(
+    declared: &Value,
+    scanned: Option<u64>,
+    declared_params: Option<u64>,
+    training: &[&Value],
+) -> (Option<f64>, Value, Value) {
+    #[allow(clippy::cast_precision_loss)]
+    let params = num(declared, "/training/compute/basis/params")
+        .or(scanned.map(|p| p as f64))
+        .or(declared_params.map(|p| p as f64));
+    let dataset_tokens: Vec<f64> = training
+        .iter()
+        .filter_map(|d| num(d, "/size/tokens"))
+        .collect();
+    let tokens = num(declared, "/training/data_tokens_total")
+        .or_else(|| num(declared, "/training/compute/basis/tokens"))
+        .or_else(|| (!dataset_tokens.is_empty()).then(|| dataset_tokens.iter().sum()));
+    let flops = num(declared, "/training/compute/flops");
+    let estimate_6nd = match (params, tokens) {
+        (Some(n), Some(d)) => Some(6.0 * n * d),
+        _ => None,
+    };
+    let basis = |k: &str| num(declared, &format!("/training/compute/basis/{k}"));
+    let estimate_hardware = match (
+        basis("chip_count"),
+        basis("peak_flops_per_chip"),
+        basis("utilisation"),
+        basis("hours"),
+    ) {
+        (Some(c), Some(p), Some(u), Some(h)) => Some(c * p * u * h * 3600.0),
+        _ => None,
+    };
+    let estimate = estimate_6nd.or(estimate_hardware);
+    let deviation = match (flops, estimate) {
+        (Some(f), Some(e)) if f > 0.0 => Some((f - e).abs() / f),
+        _ => None,
+    };
+    let modification = num(declared, "/training/compute/modification_flops");
+    let base_models: &[Value] = declared
+        .pointer("/model/base_models")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let base_flops = base_models
+        .iter()
+        .filter_map(|b| num(b, "/training_flops"))
+        .reduce(f64::max);
+    let ratio = match (modification, base_flops) {
+        (Some(m), Some(b)) if b > 0.0 => Some(m / b),
+        _ => None,
+    };
+    let compute = json!({
+        "declared": figure(flops),
+        "cumulative": figure(num(declared, "/training/compute/cumulative_flops").or(flops)),
+        "estimate_6nd": figure(estimate_6nd),
+        "estimate_hardware": figure(estimate_hardware),
+        "best": figure(flops.or(estimate)),
+        "modification": figure(modification),
+        "planned": figure(num(declared, "/training/compute/planned_flops")),
+        "deviation": figure(deviation),
+    });
+    let base = json!({
+        "count": base_models.len(),
+        "training_flops": figure(base_flops),
+        "any_systemic": base_models.iter().any(|b| b.get("systemic_risk") == Some(&Value::Bool(true))),
+        "modification_ratio": figure(ratio),
+    });
+    (tokens, compute, base)
+}
+
+/// Sizes of the training data (validation, test and evaluation sets left out), per modality.
+fn training_data(training: &[&Value]) -> Value {
+    let total = |pointer: &str, text_only: bool| {
+        let values: Vec<f64> = training
+            .iter()
+            .filter(|d| {
+                !text_only || str_at(d, "/modality").is_none_or(|m| m == "text" || m == "code")
+            })
+            .filter_map(|d| num(d, pointer))
+            .collect();
+        figure((!values.is_empty()).then(|| values.iter().sum()))
+    };
+    json!({
+        "text_tokens": total("/size/tokens", true),
+        "images": total("/size/images", false),
+        "audio_hours": total("/size/audio_hours", false),
+        "video_hours": total("/size/video_hours", false),
+        "records": total("/size/records", false),
+        "bytes": total("/size/bytes", false),
+    })
+}
+
+/// Every document reference of the declaration, with what the release says about it.
+fn documents(declared: &Value, files: &BTreeMap<&str, (&str, u64)>) -> Vec<Value> {
+    let mut refs = Vec::new();
+    if let Ok(schema) = Schema::get() {
+        collect_refs(&schema.root, declared, "", &mut refs);
+    }
+    refs.into_iter()
+        .map(|(field, r)| {
+            let uri = str_at(r, "/uri").unwrap_or_default();
+            let sha = str_at(r, "/sha256");
+            let local = !has_scheme(uri);
+            let path = uri.trim_start_matches("./");
+            let actual = if local {
+                files.get(path).map(|(s, _)| *s)
+            } else {
+                None
+            };
+            let status = match (local, sha, actual) {
+                (false, Some(_), _) => "external",
+                (false, None, _) => "external_no_digest",
+                (true, _, None) => "missing",
+                (true, None, Some(_)) => "no_digest",
+                (true, Some(s), Some(a)) if s == a => "matches",
+                (true, Some(_), Some(_)) => "mismatch",
+            };
+            json!({
+                "field": field,
+                "uri": uri,
+                "sha256": sha,
+                "local": local,
+                "status": status,
+                "actual": actual,
+            })
+        })
+        .collect()
+}
+
+fn collect_refs<'a>(field: &Field, value: &'a Value, at: &str, out: &mut Vec<(String, &'a Value)>) {
+    match (&field.ty, value) {
+        (Ty::Ref(_), Value::Object(_)) => out.push((at.to_owned(), value)),
+        (Ty::Object(fields), Value::Object(map)) => {
+            for (name, child) in fields {
+                if let Some(v) = map.get(name) {
+                    let path = if at.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{at}.{name}")
+                    };
+                    collect_refs(child, v, &path, out);
+                }
+            }
+        }
+        (Ty::List(item), Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_refs(item, v, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Each `datasets[].path`, and whether the release holds files under it.
+fn dataset_paths(datasets: &[Value], files: &BTreeMap<&str, (&str, u64)>) -> Vec<Value> {
+    datasets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let path = str_at(d, "/path")?;
+            let prefix = format!("{path}/");
+            let (count, bytes) = files
+                .iter()
+                .filter(|(p, _)| **p == path || p.starts_with(&prefix))
+                .fold((0u64, 0u64), |(c, b), (_, (_, size))| (c + 1, b + size));
+            Some(json!({
+                "field": format!("datasets[{i}].path"),
+                "dataset": str_at(d, "/id").or_else(|| str_at(d, "/name")),
+                "path": path,
+                "status": if count > 0 { "present" } else { "missing" },
+                "files": count,
+                "bytes": bytes,
+            }))
+        })
+        .collect()
+}
+
+/// The scan's findings on files, flattened.
+fn file_findings(files: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for f in files.as_array().map_or(&[][..], Vec::as_slice) {
+        let path = str_at(f, "/path").unwrap_or_default();
+        for finding in f
+            .get("findings")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+        {
+            out.push(json!({
+                "path": path,
+                "rule": finding.get("rule"),
+                "severity": finding.get("severity"),
+                "message": finding.get("message"),
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_estimates_sit_next_to_the_declared_figure() {
+        let predicate = json!({"model": {"parameter_count": 8_000_000_000_u64}});
+        let declared = json!({
+            "training": {"compute": {"flops": 4.0e23, "basis": {"chip_count": 1000, "peak_flops_per_chip": 1.0e15, "utilisation": 0.4, "hours": 250.0}}},
+            "datasets": [
+                {"id": "web", "role": "pretraining", "size": {"tokens": 7.0e12}},
+                {"id": "held-out", "role": "test", "size": {"tokens": 1.0e9}}
+            ]
+        });
+        let d = derive(&predicate, &declared, &json!([]));
+        assert_eq!(d["parameters"], 8_000_000_000_u64);
+        assert_eq!(
+            d["training_tokens"], 7.0e12,
+            "test sets are not training data"
+        );
+        assert_eq!(d["compute"]["estimate_6nd"], 6.0 * 8.0e9 * 7.0e12);
+        assert_eq!(
+            d["compute"]["estimate_hardware"],
+            1000.0 * 1.0e15 * 0.4 * 250.0 * 3600.0
+        );
+        assert_eq!(d["compute"]["best"], 4.0e23);
+        assert_eq!(
+            d["compute"]["cumulative"], 4.0e23,
+            "cumulative defaults to flops"
+        );
+        let deviation = d["compute"]["deviation"].as_f64().unwrap();
+        assert!((deviation - (3.36e23 - 4.0e23_f64).abs() / 4.0e23).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_modification_ratio_uses_the_base_compute() {
+        let declared = json!({
+            "model": {"base_models": [{"name": "base", "training_flops": 3.0e24}]},
+            "training": {"compute": {"modification_flops": 1.0e20}}
+        });
+        let d = derive(&json!({}), &declared, &json!([]));
+        assert_eq!(d["base"]["count"], 1);
+        assert_eq!(d["base"]["any_systemic"], false);
+        let ratio = d["base"]["modification_ratio"].as_f64().unwrap();
+        assert!((ratio - 1.0e20 / 3.0e24).abs() < 1e-12);
+    }
+
+    #[test]
+    fn documents_are_checked_against_the_release() {
+        let good = "a".repeat(64);
+        let declared = json!({
+            "copyright": {"policy": {"uri": "docs/copyright.md", "sha256": good}},
+            "docs": {"technical_documentation": {"uri": "docs/annex-xi.pdf", "sha256": "b".repeat(64)},
+                     "downstream_info": {"uri": "https://example.com/annex-xii"}},
+            "gdpr": {"dpia": {"uri": "docs/missing.pdf", "sha256": good}},
+            "datasets": [{"id": "web", "lia": {"uri": "docs/lia.pdf"}, "path": "data/web"}]
+        });
+        let files = json!([
+            {"path": "docs/copyright.md", "sha256": good, "size": 10},
+            {"path": "docs/annex-xi.pdf", "sha256": "c".repeat(64), "size": 10},
+            {"path": "docs/lia.pdf", "sha256": good, "size": 10},
+            {"path": "data/web/part-0.jsonl", "sha256": good, "size": 100}
+        ]);
+        let d = derive(&json!({}), &declared, &files);
+        let status: BTreeMap<String, String> = d["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["field"].as_str().unwrap().to_owned(),
+                    r["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(status["copyright.policy"], "matches");
+        assert_eq!(status["docs.technical_documentation"], "mismatch");
+        assert_eq!(status["docs.downstream_info"], "external_no_digest");
+        assert_eq!(status["gdpr.dpia"], "missing");
+        assert_eq!(status["datasets[0].lia"], "no_digest");
+        assert_eq!(d["dataset_paths"][0]["status"], "present");
+        assert_eq!(d["dataset_paths"][0]["bytes"], 100);
+    }
+}

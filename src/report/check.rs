@@ -1,0 +1,338 @@
+//! Check reports for people: a terminal table grouped by pack (failures first, each with its
+//! article, where it points and the fix), Markdown for a pull request or an audit file, and the
+//! JSON report for machines. The table reads the same without colour.
+
+use std::fmt::Write as _;
+
+use crate::finding::{Location, Outcome, Severity};
+use crate::policy::{CheckReport, PackResult, RuleResult};
+
+/// The JSON report (documented in `docs/policies.md`), two-space indented, final newline.
+pub fn json(report: &CheckReport) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+fn paint(color: bool, code: &str, s: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `scelle.yaml:12:3`, or the file alone.
+pub fn location(l: &Location) -> String {
+    match (l.line, l.column) {
+        (Some(line), Some(column)) => format!("{}:{line}:{column}", l.file),
+        (Some(line), None) => format!("{}:{line}", l.file),
+        _ => l.file.clone(),
+    }
+}
+
+/// What a result is called in the table: its severity when it failed, else its outcome.
+fn label(r: &RuleResult) -> (&'static str, &'static str) {
+    match r.outcome {
+        Outcome::Fail => match r.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+            Severity::Info => ("info", "36"),
+        },
+        Outcome::Error => ("broken", "1;35"),
+        Outcome::Pass => ("pass", "32"),
+        Outcome::NotApplicable => ("n/a", "2"),
+    }
+}
+
+/// Failures first (errors, warnings, infos), then evaluation errors, then the rest; by id.
+fn order(r: &RuleResult) -> (u8, &str) {
+    let rank = match (r.outcome, r.severity) {
+        (Outcome::Error, _) => 0,
+        (Outcome::Fail, Severity::Error) => 1,
+        (Outcome::Fail, Severity::Warning) => 2,
+        (Outcome::Fail, Severity::Info) => 3,
+        (Outcome::Pass, _) => 4,
+        (Outcome::NotApplicable, _) => 5,
+    };
+    (rank, r.id.as_str())
+}
+
+fn sorted(pack: &PackResult) -> Vec<&RuleResult> {
+    let mut results: Vec<&RuleResult> = pack.results.iter().collect();
+    results.sort_by(|a, b| order(a).cmp(&order(b)));
+    results
+}
+
+/// One line on the verification of the input.
+pub fn verification_line(report: &CheckReport) -> String {
+    let v = &report.verification;
+    match (v.signed, v.verified) {
+        (_, true) => {
+            let files = match v.files_match {
+                Some(true) => ", every file matches",
+                Some(false) => ", but files differ from the signed manifest",
+                None => ", files not re-hashed",
+            };
+            format!(
+                "signed by {} key {}{files}",
+                v.algorithm.as_deref().unwrap_or("a"),
+                v.key_id
+                    .as_deref()
+                    .map_or("?", |k| k.get(..16).unwrap_or(k)),
+            )
+        }
+        (true, false) => format!(
+            "signed, not verified: {}",
+            v.problem
+                .as_deref()
+                .unwrap_or("the signature did not verify")
+        ),
+        (false, false) => "not signed".into(),
+    }
+}
+
+fn status_line(pack: &PackResult) -> String {
+    let c = &pack.counts;
+    let mut parts = Vec::new();
+    if pack.applies {
+        parts.push("applies".to_owned());
+    } else {
+        parts.push(format!(
+            "does not apply ({})",
+            pack.applies_reason
+                .as_deref()
+                .unwrap_or("its condition is false")
+        ));
+    }
+    if let Some(date) = &pack.effective {
+        let reason = pack
+            .effective_reason
+            .as_deref()
+            .map(|r| format!(", {r}"))
+            .unwrap_or_default();
+        if pack.in_effect {
+            parts.push(format!("in effect since {date}{reason}"));
+        } else {
+            parts.push(format!(
+                "in effect from {date}{reason}: failures count as warnings until then"
+            ));
+        }
+    }
+    if pack.applies {
+        parts.push(format!(
+            "{} pass, {} fail, {} not applicable{}",
+            c.pass,
+            c.fail,
+            c.not_applicable,
+            if c.error > 0 {
+                format!(", {} could not be evaluated", c.error)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    parts.join(" · ")
+}
+
+/// The terminal report. `all` lists passing and inapplicable rules too.
+pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
+    let mut out = String::new();
+    let s = &report.subject;
+    let root = s
+        .root
+        .as_deref()
+        .map(|r| format!(", root sha256:{}", r.get(..12).unwrap_or(r)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {} ({}, {} files{root}) as of {}",
+        paint(color, "1", "check"),
+        s.name,
+        s.kind,
+        s.files,
+        report.as_of
+    );
+    let _ = writeln!(out, "  {}", verification_line(report));
+    if !s.declared {
+        let _ = writeln!(
+            out,
+            "  no `scelle.yaml` declaration: `scelle init` writes one to fill in"
+        );
+    }
+    for pack in &report.packs {
+        let _ = writeln!(
+            out,
+            "\n{}  {} ({})",
+            paint(color, "1", &pack.name),
+            pack.title,
+            pack.version
+        );
+        let _ = writeln!(out, "  {}", status_line(pack));
+        for e in &pack.errors {
+            let _ = writeln!(out, "  {} {e}", paint(color, "1;35", "broken "));
+        }
+        for r in sorted(pack) {
+            let shown = all || matches!(r.outcome, Outcome::Fail | Outcome::Error);
+            if !shown || (!pack.applies && r.outcome == Outcome::NotApplicable && !all) {
+                continue;
+            }
+            let (name, code) = label(r);
+            let _ = writeln!(
+                out,
+                "  {} {}  {}",
+                paint(color, code, &format!("{name:<7}")),
+                r.id,
+                r.message
+            );
+            if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
+                let at = r
+                    .locations
+                    .iter()
+                    .map(location)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let _ = writeln!(
+                    out,
+                    "          {}{}",
+                    r.reference,
+                    if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {at}")
+                    }
+                );
+                if r.outcome == Outcome::Fail {
+                    let _ = writeln!(out, "          fix: {}", r.fix);
+                }
+                if let Some(note) = &r.note {
+                    let _ = writeln!(out, "          note: {note}");
+                }
+            }
+        }
+    }
+    let sum = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} {} packs ({} apply), {} rules: {} pass, {} fail ({} errors, {} warnings, {} infos), {} not applicable{}",
+        paint(color, "1", "summary"),
+        sum.packs,
+        sum.packs_applicable,
+        sum.rules.total(),
+        sum.rules.pass,
+        sum.rules.fail,
+        sum.errors,
+        sum.warnings,
+        sum.infos,
+        sum.rules.not_applicable,
+        if sum.rules.error > 0 {
+            format!(", {} could not be evaluated", sum.rules.error)
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(out, "{}", report.disclaimer);
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown report: a summary table, then each applicable pack's findings.
+pub fn markdown(report: &CheckReport, all: bool) -> String {
+    let mut out = String::new();
+    let s = &report.subject;
+    let _ = writeln!(out, "# scelle check: {}\n", s.name);
+    let _ = writeln!(
+        out,
+        "- Checked: {} ({} files), as of {}",
+        s.kind, s.files, report.as_of
+    );
+    if let Some(root) = &s.root {
+        let _ = writeln!(out, "- Root digest: `sha256:{root}`");
+    }
+    let _ = writeln!(out, "- Verification: {}", verification_line(report));
+    let _ = writeln!(out, "- Generator: scelle {}\n", report.generator.version);
+    let _ = writeln!(
+        out,
+        "| Pack | Applies | In effect | Pass | Fail | N/A | Could not evaluate |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|");
+    for p in &report.packs {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            if p.applies { "yes" } else { "no" },
+            match (&p.effective, p.in_effect) {
+                (Some(d), true) => format!("since {d}"),
+                (Some(d), false) => format!("from {d}"),
+                (None, _) => "yes".into(),
+            },
+            p.counts.pass,
+            p.counts.fail,
+            p.counts.not_applicable,
+            p.counts.error
+        );
+    }
+    for p in &report.packs {
+        let _ = writeln!(out, "\n## `{}`: {}\n", p.name, md_escape(&p.title));
+        if !p.applies {
+            let _ = writeln!(
+                out,
+                "Does not apply: {}.",
+                md_escape(
+                    p.applies_reason
+                        .as_deref()
+                        .unwrap_or("its condition is false")
+                )
+            );
+            continue;
+        }
+        let shown: Vec<&RuleResult> = sorted(p)
+            .into_iter()
+            .filter(|r| all || matches!(r.outcome, Outcome::Fail | Outcome::Error))
+            .collect();
+        if shown.is_empty() {
+            let _ = writeln!(
+                out,
+                "No failures ({} rules pass, {} do not apply).",
+                p.counts.pass, p.counts.not_applicable
+            );
+            continue;
+        }
+        let _ = writeln!(out, "| Result | Rule | Finding | Reference | Where | Fix |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for r in shown {
+            let (name, _) = label(r);
+            let at = r
+                .locations
+                .iter()
+                .map(location)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let note = r
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {name} | `{}` | {}{} | {} | {} | {} |",
+                r.id,
+                md_escape(&r.message),
+                md_escape(&note),
+                md_escape(&r.reference),
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{at}`")
+                },
+                md_escape(&r.fix)
+            );
+        }
+    }
+    let _ = writeln!(out, "\n---\n\n{}", report.disclaimer);
+    out
+}

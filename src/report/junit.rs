@@ -1,0 +1,124 @@
+//! JUnit XML for CI systems that show test reports: a test suite per pack, a test case per
+//! rule. A failing rule is a `failure` (its `type` is the severity), a rule that could not be
+//! evaluated an `error`, a rule that does not apply `skipped`.
+
+use std::fmt::Write as _;
+
+use crate::finding::Outcome;
+use crate::policy::CheckReport;
+use crate::report::check::location;
+
+/// Escapes text for an XML attribute or element; characters XML 1.0 forbids are dropped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The JUnit report.
+pub fn render(report: &CheckReport) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let c = &report.summary.rules;
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"scelle check {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+        escape(&report.subject.name),
+        c.total(),
+        c.fail,
+        c.error,
+        c.not_applicable
+    );
+    for pack in &report.packs {
+        let pc = &pack.counts;
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+            escape(&pack.name),
+            pc.total(),
+            pc.fail,
+            pc.error,
+            pc.not_applicable
+        );
+        let _ = writeln!(out, "    <properties>");
+        for (name, value) in [
+            ("title", pack.title.clone()),
+            ("version", pack.version.clone()),
+            ("applies", pack.applies.to_string()),
+            ("effective", pack.effective.clone().unwrap_or_default()),
+            ("as_of", report.as_of.clone()),
+        ] {
+            let _ = writeln!(
+                out,
+                "      <property name=\"{name}\" value=\"{}\"/>",
+                escape(&value)
+            );
+        }
+        let _ = writeln!(out, "    </properties>");
+        for r in &pack.results {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}: {}\" classname=\"{}\"",
+                escape(&r.id),
+                escape(&r.title),
+                escape(&pack.name)
+            );
+            let at = r
+                .locations
+                .iter()
+                .map(location)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut detail = format!("{}\nreference: {}", r.message, r.reference);
+            if !at.is_empty() {
+                let _ = write!(detail, "\nat: {at}");
+            }
+            match r.outcome {
+                Outcome::Pass => {
+                    let _ = writeln!(out, "/>");
+                }
+                Outcome::NotApplicable => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape(&r.message)
+                    );
+                }
+                Outcome::Fail => {
+                    let _ = write!(detail, "\nfix: {}", r.fix);
+                    if let Some(note) = &r.note {
+                        let _ = write!(detail, "\nnote: {note}");
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        escape(&r.message),
+                        r.severity.as_str(),
+                        escape(&detail)
+                    );
+                }
+                Outcome::Error => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <error message=\"{}\" type=\"evaluation\">{}</error>\n    </testcase>",
+                        escape(&r.message),
+                        escape(&detail)
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    let _ = writeln!(out, "</testsuites>");
+    out
+}
