@@ -371,7 +371,7 @@ fn sarif_output_validates_against_the_official_schema() {
     assert_eq!(loc["artifactLocation"]["uri"], "scelle.yaml");
     assert_eq!(loc["region"]["startLine"], 133);
     assert_eq!(
-        rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        rules[usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap()]["id"],
         "TP-1"
     );
 }
