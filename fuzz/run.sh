@@ -11,6 +11,8 @@ for t in $targets; do
     bundle) seeds=(../fixtures/bad/bundles ../fixtures/vectors) ;;
     statement) seeds=(../fixtures/vectors) ;;
     key_pem) seeds=(../fixtures/keys) ;;
+    descriptor) seeds=(../policies/scenarios) ;;
+    policy_pack) seeds=(../policies/release-integrity) ;;
     *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
   esac
   echo "== $t for ${seconds}s" >&2

@@ -187,9 +187,14 @@ fn scan_folder(
 fn file(args: &CheckArgs) -> anyhow::Result<Input> {
     let path = &args.input;
     let keys = keys(args)?;
-    let is_bundle = sign::bundle::read_bundle(path).is_ok();
-    if !is_bundle {
-        let (_, bytes) = manifest::read_manifest(path).map_err(Error::from)?;
+    let io = |e: std::io::Error| Error::from(manifest::ManifestError::from(e));
+    if fs_err::metadata(path).map_err(io)?.len() > manifest::MAX_MANIFEST {
+        // Refused there, with the size in the message.
+        manifest::read_manifest(path).map_err(Error::from)?;
+    }
+    let bytes = fs_err::read(path).map_err(io)?;
+    if !looks_like_bundle(&bytes) {
+        manifest::parse_manifest(path, &bytes).map_err(Error::from)?;
         let statement = parse_statement(&bytes, path)?;
         return Ok(Input {
             positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
@@ -235,6 +240,21 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         verification,
         statement,
     })
+}
+
+/// Whether the file is a bundle (a JSON object with `mediaType` or a DSSE envelope) rather than
+/// a manifest. Skims the JSON without building it, because a manifest of many files is megabytes;
+/// anything unreadable goes down the manifest path, whose errors name the problem.
+fn looks_like_bundle(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "mediaType")]
+        media_type: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "dsseEnvelope")]
+        dsse_envelope: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(bytes)
+        .is_ok_and(|p| p.media_type.is_some() || p.dsse_envelope.is_some())
 }
 
 fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {

@@ -236,8 +236,14 @@ pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), Man
         });
     }
     let bytes = fs_err::read(path)?;
+    let statement = parse_manifest(path, &bytes)?;
+    Ok((statement, bytes))
+}
+
+/// Parses and checks manifest bytes already read; `path` only names the manifest in errors.
+pub fn parse_manifest(path: &std::path::Path, bytes: &[u8]) -> Result<Statement, ManifestError> {
     let statement: Statement =
-        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Parse {
+        serde_json::from_slice(bytes).map_err(|source| ManifestError::Parse {
             path: path.into(),
             source,
         })?;
@@ -254,7 +260,7 @@ pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), Man
             path: path.into(),
             problem,
         })?;
-    Ok((statement, bytes))
+    Ok(statement)
 }
 
 /// SHA-256 over the concatenated raw digests, in the order given: the OMS root digest rule.

@@ -5,6 +5,7 @@
 //! `docs/scelle-yaml.md` all read the same table, so they cannot drift apart.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -293,6 +294,94 @@ fn scalar(name: &str) -> Option<Ty> {
     })
 }
 
+/// The field reference of `docs/scelle-yaml.md`: one table per section, one row per field,
+/// written from the schema so the documentation cannot drift from what is validated.
+pub fn reference_markdown(schema: &Schema) -> String {
+    let mut out = String::new();
+    for (name, field) in schema.sections() {
+        let _ = writeln!(
+            out,
+            "### `{name}`
+"
+        );
+        let _ = writeln!(out, "{}.", capitalise(&field.doc));
+        if let Some(law) = &field.law {
+            let _ = writeln!(out, "Provisions: {law}.");
+        }
+        let _ = writeln!(
+            out,
+            "
+| field | type | what to write | provision |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|");
+        let rows = match &field.ty {
+            Ty::List(item) => match &item.ty {
+                Ty::Object(children) => rows(children, &format!("{name}[]")),
+                _ => Vec::new(),
+            },
+            Ty::Object(children) => rows(children, name),
+            _ => Vec::new(),
+        };
+        for row in rows {
+            out.push_str(&row);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn rows(fields: &[(String, Field)], at: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, field) in fields {
+        let path = format!("{at}.{name}");
+        let law = field.law.as_deref().map(cell).unwrap_or_default();
+        match &field.ty {
+            Ty::Object(children) => {
+                out.push(format!(
+                    "| `{path}` | section | {} | {law} |\n",
+                    cell(&field.doc)
+                ));
+                out.extend(rows(children, &path));
+            }
+            Ty::List(item) if matches!(item.ty, Ty::Object(_)) => {
+                out.push(format!(
+                    "| `{path}[]` | list of entries | {} | {law} |\n",
+                    cell(&field.doc)
+                ));
+                if let Ty::Object(children) = &item.ty {
+                    out.extend(rows(children, &format!("{path}[]")));
+                }
+            }
+            Ty::Ref(extra) => {
+                out.push(format!(
+                    "| `{path}` | {} | {} | {law} |\n",
+                    field.ty,
+                    cell(&field.doc)
+                ));
+                out.extend(rows(extra, &path));
+            }
+            ty => out.push(format!(
+                "| `{path}` | {} | {} | {law} |\n",
+                cell(&ty.to_string()),
+                cell(&field.doc)
+            )),
+        }
+    }
+    out
+}
+
 /// Counts the leaf fields (everything but sections and lists of entries), for the docs.
 pub fn count_leaves(fields: &[(String, Field)]) -> usize {
     fields
@@ -363,6 +452,27 @@ mod tests {
         let mut missing = Vec::new();
         walk(Schema::get().unwrap().sections(), "", &mut missing);
         assert!(missing.is_empty(), "fields without `doc`: {missing:?}");
+    }
+
+    /// `docs/scelle-yaml.md` holds the reference generated from the schema between two markers;
+    /// `SCELLE_BLESS=1 cargo test --lib docs_list_every_field` rewrites it.
+    #[test]
+    fn docs_list_every_field() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scelle-yaml.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- reference:begin -->\n", "<!-- reference:end -->");
+        let start = doc.find(begin).expect("begin marker") + begin.len();
+        let stop = doc.find(end).expect("end marker");
+        let generated = reference_markdown(Schema::get().unwrap());
+        if std::env::var_os("SCELLE_BLESS").is_some() {
+            let updated = format!("{}{generated}{}", &doc[..start], &doc[stop..]);
+            std::fs::write(&path, updated).unwrap();
+            return;
+        }
+        assert!(
+            doc[start..stop] == generated,
+            "docs/scelle-yaml.md is out of date: run `SCELLE_BLESS=1 cargo test --lib docs_list_every_field`"
+        );
     }
 
     #[test]

@@ -141,3 +141,78 @@ pub fn resolve(specs: &[String]) -> Result<Vec<Pack>, PolicyError> {
     }
     Ok(packs)
 }
+
+/// The rule catalogue of `docs/policies.md`, written from the built-in packs.
+pub fn catalogue_markdown(packs: &[Pack]) -> String {
+    use std::fmt::Write as _;
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::new();
+    for pack in packs {
+        let _ = writeln!(out, "### `{}`: {}\n", pack.name, pack.title);
+        if let Some(d) = &pack.description {
+            let _ = writeln!(out, "{}\n", d.trim());
+        }
+        let mut facts = vec![format!("{} rules", pack.rules.len())];
+        if let Some(e) = &pack.effective {
+            facts.push(format!("effective {e}"));
+        }
+        for e in &pack.effective_when {
+            facts.push(format!("{} for {}", e.date, e.reason));
+        }
+        if let Some(a) = &pack.applies {
+            facts.push(format!("applies when {}", a.explain()));
+        }
+        let _ = writeln!(out, "{}.\n", facts.join("; "));
+        let _ = writeln!(out, "| rule | severity | evidence checked | reference |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for r in &pack.rules {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                r.id,
+                r.severity.as_str(),
+                cell(&r.title),
+                cell(&r.reference)
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_pack_loads_with_unique_rule_ids() {
+        let packs = resolve(&[]).unwrap();
+        assert_eq!(packs.len(), PACKS.len());
+        for (pack, (name, _)) in packs.iter().zip(PACKS) {
+            assert_eq!(pack.name, name, "the folder name is the pack name");
+        }
+    }
+
+    /// `SCELLE_BLESS=1 cargo test --lib docs_list_every_rule` rewrites the catalogue.
+    #[test]
+    fn docs_list_every_rule() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policies.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- catalogue:begin -->\n", "<!-- catalogue:end -->");
+        let start = doc.find(begin).expect("begin marker") + begin.len();
+        let stop = doc.find(end).expect("end marker");
+        let generated = catalogue_markdown(&all().unwrap());
+        if std::env::var_os("SCELLE_BLESS").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{generated}{}", &doc[..start], &doc[stop..]),
+            )
+            .unwrap();
+            return;
+        }
+        assert!(
+            doc[start..stop] == generated,
+            "docs/policies.md is out of date: run `SCELLE_BLESS=1 cargo test --lib docs_list_every_rule`"
+        );
+    }
+}

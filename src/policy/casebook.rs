@@ -79,7 +79,8 @@ pub fn run(pack: &Pack, dir: &Path) -> PackTests {
             match facts_of(case, pack, dir) {
                 Err(problem) => result.problems.push(problem),
                 Ok((facts, as_of)) => {
-                    let outcome = eval::evaluate(pack, &facts.context(), &as_of);
+                    let outcome =
+                        eval::evaluate(pack, &facts.context(std::slice::from_ref(pack)), &as_of);
                     result.problems.extend(outcome.errors.iter().cloned());
                     for (id, expected, _) in &case.expect {
                         let Some(got) = outcome.results.iter().find(|r| r.id == *id) else {
@@ -191,7 +192,10 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
             .strftime("%Y-%m-%d")
             .to_string(),
     };
-    Ok((Facts::new(&statement, &verification, &as_of), as_of))
+    Ok((
+        Facts::new(&statement, &verification, &as_of, |name| pack.reads(name)),
+        as_of,
+    ))
 }
 
 /// Sets `path` (`a.b[0].c`) in a YAML tree to `value`; `null` removes the field.

@@ -82,11 +82,13 @@ pub fn run(
     as_of: &str,
     positions: Option<&Positions>,
 ) -> CheckReport {
-    let facts = Facts::new(statement, &verification, as_of);
-    let ctx = facts.context();
-    let files: Vec<&str> = facts
-        .files
-        .as_array()
+    let facts = Facts::new(statement, &verification, as_of, |name| {
+        packs.iter().any(|p| p.reads(name))
+    });
+    let ctx = facts.context(packs);
+    let files: Vec<&str> = statement
+        .pointer("/predicate/files")
+        .and_then(Value::as_array)
         .map(|fs| fs.iter().filter_map(|f| f.get("path")?.as_str()).collect())
         .unwrap_or_default();
     let dataset_ids: Vec<Option<String>> = facts

@@ -17,6 +17,7 @@ const NOT_TRAINING: [&str; 3] = ["validation", "test", "eval"];
 
 /// The shape of `derived`, for checking field names when a pack loads.
 pub const SHAPE: Shape = Shape::Obj(&[
+    ("has_declaration", Shape::Leaf),
     ("parameters", Shape::Leaf),
     ("parameters_scanned", Shape::Leaf),
     ("parameters_declared", Shape::Leaf),
@@ -140,6 +141,7 @@ pub fn derive(predicate: &Value, declared: &Value, files: &Value) -> Value {
         .unwrap_or_default();
     let (tokens, compute, base) = compute(declared, scanned, declared_params, &training);
     json!({
+        "has_declaration": predicate.get("declared").is_some_and(Value::is_object),
         "parameters": scanned.or(declared_params),
         "parameters_scanned": scanned,
         "parameters_declared": declared_params,

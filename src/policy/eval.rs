@@ -409,8 +409,8 @@ rules:
     fn run(declared: &serde_json::Value, as_of: &str) -> PackResult {
         let pack = load(PACK, "t.yaml", "t.yaml").unwrap();
         let statement = json!({"predicate": {"files": [], "declared": declared.clone()}});
-        let facts = Facts::new(&statement, &VerificationFacts::default(), as_of);
-        evaluate(&pack, &facts.context(), as_of)
+        let facts = Facts::new(&statement, &VerificationFacts::default(), as_of, |_| true);
+        evaluate(&pack, &facts.context(std::slice::from_ref(&pack)), as_of)
     }
 
     fn outcome(r: &PackResult, id: &str) -> (Outcome, Severity, String) {

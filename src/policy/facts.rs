@@ -13,6 +13,7 @@ use cel::objects::{Key, Value as Cel};
 use cel::{Context, ExecutionError};
 use serde_json::{Map, Value};
 
+use super::pack::Pack;
 use super::{derived, expr, functions};
 use crate::manifest::schema::{Field, Schema, Ty, common_ref_fields};
 
@@ -146,18 +147,24 @@ pub struct Facts {
     pub derived: Value,
     pub verification: Value,
     pub now: String,
+    /// The whole statement, kept only when a pack reads `manifest` (it repeats `files`).
     pub manifest: Value,
 }
 
 impl Facts {
-    /// The facts of a manifest (an in-toto statement as JSON), checked `as_of` a date.
-    pub fn new(statement: &Value, verification: &VerificationFacts, as_of: &str) -> Self {
-        let predicate = statement.get("predicate").cloned().unwrap_or(Value::Null);
-        let declared = predicate.get("declared").cloned().unwrap_or(Value::Null);
-        let files = predicate
-            .get("files")
-            .cloned()
-            .unwrap_or_else(|| Value::Array(Vec::new()));
+    /// The facts of a manifest (an in-toto statement as JSON), checked `as_of` a date. `files`
+    /// and `manifest`, which grow with the release, are `null` unless `reads` says a pack
+    /// reads them.
+    pub fn new(
+        statement: &Value,
+        verification: &VerificationFacts,
+        as_of: &str,
+        reads: impl Fn(&str) -> bool,
+    ) -> Self {
+        static NO_FILES: Value = Value::Array(Vec::new());
+        let predicate = statement.get("predicate").unwrap_or(&Value::Null);
+        let declared = predicate.get("declared").unwrap_or(&Value::Null);
+        let files = predicate.get("files").unwrap_or(&NO_FILES);
         let mut model = match predicate.get("model") {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
@@ -165,11 +172,14 @@ impl Facts {
         for key in MODEL_KEYS {
             model.entry(key).or_insert(Value::Null);
         }
-        let files = with_defaults(files);
         Self {
-            derived: derived::derive(&predicate, &declared, &files),
-            declared: view(&declared),
-            files,
+            derived: derived::derive(predicate, declared, files),
+            declared: view(declared),
+            files: if reads("files") {
+                with_defaults(files.clone())
+            } else {
+                Value::Null
+            },
             model: Value::Object(model),
             datasets: predicate
                 .get("datasets")
@@ -177,12 +187,18 @@ impl Facts {
                 .unwrap_or_else(|| Value::Array(Vec::new())),
             verification: serde_json::to_value(verification).unwrap_or(Value::Null),
             now: as_of.to_owned(),
-            manifest: statement.clone(),
+            manifest: if reads("manifest") {
+                statement.clone()
+            } else {
+                Value::Null
+            },
         }
     }
 
-    /// A root CEL context holding every name and scelle's functions.
-    pub fn context(&self) -> Context<'static, 'static> {
+    /// A root CEL context holding scelle's functions and the names the `packs` read. Converting
+    /// a name costs an allocation per JSON node, and `files` and `manifest` grow with the
+    /// release, so names no expression reads are left out.
+    pub fn context(&self, packs: &[Pack]) -> Context<'static, 'static> {
         let mut ctx = Context::with_env(expr::env());
         functions::register(&mut ctx);
         for (name, value) in [
@@ -194,7 +210,9 @@ impl Facts {
             ("verification", &self.verification),
             ("manifest", &self.manifest),
         ] {
-            ctx.add_variable_from_value(name, to_cel(value));
+            if packs.iter().any(|p| p.reads(name)) {
+                ctx.add_variable_from_value(name, to_cel(value));
+            }
         }
         ctx.add_variable_from_value("now", Cel::String(Arc::new(self.now.clone())));
         ctx

@@ -99,6 +99,31 @@ pub struct Rule {
     pub pos: Pos,
 }
 
+impl Pack {
+    /// Every compiled expression of the pack.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let pack = self.applies.iter().map(|c| &c.expr);
+        let effective = self.effective_when.iter().map(|e| &e.when);
+        let variables = self.variables.iter().map(|v| &v.expr);
+        let rules = self.rules.iter().flat_map(|r| {
+            r.when
+                .iter()
+                .map(|c| &c.expr)
+                .chain([&r.expression])
+                .chain(&r.subjects)
+                .chain(&r.warning_when)
+                .chain(r.effective_when.iter().map(|e| &e.when))
+        });
+        pack.chain(effective).chain(variables).chain(rules)
+    }
+
+    /// Whether an expression of the pack reads the name `root` (`files`, `manifest`...).
+    pub fn reads(&self, root: &str) -> bool {
+        self.exprs()
+            .any(|e| e.program.references().has_variable(root))
+    }
+}
+
 /// A case of `scelle policy test`.
 #[derive(Debug, Clone)]
 pub struct TestCase {
