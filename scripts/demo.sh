@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scelle's main job, end to end, on the demo release shipped in fixtures/demo (nothing is
-# downloaded): scan it, make a key, seal it, verify it, then show what tampering looks like.
+# downloaded): scan it, make a key, seal it, verify it, check it against the EU AI Act and GDPR
+# policy packs, then show what tampering looks like.
 # fixtures/demo itself is never written to: bundles go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,17 @@ step scelle sign fixtures/demo --key publisher.key -o demo.sigstore.json
 
 step scelle verify fixtures/demo --key publisher.pub --bundle demo.sigstore.json
 "$scelle" verify fixtures/demo --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json"
+
+step "scelle check fixtures/demo --key publisher.pub --bundle demo.sigstore.json   # exit 1: findings at error severity"
+status=0
+"$scelle" check fixtures/demo --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json" || status=$?
+echo "(exit status $status: the declaration leaves evidence out on purpose, see fixtures/demo/scelle.yaml)"
+[ "$status" -eq 1 ] || { echo "unexpected exit status $status" >&2; exit 1; }
+
+step "scelle check ... --format sarif -o demo.sarif   # the same findings for code-scanning dashboards"
+"$scelle" check fixtures/demo --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json" \
+    --format sarif -o "$work/demo.sarif" -q || true
+echo "($(grep -c '"ruleId"' "$work/demo.sarif") results in demo.sarif, each at the scelle.yaml line it concerns)"
 
 step "scelle keygen -a p256 -o oms && scelle sign fixtures/demo --key oms.key --format oms -o model.sig"
 "$scelle" keygen -a p256 -o "$work/oms" -q

@@ -60,6 +60,8 @@ pub enum Command {
     /// List, explain, lint and test policy packs
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Write a commented `scelle.yaml`, filled from what the release already says
+    Init(InitArgs),
 }
 
 /// `scelle check`

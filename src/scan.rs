@@ -82,6 +82,8 @@ pub enum ScanError {
     Descriptor(#[from] DescriptorError),
     #[error("`{0}` changed while it was scanned")]
     DescriptorChanged(String),
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
 }
 
 impl ScanError {
@@ -93,9 +95,46 @@ impl ScanError {
                 Some("unset `SOURCE_DATE_EPOCH` or set it to seconds since 1970".into())
             }
             ScanError::Descriptor(e) => e.hint(),
-            ScanError::DescriptorChanged(_) => None,
+            ScanError::DescriptorChanged(_) | ScanError::Read(_) => None,
         }
     }
+}
+
+/// A quick look at a release without hashing it, for `scelle init`: every file classified and
+/// inspected from its header. The records carry the digest of empty input, not of the file, and
+/// must never reach a manifest.
+pub fn survey(root: &Path, options: &WalkOptions) -> Result<Vec<FileRecord>, ScanError> {
+    use std::io::Read as _;
+    let walked = walk::walk(root, options)?;
+    let mut records = Vec::with_capacity(walked.entries.len());
+    for entry in walked.entries {
+        let path = entry.rel.to_path(root);
+        let file = fs_err::File::open(&path)?;
+        let mut head = Vec::with_capacity(hash::HEAD_LEN);
+        file.file()
+            .take(hash::HEAD_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| {
+                std::io::Error::new(e.kind(), format!("reading `{}`: {e}", path.display()))
+            })?;
+        let info = FileInfo {
+            path: &entry.rel,
+            size: entry.size,
+            head: &head,
+            lines: None,
+        };
+        let inspection = inspect::inspect(&info, Source::file(file.file(), entry.size));
+        records.push(FileRecord {
+            path: entry.rel,
+            size: entry.size,
+            sha256: Sha256Digest::of(&[]),
+            kind: inspection.kind,
+            format: inspection.format,
+            facts: inspection.facts,
+            findings: inspection.findings,
+        });
+    }
+    Ok(records)
 }
 
 /// The release's declaration as read before hashing.

@@ -285,9 +285,14 @@ pub fn error_of(e: &serde_saphyr::Error) -> YamlError {
         pos.column = nums.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         what.clone_into(&mut message);
     }
+    // Some messages repeat themselves after their position (`x: 1:11: x`).
+    let repeat = format!(": {}:{}: ", pos.line, pos.column);
+    if let Some(at) = message.find(&repeat) {
+        message.truncate(at);
+    }
     // serde-saphyr suggests an option of its own API; a scelle user cannot set it.
-    if let Some((head, _)) = message.split_once(", set DuplicateKeyPolicy") {
-        message = head.to_owned();
+    if let Some(at) = message.find(", set DuplicateKeyPolicy") {
+        message.truncate(at);
     }
     YamlError { pos, message }
 }

@@ -149,7 +149,7 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
         scanned.verification.signed = true;
         scanned.verification.problem = Some(format!(
             "`{}` was not verified: no `--key` given",
-            bundle.display()
+            name_of(&bundle)
         ));
     }
     Ok(scanned)

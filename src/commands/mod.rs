@@ -2,6 +2,7 @@
 //! each command returns the exit status its findings call for, or an error when it could not run.
 
 mod check;
+mod init;
 mod keygen;
 mod policy;
 mod scan;
@@ -21,5 +22,6 @@ pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
         Command::Verify(args) => verify::run(args, &cli.global, console),
         Command::Check(args) => check::run(args, &cli.global, console),
         Command::Policy(command) => policy::run(command, console),
+        Command::Init(args) => init::run(args, console),
     }
 }

@@ -146,6 +146,9 @@ pub struct Architecture {
     pub context_length: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub torch_dtype: Option<String>,
+    /// Experts of a mixture-of-experts model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experts: Option<u64>,
 }
 
 /// The first of several spellings a config uses for one number (GPT-2 and T5 name them apart).
@@ -192,6 +195,7 @@ fn config(value: &Value, report: &mut Report) {
             .or_else(|| value.get("dtype"))
             .and_then(Value::as_str)
             .map(str::to_owned),
+        experts: pick(&["num_local_experts", "num_experts", "n_routed_experts"]),
     };
     report.fact("architecture", &arch);
     if let Some(Value::Object(map)) = value.get("auto_map") {

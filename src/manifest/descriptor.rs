@@ -167,9 +167,15 @@ impl Checker {
                 } else {
                     format!("in `{at}`")
                 };
-                let suggestion = closest(&key.name, &names)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let suggestion = if key.name.contains(' ') && value.value == NodeValue::Null {
+                    // `{description: a, b}` reads `b` as a key: the commonest YAML surprise.
+                    " (a comma inside `{...}` ends a value: quote the value that holds it)"
+                        .to_owned()
+                } else {
+                    closest(&key.name, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
+                };
                 self.problem(
                     key.pos,
                     format!("unknown field `{}` {place}{suggestion}", key.name),
@@ -218,6 +224,11 @@ impl Checker {
                         }
                         None => {}
                     }
+                }
+                // A list whose entries were all left empty (as `scelle init` writes one) is not
+                // declared; an explicit `[]` is.
+                if out.is_empty() && !items.is_empty() {
+                    return None;
                 }
                 Some(Value::Array(out))
             }
@@ -514,6 +525,15 @@ fn check_datetime(s: &str) -> Result<(), String> {
 
 /// The candidate closest to `name`, when it is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // A truncated name (`crawler` for `crawler_name`) is a likely slip whatever the distance.
+    if name.len() >= 4 {
+        let mut prefixed = candidates
+            .iter()
+            .filter(|c| c.starts_with(name) && **c != name);
+        if let (Some(only), None) = (prefixed.next(), prefixed.next()) {
+            return Some(only);
+        }
+    }
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = distance(name, c);

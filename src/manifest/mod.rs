@@ -9,7 +9,9 @@
 pub mod descriptor;
 mod digest;
 mod path;
+pub mod prefill;
 pub mod schema;
+pub mod template;
 
 use std::collections::BTreeMap;
 

@@ -234,6 +234,17 @@ fn field_of(node: &Node, path: &str) -> Result<Field, SchemaError> {
             law: None,
         });
     }
+    if let NodeValue::Map(entries) = &node.value
+        && let Some((key, _)) = entries.iter().find(|(k, _)| {
+            !["type", "doc", "law", "fields", "items", "values"].contains(&k.name.as_str())
+        })
+    {
+        // Usually a comma inside an unquoted flow value split it in two.
+        return Err(bad(&format!(
+            "unknown key `{}` at line {}",
+            key.name, key.pos.line
+        )));
+    }
     let text = |key: &str| node.get(key).and_then(Node::as_str).map(str::to_owned);
     let doc = text("doc").unwrap_or_default();
     let law = text("law");

@@ -73,6 +73,12 @@ pub enum PolicyError {
     Unknown(String),
     #[error("two packs are named `{0}`")]
     Duplicate(String),
+    #[error("rule id `{id}` is in both `{first}` and `{second}`")]
+    DuplicateRule {
+        id: String,
+        first: String,
+        second: String,
+    },
 }
 
 impl PolicyError {
@@ -83,7 +89,14 @@ impl PolicyError {
                 names().collect::<Vec<_>>().join(", ")
             )),
             PolicyError::Duplicate(_) => Some("give each pack its own `metadata.name`".into()),
-            _ => None,
+            PolicyError::DuplicateRule { .. } => {
+                Some("rule ids must be unique across the packs of one check".into())
+            }
+            PolicyError::Load(_) => Some(
+                "the pack format and the names expressions can use are in `docs/policies.md`"
+                    .into(),
+            ),
+            PolicyError::Read(_) => None,
         }
     }
 }
@@ -110,9 +123,20 @@ pub fn resolve(specs: &[String]) -> Result<Vec<Pack>, PolicyError> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let mut seen = std::collections::BTreeSet::new();
+    let mut rules = std::collections::BTreeMap::new();
     for p in &packs {
         if !seen.insert(p.name.as_str()) {
             return Err(PolicyError::Duplicate(p.name.clone()));
+        }
+        // Reports and SARIF name results by rule id alone.
+        for r in &p.rules {
+            if let Some(first) = rules.insert(r.id.as_str(), p.name.as_str()) {
+                return Err(PolicyError::DuplicateRule {
+                    id: r.id.clone(),
+                    first: first.to_owned(),
+                    second: p.name.clone(),
+                });
+            }
         }
     }
     Ok(packs)

@@ -264,7 +264,9 @@ impl Checker<'_> {
                 self.walk(&c.loop_step);
                 self.walk(&c.result);
                 self.bound.truncate(depth);
-                Known::Any
+                // `list.filter(x, p)` is a list of the same entries, so names chained after it
+                // (`.all(d, d.field ...)`) are still checked.
+                if is_filter(c) { range } else { Known::Any }
             }
             Ast::List(list) => {
                 for element in &list.elements {
@@ -391,6 +393,25 @@ impl Checker<'_> {
         // that refusal is the only public way to ask whether it knows `name`.
         self.probe.add_function(name, |x: i64| x).is_err()
     }
+}
+
+/// Whether a comprehension is the expansion of `filter`: `p ? @result + [x] : @result`.
+fn is_filter(c: &cel::common::ast::ComprehensionExpr) -> bool {
+    let Ast::Call(choice) = &c.loop_step.expr else {
+        return false;
+    };
+    if choice.func_name != "_?_:_" || choice.args.len() != 3 {
+        return false;
+    }
+    let Ast::Call(add) = &choice.args[1].expr else {
+        return false;
+    };
+    if add.func_name != "_+_" || add.args.len() != 2 {
+        return false;
+    }
+    matches!(&add.args[1].expr, Ast::List(list)
+        if list.elements.len() == 1
+            && matches!(&list.elements[0].expr, Ast::Ident(n) if *n == c.iter_var))
 }
 
 fn is_operator(name: &str) -> bool {

@@ -172,6 +172,7 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
         for e in &pack.errors {
             let _ = writeln!(out, "  {} {e}", paint(color, "1;35", "broken "));
         }
+        let width = pack.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in sorted(pack) {
             let shown = all || matches!(r.outcome, Outcome::Fail | Outcome::Error);
             if !shown || (!pack.applies && r.outcome == Outcome::NotApplicable && !all) {
@@ -180,7 +181,7 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
             let (name, code) = label(r);
             let _ = writeln!(
                 out,
-                "  {} {}  {}",
+                "  {} {:<width$}  {}",
                 paint(color, code, &format!("{name:<7}")),
                 r.id,
                 r.message

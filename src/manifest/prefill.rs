@@ -1,0 +1,252 @@
+//! What `scelle init` can fill in before the publisher does: the Hugging Face model card's front
+//! matter in `README.md` (licence, datasets, base model, languages, pipeline tag), the
+//! architecture from `config.json`, and what the weights and files say (parameter count, dataset
+//! folders, code that loading runs). Every filled field records where it came from.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::FileRecord;
+use super::template::Prefill;
+use crate::inspect::rules;
+use crate::yaml::{self, Node, NodeValue};
+
+/// Hugging Face licence identifiers and their SPDX spelling, for the common ones.
+const LICENCES: [(&str, &str); 24] = [
+    ("apache-2.0", "Apache-2.0"),
+    ("mit", "MIT"),
+    ("bsd-2-clause", "BSD-2-Clause"),
+    ("bsd-3-clause", "BSD-3-Clause"),
+    ("gpl-3.0", "GPL-3.0-only"),
+    ("lgpl-3.0", "LGPL-3.0-only"),
+    ("agpl-3.0", "AGPL-3.0-only"),
+    ("mpl-2.0", "MPL-2.0"),
+    ("cc0-1.0", "CC0-1.0"),
+    ("cc-by-4.0", "CC-BY-4.0"),
+    ("cc-by-sa-4.0", "CC-BY-SA-4.0"),
+    ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
+    ("cc-by-nc-sa-4.0", "CC-BY-NC-SA-4.0"),
+    ("cc-by-nd-4.0", "CC-BY-ND-4.0"),
+    ("cc-by-nc-nd-4.0", "CC-BY-NC-ND-4.0"),
+    ("openrail", "LicenseRef-OpenRAIL"),
+    ("openrail++", "LicenseRef-OpenRAIL-plus-plus"),
+    ("creativeml-openrail-m", "LicenseRef-CreativeML-OpenRAIL-M"),
+    ("bigscience-openrail-m", "LicenseRef-BigScience-OpenRAIL-M"),
+    ("llama2", "LicenseRef-Llama-2"),
+    ("llama3", "LicenseRef-Llama-3"),
+    ("llama3.1", "LicenseRef-Llama-3.1"),
+    ("gemma", "LicenseRef-Gemma"),
+    ("unlicense", "Unlicense"),
+];
+
+/// Input and output modalities of Hugging Face pipeline tags.
+const PIPELINES: [(&str, &[&str], &[&str]); 14] = [
+    ("text-generation", &["text"], &["text"]),
+    ("text2text-generation", &["text"], &["text"]),
+    ("summarization", &["text"], &["text"]),
+    ("translation", &["text"], &["text"]),
+    ("question-answering", &["text"], &["text"]),
+    ("image-text-to-text", &["text", "image"], &["text"]),
+    ("text-to-image", &["text"], &["image"]),
+    ("text-to-video", &["text"], &["video"]),
+    ("text-to-speech", &["text"], &["audio"]),
+    ("text-to-audio", &["text"], &["audio"]),
+    ("automatic-speech-recognition", &["audio"], &["text"]),
+    ("feature-extraction", &["text"], &["embedding"]),
+    ("sentence-similarity", &["text"], &["embedding"]),
+    ("text-classification", &["text"], &["classification"]),
+];
+
+/// `base_model_relation` of a model card, as the schema's `relation`.
+fn relation(card: &str) -> Option<&'static str> {
+    Some(match card {
+        "adapter" => "adapter",
+        "finetune" => "fine_tune",
+        "merge" => "merge",
+        "quantized" => "quantisation",
+        _ => return None,
+    })
+}
+
+/// The YAML front matter of a model card, when it has one that parses.
+pub fn front_matter(readme: &str) -> Option<Node> {
+    let rest = readme.strip_prefix("---")?;
+    let rest = rest
+        .strip_prefix('\n')
+        .or_else(|| rest.strip_prefix("\r\n"))?;
+    let end = rest.find("\n---")?;
+    yaml::parse(&rest[..end]).ok()
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    match node.map(|n| &n.value) {
+        Some(NodeValue::Str(s)) => vec![s.clone()],
+        Some(NodeValue::Seq(items)) => items
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Gathers what can be filled for the release at `root`, whose files are `files`.
+pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
+    let mut p = Prefill::default();
+    let card = "`README.md` front matter";
+    let matter = fs_err::read_to_string(root.join("README.md"))
+        .ok()
+        .and_then(|text| front_matter(&text));
+    if let Some(m) = &matter {
+        from_card(m, card, &mut p);
+    }
+    if !p.sources.contains_key("model.name") {
+        p.set("model.name", json!(name), "the folder name");
+    }
+    let config = files
+        .iter()
+        .find(|f| f.path.as_str() == "config.json")
+        .and_then(|f| f.facts.get("architecture"));
+    if let Some(arch) = config {
+        if let Some(t) = arch.get("model_type").and_then(Value::as_str) {
+            p.set(
+                "model.architecture.family",
+                json!(t),
+                "`config.json` (`model_type`)",
+            );
+        }
+        let moe = arch
+            .get("experts")
+            .and_then(Value::as_u64)
+            .is_some_and(|e| e > 1);
+        p.set(
+            "model.architecture.kind",
+            json!(if moe { "moe" } else { "dense" }),
+            "`config.json`",
+        );
+        if let Some(c) = arch.get("context_length").and_then(Value::as_u64) {
+            p.set(
+                "model.max_input_tokens",
+                json!(c),
+                "`config.json` (context length)",
+            );
+        }
+    }
+    let summary = crate::inspect::summary::model(files);
+    if let Some(count) = summary.as_ref().and_then(|s| s.parameter_count) {
+        p.set(
+            "model.parameters.total",
+            json!(count),
+            "the weights (scanned)",
+        );
+    }
+    let datasets = crate::inspect::summary::datasets(files);
+    let declared = p
+        .value
+        .get("datasets")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    for (i, d) in datasets.iter().enumerate() {
+        p.set(
+            &format!("datasets[{}].path", declared + i),
+            json!(d.path.trim_end_matches('/')),
+            "the files of the release",
+        );
+    }
+    let code: Vec<&FileRecord> = files
+        .iter()
+        .filter(|f| f.findings.iter().any(|x| x.rule == rules::REMOTE_CODE))
+        .collect();
+    for (i, f) in code.iter().enumerate() {
+        p.set(
+            &format!("release.remote_code[{i}].path"),
+            json!(f.path.as_str()),
+            "the files of the release (code run on load)",
+        );
+    }
+    p
+}
+
+fn from_card(m: &Node, card: &str, p: &mut Prefill) {
+    if let Some(id) = m.get("license").and_then(Node::as_str) {
+        let lower = id.to_ascii_lowercase();
+        let spdx = LICENCES
+            .iter()
+            .find(|(hf, _)| *hf == lower)
+            .map_or_else(|| format!("LicenseRef-{id}"), |(_, s)| (*s).to_owned());
+        p.set("model.license.spdx", json!(spdx), card);
+        if let Some(link) = m.get("license_link").and_then(Node::as_str)
+            && super::descriptor::has_scheme(link)
+        {
+            p.set("model.license.url", json!(link), card);
+        }
+    }
+    if let Some(n) = m.get("model_name").and_then(Node::as_str) {
+        p.set("model.name", json!(n), card);
+    }
+    let languages = strings(m.get("language"));
+    if !languages.is_empty() {
+        p.set("model.languages", json!(languages), card);
+    }
+    if let Some(tag) = m.get("pipeline_tag").and_then(Node::as_str) {
+        p.set("model.intended_tasks", json!([tag]), card);
+        if let Some((_, input, output)) = PIPELINES.iter().find(|(t, _, _)| *t == tag) {
+            p.set("model.modalities.input", json!(input), card);
+            p.set("model.modalities.output", json!(output), card);
+        }
+    }
+    let relation = m
+        .get("base_model_relation")
+        .and_then(Node::as_str)
+        .and_then(relation);
+    for (i, base) in strings(m.get("base_model")).iter().enumerate() {
+        p.set(&format!("model.base_models[{i}].name"), json!(base), card);
+        if let Some(r) = relation {
+            p.set(&format!("model.base_models[{i}].relation"), json!(r), card);
+        }
+    }
+    for (i, id) in strings(m.get("datasets")).iter().enumerate() {
+        p.set(&format!("datasets[{i}].id"), json!(id), card);
+        p.set(
+            &format!("datasets[{i}].source_url"),
+            json!(format!("https://huggingface.co/datasets/{id}")),
+            card,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_card_front_matter_fills_the_declaration() {
+        let readme = "---\nlicense: apache-2.0\nlanguage: [fr, en]\npipeline_tag: text-generation\nbase_model: org/base-7b\nbase_model_relation: adapter\ndatasets:\n  - org/web-fr\n---\n# Model\n";
+        let m = front_matter(readme).unwrap();
+        let mut p = Prefill::default();
+        from_card(&m, "card", &mut p);
+        let v = &p.value;
+        assert_eq!(v["model"]["license"]["spdx"], "Apache-2.0");
+        assert_eq!(v["model"]["languages"], json!(["fr", "en"]));
+        assert_eq!(v["model"]["modalities"]["output"], json!(["text"]));
+        assert_eq!(
+            v["model"]["base_models"][0],
+            json!({"name": "org/base-7b", "relation": "adapter"})
+        );
+        assert_eq!(
+            v["datasets"][0]["source_url"],
+            "https://huggingface.co/datasets/org/web-fr"
+        );
+        assert_eq!(p.sources["model.license.spdx"], "card");
+    }
+
+    #[test]
+    fn unknown_licences_become_licence_refs_and_bad_front_matter_is_ignored() {
+        let m = front_matter("---\nlicense: other\n---\n").unwrap();
+        let mut p = Prefill::default();
+        from_card(&m, "card", &mut p);
+        assert_eq!(p.value["model"]["license"]["spdx"], "LicenseRef-other");
+        assert!(front_matter("---\nlicense: [unclosed\n---\n").is_none());
+        assert!(front_matter("# no front matter\n").is_none());
+    }
+}
