@@ -77,8 +77,8 @@ pub struct CheckArgs {
     /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
     #[arg(short, long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// A built-in pack name or a pack file (repeatable; default: every built-in pack)
-    #[arg(short, long, value_name = "NAME|FILE")]
+    /// A built-in pack name, a pack file or its folder (repeatable; default: every built-in pack)
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub policy: Vec<String>,
     /// Check as of this date, YYYY-MM-DD (default: today, or `SOURCE_DATE_EPOCH`)
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
@@ -131,7 +131,7 @@ pub enum PolicyCommand {
 #[derive(Debug, Args)]
 pub struct PolicyListArgs {
     /// Pack files to list too
-    #[arg(short, long, value_name = "NAME|FILE")]
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub policy: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -144,7 +144,7 @@ pub struct PolicyExplainArgs {
     /// A rule id (`AIA-53-1-c-01`), or a pack name for all its rules
     pub rule: String,
     /// Look in these packs (default: every built-in pack)
-    #[arg(short, long, value_name = "NAME|FILE")]
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub policy: Vec<String>,
 }
 

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use serde_json::Value;
 
 use crate::Error;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
@@ -13,7 +12,7 @@ use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
 use crate::manifest::descriptor::{self, FILE_NAME};
-use crate::manifest::{self, Sha256Digest};
+use crate::manifest::{self, Sha256Digest, Statement};
 use crate::policy::check::Positions;
 use crate::policy::{self, Subject, VerificationFacts, builtin};
 use crate::report::{self, Output};
@@ -24,7 +23,7 @@ use crate::walk;
 
 /// What `check` reads, once resolved.
 struct Input {
-    statement: Value,
+    statement: Statement,
     verification: VerificationFacts,
     subject: Subject,
     positions: Option<Positions>,
@@ -41,17 +40,26 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    let packs = builtin::resolve(&args.policy).map_err(Error::from)?;
-    let input = if args.input.is_dir() {
-        folder(args, console)?
-    } else {
-        file(args)?
-    };
+    // The packs load (their YAML) while the input is read: each takes milliseconds.
+    let (packs, input) = std::thread::scope(|scope| {
+        let packs = scope.spawn(|| builtin::resolve(&args.policy));
+        let input = if args.input.is_dir() {
+            folder(args, console)
+        } else {
+            file(args)
+        };
+        let packs = packs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (packs, input)
+    });
+    let packs = packs.map_err(Error::from)?;
+    let input = input?;
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
     let report = policy::check::run(
-        &input.statement,
+        policy::facts::Source::Manifest(&input.statement),
         input.verification,
         input.subject,
         &packs,
@@ -131,7 +139,7 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
         let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
         if v.signature == SignatureStatus::Verified {
             let bytes = read_payload(bundle)?;
-            let statement = parse_statement(&bytes, bundle)?;
+            let statement = manifest::parse_manifest(bundle, &bytes).map_err(Error::from)?;
             return Ok(Input {
                 positions: sibling_positions(dir, &statement),
                 subject: subject("folder", name, &statement),
@@ -168,8 +176,7 @@ fn scan_folder(
     let options = scan_options(&args.walk, &args.hashing, extra);
     let progress = console.progress("hashing");
     let scan = scan::scan(dir, &options, &progress).map_err(Error::from)?;
-    let statement = serde_json::from_slice::<Value>(&scan.statement.to_json_bytes())
-        .context("re-reading the manifest")?;
+    let statement = scan.statement;
     Ok(Input {
         subject: subject("folder", name_of(dir), &statement),
         positions: scan.declared.map(|d| Positions {
@@ -192,10 +199,15 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         // Refused there, with the size in the message.
         manifest::read_manifest(path).map_err(Error::from)?;
     }
-    let bytes = fs_err::read(path).map_err(io)?;
-    if !looks_like_bundle(&bytes) {
-        manifest::parse_manifest(path, &bytes).map_err(Error::from)?;
-        let statement = parse_statement(&bytes, path)?;
+    // Streamed rather than read whole: a large manifest's buffer would cost a page fault per
+    // 4 KiB on top of the records built from it.
+    let reader = || {
+        fs_err::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
+            .map_err(io)
+    };
+    if !looks_like_bundle(reader()?) {
+        let statement = manifest::parse_manifest_from(path, reader()?).map_err(Error::from)?;
         return Ok(Input {
             positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
             subject: subject("manifest", name_of(path), &statement),
@@ -207,7 +219,7 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         });
     }
     let bytes = read_payload(path)?;
-    let statement = parse_statement(&bytes, path)?;
+    let statement = manifest::parse_manifest(path, &bytes).map_err(Error::from)?;
     let verification = if keys.is_empty() {
         VerificationFacts {
             input: "bundle".into(),
@@ -245,7 +257,7 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
 /// Whether the file is a bundle (a JSON object with `mediaType` or a DSSE envelope) rather than
 /// a manifest. Skims the JSON without building it, because a manifest of many files is megabytes;
 /// anything unreadable goes down the manifest path, whose errors name the problem.
-fn looks_like_bundle(bytes: &[u8]) -> bool {
+fn looks_like_bundle(json: impl std::io::Read) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(rename = "mediaType")]
@@ -253,7 +265,7 @@ fn looks_like_bundle(bytes: &[u8]) -> bool {
         #[serde(rename = "dsseEnvelope")]
         dsse_envelope: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_slice::<Probe>(bytes)
+    serde_json::from_reader::<_, Probe>(json)
         .is_ok_and(|p| p.media_type.is_some() || p.dsse_envelope.is_some())
 }
 
@@ -265,42 +277,29 @@ fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("`{}`: the payload is not base64", bundle.display()))
 }
 
-fn parse_statement(bytes: &[u8], from: &Path) -> anyhow::Result<Value> {
-    serde_json::from_slice(bytes)
-        .with_context(|| format!("`{}` does not hold a JSON statement", from.display()))
-}
-
-fn subject(kind: &str, name: String, statement: &Value) -> Subject {
-    let predicate = statement.get("predicate");
+fn subject(kind: &str, name: String, statement: &Statement) -> Subject {
+    let predicate = &statement.predicate;
     Subject {
         kind: kind.into(),
         name,
-        root: predicate
-            .and_then(|p| p.pointer("/root/sha256"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        files: predicate
-            .and_then(|p| p.get("files"))
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len),
-        declared: predicate.and_then(|p| p.get("declared")).is_some(),
+        root: Some(predicate.root.sha256.to_hex()),
+        files: predicate.files.len(),
+        declared: predicate.declared.is_some(),
     }
 }
 
 /// The positions of the declaration's fields, from the `scelle.yaml` beside the input, when
 /// it is the very file the manifest lists.
-fn sibling_positions(dir: &Path, statement: &Value) -> Option<Positions> {
+fn sibling_positions(dir: &Path, statement: &Statement) -> Option<Positions> {
     let recorded = statement
-        .pointer("/predicate/files")?
-        .as_array()?
+        .predicate
+        .files
         .iter()
-        .find(|f| f.get("path").and_then(Value::as_str) == Some(FILE_NAME))?
-        .get("sha256")?
-        .as_str()?
-        .to_owned();
+        .find(|f| f.path.as_str() == FILE_NAME)?
+        .sha256;
     let path = dir.join(FILE_NAME);
     let text = fs_err::read_to_string(&path).ok()?;
-    if Sha256Digest::of(text.as_bytes()).to_hex() != recorded {
+    if Sha256Digest::of(text.as_bytes()) != recorded {
         return None;
     }
     let declared = descriptor::parse(&text, &path.display().to_string()).ok()?;

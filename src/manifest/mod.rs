@@ -247,6 +247,23 @@ pub fn parse_manifest(path: &std::path::Path, bytes: &[u8]) -> Result<Statement,
             path: path.into(),
             source,
         })?;
+    checked(path, statement)
+}
+
+/// Parses and checks a manifest as it is read; `path` only names it in errors.
+pub fn parse_manifest_from(
+    path: &std::path::Path,
+    reader: impl std::io::Read,
+) -> Result<Statement, ManifestError> {
+    let statement: Statement =
+        serde_json::from_reader(reader).map_err(|source| ManifestError::Parse {
+            path: path.into(),
+            source,
+        })?;
+    checked(path, statement)
+}
+
+fn checked(path: &std::path::Path, statement: Statement) -> Result<Statement, ManifestError> {
     if statement.predicate_type != PREDICATE_TYPE || statement.statement_type != STATEMENT_TYPE {
         let found = statement.predicate_type.clone();
         return Err(ManifestError::PredicateType {

@@ -459,14 +459,14 @@ mod tests {
     #[test]
     fn docs_list_every_field() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scelle-yaml.md");
-        let doc = std::fs::read_to_string(&path).unwrap();
+        let doc = fs_err::read_to_string(&path).unwrap();
         let (begin, end) = ("<!-- reference:begin -->\n", "<!-- reference:end -->");
         let start = doc.find(begin).expect("begin marker") + begin.len();
         let stop = doc.find(end).expect("end marker");
         let generated = reference_markdown(Schema::get().unwrap());
         if std::env::var_os("SCELLE_BLESS").is_some() {
             let updated = format!("{}{generated}{}", &doc[..start], &doc[stop..]);
-            std::fs::write(&path, updated).unwrap();
+            fs_err::write(&path, updated).unwrap();
             return;
         }
         assert!(

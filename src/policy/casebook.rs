@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::eval;
-use super::facts::{Facts, VerificationFacts};
+use super::facts::{Facts, Source, VerificationFacts};
 use super::pack::{Pack, TestCase};
 use crate::finding::Outcome;
 use crate::manifest::descriptor::{self, DescriptorError};
@@ -193,7 +193,9 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
             .to_string(),
     };
     Ok((
-        Facts::new(&statement, &verification, &as_of, |name| pack.reads(name)),
+        Facts::new(Source::Json(&statement), &verification, &as_of, |name| {
+            pack.reads(name)
+        }),
         as_of,
     ))
 }

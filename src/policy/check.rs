@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::eval::{self, Counts, PackResult, RuleResult};
-use super::facts::{Facts, VerificationFacts};
+use super::facts::{Facts, Source, VerificationFacts};
 use super::pack::Pack;
 use crate::finding::{Finding, Location, Outcome, Severity};
 use crate::manifest::Generator;
@@ -73,24 +73,20 @@ pub struct CheckReport {
     pub disclaimer: &'static str,
 }
 
-/// Runs `packs` over `statement` (the manifest as JSON).
+/// Runs `packs` over a manifest.
 pub fn run(
-    statement: &Value,
+    source: Source<'_>,
     verification: VerificationFacts,
     subject: Subject,
     packs: &[Pack],
     as_of: &str,
     positions: Option<&Positions>,
 ) -> CheckReport {
-    let facts = Facts::new(statement, &verification, as_of, |name| {
+    let facts = Facts::new(source, &verification, as_of, |name| {
         packs.iter().any(|p| p.reads(name))
     });
     let ctx = facts.context(packs);
-    let files: Vec<&str> = statement
-        .pointer("/predicate/files")
-        .and_then(Value::as_array)
-        .map(|fs| fs.iter().filter_map(|f| f.get("path")?.as_str()).collect())
-        .unwrap_or_default();
+    let files = source.paths();
     let dataset_ids: Vec<Option<String>> = facts
         .declared
         .get("datasets")

@@ -4,11 +4,13 @@
 //! (1e23, 1e25, one third, the size bands) and dates are the packs' business, because the
 //! Commission can change them by delegated act.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::facts::Shape;
+use crate::manifest::FileRecord;
 use crate::manifest::descriptor::has_scheme;
 use crate::manifest::schema::{Field, Schema, Ty};
 
@@ -103,8 +105,67 @@ fn figure(f: Option<f64>) -> Value {
         .map_or(Value::Null, Value::Number)
 }
 
+/// One file record as `derived` reads it, from a manifest's JSON or from a parsed manifest.
+#[derive(Debug, Clone)]
+pub struct FileView<'a> {
+    pub path: &'a str,
+    pub sha256: Cow<'a, str>,
+    pub size: u64,
+    /// The scan's findings on the file: `rule`, `severity`, `message`.
+    pub findings: Vec<Value>,
+}
+
+impl<'a> FileView<'a> {
+    /// The records of a manifest's `predicate.files` as JSON (records without a path or digest
+    /// are skipped: they match no reference).
+    pub fn from_json(files: &'a Value) -> Vec<Self> {
+        files
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|f| {
+                Some(FileView {
+                    path: str_at(f, "/path")?,
+                    sha256: Cow::Borrowed(str_at(f, "/sha256")?),
+                    size: f.get("size").and_then(Value::as_u64).unwrap_or(0),
+                    findings: f
+                        .get("findings")
+                        .and_then(Value::as_array)
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .map(|x| {
+                            json!({
+                                "rule": x.get("rule"),
+                                "severity": x.get("severity"),
+                                "message": x.get("message"),
+                            })
+                        })
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// The records of a parsed manifest.
+    pub fn from_records(files: &'a [FileRecord]) -> Vec<Self> {
+        files
+            .iter()
+            .map(|f| FileView {
+                path: f.path.as_str(),
+                sha256: Cow::Owned(f.sha256.to_hex()),
+                size: f.size,
+                findings: f
+                    .findings
+                    .iter()
+                    .map(|x| json!({"rule": x.rule, "severity": x.severity, "message": x.message}))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 /// Computes `derived` from the predicate, the (normalised) declaration and the file records.
-pub fn derive(predicate: &Value, declared: &Value, files: &Value) -> Value {
+pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Value {
     let datasets: &[Value] = declared
         .get("datasets")
         .and_then(Value::as_array)
@@ -129,16 +190,9 @@ pub fn derive(predicate: &Value, declared: &Value, files: &Value) -> Value {
         .filter_map(|d| str_at(d, "/source_type"))
         .collect();
     let by_path: BTreeMap<&str, (&str, u64)> = files
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .filter_map(|f| {
-                    let size = f.get("size").and_then(Value::as_u64).unwrap_or(0);
-                    Some((str_at(f, "/path")?, (str_at(f, "/sha256")?, size)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .iter()
+        .map(|f| (f.path, (f.sha256.as_ref(), f.size)))
+        .collect();
     let (tokens, compute, base) = compute(declared, scanned, declared_params, &training);
     json!({
         "has_declaration": predicate.get("declared").is_some_and(Value::is_object),
@@ -335,21 +389,15 @@ fn dataset_paths(datasets: &[Value], files: &BTreeMap<&str, (&str, u64)>) -> Vec
 }
 
 /// The scan's findings on files, flattened.
-fn file_findings(files: &Value) -> Vec<Value> {
+fn file_findings(files: &[FileView<'_>]) -> Vec<Value> {
     let mut out = Vec::new();
-    for f in files.as_array().map_or(&[][..], Vec::as_slice) {
-        let path = str_at(f, "/path").unwrap_or_default();
-        for finding in f
-            .get("findings")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice)
-        {
-            out.push(json!({
-                "path": path,
-                "rule": finding.get("rule"),
-                "severity": finding.get("severity"),
-                "message": finding.get("message"),
-            }));
+    for f in files {
+        for finding in &f.findings {
+            let mut entry = finding.clone();
+            if let Some(m) = entry.as_object_mut() {
+                m.insert("path".into(), Value::String(f.path.to_owned()));
+            }
+            out.push(entry);
         }
     }
     out
@@ -369,7 +417,7 @@ mod tests {
                 {"id": "held-out", "role": "test", "size": {"tokens": 1.0e9}}
             ]
         });
-        let d = derive(&predicate, &declared, &json!([]));
+        let d = derive(&predicate, &declared, &[]);
         assert_eq!(d["parameters"], 8_000_000_000_u64);
         assert_eq!(
             d["training_tokens"], 7.0e12,
@@ -395,7 +443,7 @@ mod tests {
             "model": {"base_models": [{"name": "base", "training_flops": 3.0e24}]},
             "training": {"compute": {"modification_flops": 1.0e20}}
         });
-        let d = derive(&json!({}), &declared, &json!([]));
+        let d = derive(&json!({}), &declared, &[]);
         assert_eq!(d["base"]["count"], 1);
         assert_eq!(d["base"]["any_systemic"], false);
         let ratio = d["base"]["modification_ratio"].as_f64().unwrap();
@@ -418,7 +466,7 @@ mod tests {
             {"path": "docs/lia.pdf", "sha256": good, "size": 10},
             {"path": "data/web/part-0.jsonl", "sha256": good, "size": 100}
         ]);
-        let d = derive(&json!({}), &declared, &files);
+        let d = derive(&json!({}), &declared, &FileView::from_json(&files));
         let status: BTreeMap<String, String> = d["documents"]
             .as_array()
             .unwrap()

@@ -107,11 +107,17 @@ enum Eval {
 }
 
 fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Eval {
-    match expr.program.execute(ctx) {
+    match execute(expr, ctx) {
         Ok(Cel::Bool(b)) => Eval::Bool(b),
         Ok(other) => Eval::Other(from_cel(&other).to_string()),
-        Err(e) => Eval::Failed(describe_error(&e)),
+        Err(message) => Eval::Failed(message),
     }
+}
+
+/// Runs an expression; a deferred one that does not parse fails like a run-time error.
+fn execute(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Cel, String> {
+    let tree = expr.tree().map_err(|e| format!("does not parse: {e}"))?;
+    ctx.resolve(tree).map_err(|e| describe_error(&e))
 }
 
 /// The effective date that applies, with its reason when an `effective_when` entry chose it.
@@ -136,14 +142,10 @@ pub fn evaluate(pack: &Pack, root: &Context<'_, '_>, as_of: &str) -> PackResult 
     let mut errors = Vec::new();
     for variable in &pack.variables {
         scope.add_variable_from_value("variables", Cel::from(values.clone()));
-        let value = match variable.expr.program.execute(&scope) {
+        let value = match execute(&variable.expr, &scope) {
             Ok(v) => v,
-            Err(e) => {
-                errors.push(format!(
-                    "variable `{}`: {}",
-                    variable.name,
-                    describe_error(&e)
-                ));
+            Err(message) => {
+                errors.push(format!("variable `{}`: {message}", variable.name));
                 Cel::Null
             }
         };
@@ -316,7 +318,7 @@ fn rule_result(pack: &Pack, rule: &Rule, scope: &Context<'_, '_>, as_of: &str) -
 fn failure(pack: &Pack, rule: &Rule, scope: &Context<'_, '_>) -> RuleResult {
     let mut r = base(rule, pack, Outcome::Fail, rule.message.clone());
     if let Some(subjects) = &rule.subjects {
-        match subjects.program.execute(scope) {
+        match execute(subjects, scope) {
             Ok(Cel::List(items)) => {
                 r.subjects = items
                     .iter()
@@ -331,11 +333,8 @@ fn failure(pack: &Pack, rule: &Rule, scope: &Context<'_, '_>) -> RuleResult {
             Ok(other) => {
                 r.note = Some(format!("`subjects` gave {}, not a list", from_cel(&other)));
             }
-            Err(e) => {
-                r.note = Some(format!(
-                    "`subjects` could not be evaluated: {}",
-                    describe_error(&e)
-                ));
+            Err(message) => {
+                r.note = Some(format!("`subjects` could not be evaluated: {message}"));
             }
         }
         if !r.subjects.is_empty() {
@@ -358,7 +357,7 @@ fn failure(pack: &Pack, rule: &Rule, scope: &Context<'_, '_>) -> RuleResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::facts::{Facts, VerificationFacts};
+    use crate::policy::facts::{Facts, Source, VerificationFacts};
     use crate::policy::pack::load;
     use serde_json::json;
 
@@ -409,7 +408,12 @@ rules:
     fn run(declared: &serde_json::Value, as_of: &str) -> PackResult {
         let pack = load(PACK, "t.yaml", "t.yaml").unwrap();
         let statement = json!({"predicate": {"files": [], "declared": declared.clone()}});
-        let facts = Facts::new(&statement, &VerificationFacts::default(), as_of, |_| true);
+        let facts = Facts::new(
+            Source::Json(&statement),
+            &VerificationFacts::default(),
+            as_of,
+            |_| true,
+        );
         evaluate(&pack, &facts.context(std::slice::from_ref(&pack)), as_of)
     }
 

@@ -13,8 +13,10 @@ use cel::objects::{Key, Value as Cel};
 use cel::{Context, ExecutionError};
 use serde_json::{Map, Value};
 
+use super::derived::FileView;
 use super::pack::Pack;
 use super::{derived, expr, functions};
+use crate::manifest::Statement;
 use crate::manifest::schema::{Field, Schema, Ty, common_ref_fields};
 
 /// The shape of a scanned or derived fact, for checking field names when a pack loads.
@@ -151,20 +153,104 @@ pub struct Facts {
     pub manifest: Value,
 }
 
+/// What a check reads: a manifest as JSON (pack test cases), or a parsed scelle manifest, whose
+/// thousands of file records are not turned into JSON unless a rule reads them.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Json(&'a Value),
+    Manifest(&'a Statement),
+}
+
+impl<'a> Source<'a> {
+    /// The file records as `derived` reads them.
+    pub fn files(self) -> Vec<FileView<'a>> {
+        match self {
+            Source::Json(statement) => FileView::from_json(
+                statement
+                    .pointer("/predicate/files")
+                    .unwrap_or(&Value::Null),
+            ),
+            Source::Manifest(statement) => FileView::from_records(&statement.predicate.files),
+        }
+    }
+
+    /// The paths of the file records, in manifest order.
+    pub fn paths(self) -> Vec<&'a str> {
+        match self {
+            Source::Json(statement) => statement
+                .pointer("/predicate/files")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(|f| f.get("path")?.as_str())
+                .collect(),
+            Source::Manifest(statement) => statement
+                .predicate
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect(),
+        }
+    }
+
+    /// The whole statement as JSON.
+    fn to_json(self) -> Value {
+        match self {
+            Source::Json(statement) => statement.clone(),
+            Source::Manifest(statement) => serde_json::to_value(statement).unwrap_or(Value::Null),
+        }
+    }
+
+    /// `predicate.files` as JSON.
+    fn files_json(self) -> Value {
+        match self {
+            Source::Json(statement) => statement
+                .pointer("/predicate/files")
+                .cloned()
+                .unwrap_or_else(|| Value::Array(Vec::new())),
+            Source::Manifest(statement) => {
+                serde_json::to_value(&statement.predicate.files).unwrap_or(Value::Null)
+            }
+        }
+    }
+
+    /// The predicate without its file records.
+    fn predicate(self) -> Value {
+        match self {
+            Source::Json(statement) => {
+                let mut p = statement.get("predicate").cloned().unwrap_or(Value::Null);
+                if let Some(m) = p.as_object_mut() {
+                    m.remove("files");
+                }
+                p
+            }
+            Source::Manifest(statement) => {
+                let p = &statement.predicate;
+                let mut m = Map::new();
+                if let Some(model) = &p.model {
+                    m.insert("model".into(), model.clone());
+                }
+                m.insert("datasets".into(), Value::Array(p.datasets.clone()));
+                if let Some(declared) = &p.declared {
+                    m.insert("declared".into(), declared.clone());
+                }
+                Value::Object(m)
+            }
+        }
+    }
+}
+
 impl Facts {
-    /// The facts of a manifest (an in-toto statement as JSON), checked `as_of` a date. `files`
-    /// and `manifest`, which grow with the release, are `null` unless `reads` says a pack
-    /// reads them.
+    /// The facts of a manifest, checked `as_of` a date. `files` and `manifest`, which grow with
+    /// the release, are `null` unless `reads` says a pack reads them.
     pub fn new(
-        statement: &Value,
+        source: Source<'_>,
         verification: &VerificationFacts,
         as_of: &str,
         reads: impl Fn(&str) -> bool,
     ) -> Self {
-        static NO_FILES: Value = Value::Array(Vec::new());
-        let predicate = statement.get("predicate").unwrap_or(&Value::Null);
+        let predicate = source.predicate();
         let declared = predicate.get("declared").unwrap_or(&Value::Null);
-        let files = predicate.get("files").unwrap_or(&NO_FILES);
         let mut model = match predicate.get("model") {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
@@ -173,10 +259,10 @@ impl Facts {
             model.entry(key).or_insert(Value::Null);
         }
         Self {
-            derived: derived::derive(predicate, declared, files),
+            derived: derived::derive(&predicate, declared, &source.files()),
             declared: view(declared),
             files: if reads("files") {
-                with_defaults(files.clone())
+                with_defaults(source.files_json())
             } else {
                 Value::Null
             },
@@ -188,7 +274,7 @@ impl Facts {
             verification: serde_json::to_value(verification).unwrap_or(Value::Null),
             now: as_of.to_owned(),
             manifest: if reads("manifest") {
-                statement.clone()
+                source.to_json()
             } else {
                 Value::Null
             },

@@ -8,12 +8,12 @@ use serde_json::Value;
 
 use crate::common::{Keys, Release, py, run, shared_schemas};
 
-fn demo() -> PathBuf {
+pub(crate) fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
 }
 
 /// A copy of the demo release whose `scelle.yaml` is `declaration`.
-fn release_with(declaration: &str) -> Release {
+pub(crate) fn release_with(declaration: &str) -> Release {
     let release = Release::new();
     for entry in walk(&demo()) {
         let rel = entry

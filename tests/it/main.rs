@@ -21,5 +21,6 @@ mod interop;
 mod keys;
 mod robustness;
 mod scan;
+mod scenarios;
 mod sign;
 mod vectors;

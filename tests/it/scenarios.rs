@@ -1,0 +1,161 @@
+//! The four sanity scenarios of the rule catalogue (legal.md §6.8), end to end: the demo's files
+//! with each scenario's `scelle.yaml`, checked by every built-in pack as of 2026-11-28, and the
+//! outcomes the catalogue expects asserted rule by rule. The declarations live in
+//! `policies/scenarios/`, where the packs' own test cases start from them too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::check::release_with;
+use crate::common::run;
+
+/// Outcomes by pack, then by rule id, and which packs apply.
+struct Outcomes {
+    applies: BTreeMap<String, bool>,
+    rules: BTreeMap<String, String>,
+    exit: i32,
+}
+
+impl Outcomes {
+    fn of(scenario: &str) -> Self {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("policies/scenarios")
+            .join(scenario);
+        let release = release_with(&std::fs::read_to_string(path).unwrap());
+        let dir = release.path().to_str().unwrap().to_owned();
+        let run = run(&["check", &dir, "--as-of", "2026-11-28", "--format", "json"]);
+        assert!(run.code == 0 || run.code == 1, "stderr:\n{}", run.stderr);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut applies = BTreeMap::new();
+        let mut rules = BTreeMap::new();
+        for pack in report["packs"].as_array().unwrap() {
+            let name = pack["name"].as_str().unwrap().to_owned();
+            applies.insert(name, pack["applies"].as_bool().unwrap());
+            for r in pack["results"].as_array().unwrap() {
+                rules.insert(
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["outcome"].as_str().unwrap().to_owned(),
+                );
+            }
+        }
+        assert_eq!(
+            report["summary"]["rules"]["error"], 0,
+            "no rule fails to evaluate"
+        );
+        Self {
+            applies,
+            rules,
+            exit: run.code,
+        }
+    }
+
+    fn expect(&self, id: &str, outcome: &str) {
+        assert_eq!(
+            self.rules.get(id).map(String::as_str),
+            Some(outcome),
+            "{id}; all outcomes: {:?}",
+            self.rules
+        );
+    }
+
+    fn applies(&self, pack: &str) -> bool {
+        self.applies[pack]
+    }
+}
+
+/// Annex XI and XII documentation, which the open-source exemption lifts (Art. 53(2)).
+const ANNEX_XI_XII: [&str; 6] = [
+    "AIA-53-1-a-01",
+    "AIA-53-1-a-02",
+    "AIA-53-1-a-03",
+    "AIA-53-1-a-04",
+    "AIA-53-1-a-05",
+    "AIA-53-1-b-01",
+];
+
+#[test]
+fn an_eu_sme_open_weights_model_keeps_only_copyright_and_summary_duties() {
+    let o = Outcomes::of("eu-sme-open-weights.yaml");
+    assert!(o.applies("ai-act-gpai"));
+    assert!(o.applies("ai-act-open-source"));
+    assert!(!o.applies("ai-act-gpai-systemic"));
+    for id in ANNEX_XI_XII {
+        o.expect(id, "not_applicable");
+    }
+    for id in [
+        "AIA-53-2-01",
+        "AIA-53-2-02",
+        "AIA-53-2-03",
+        "AIA-53-2-04",
+        "AIA-53-2-05",
+    ] {
+        o.expect(id, "pass");
+    }
+    // Art. 53(2) keeps (c) and (d): the copyright policy and the public summary.
+    o.expect("AIA-53-2-06", "pass");
+    o.expect("AIA-53-1-c-01", "pass");
+    o.expect("AIA-53-1-d-01", "pass");
+    o.expect("AIA-XI-2-d-01", "pass");
+    o.expect("AIA-54-1-01", "not_applicable");
+    // Web data with personal data, a French provider: GDPR and the CNIL pack apply.
+    assert!(o.applies("gdpr-training-data"));
+    assert!(o.applies("cnil-recommendations"));
+}
+
+#[test]
+fn a_non_commercial_licence_loses_the_exemption_and_owes_annex_xi_and_xii() {
+    let o = Outcomes::of("research-licence.yaml");
+    o.expect("AIA-53-2-02", "fail");
+    o.expect("AIA-53-2-06", "not_applicable");
+    // Every Annex XI/XII rule now runs; the downstream information is missing.
+    for id in ANNEX_XI_XII {
+        assert_ne!(
+            o.rules[id], "not_applicable",
+            "{id} applies without the exemption"
+        );
+    }
+    o.expect("AIA-53-1-b-01", "fail");
+    assert_eq!(o.exit, 1, "an error-severity failure fails the check");
+}
+
+#[test]
+fn a_non_eu_model_above_1e25_flop_is_systemic_and_cannot_be_exempt() {
+    let o = Outcomes::of("non-eu-systemic.yaml");
+    assert!(o.applies("ai-act-gpai-systemic"));
+    o.expect("AIA-51-2-01", "pass");
+    o.expect("AIA-52-1-01", "pass");
+    o.expect("AIA-53-2-SR-01", "fail");
+    o.expect("AIA-53-2-05", "fail");
+    o.expect("AIA-53-2-06", "not_applicable");
+    o.expect("AIA-55-1-b-01", "fail");
+    o.expect("AIA-55-1-c-01", "fail");
+    // Established outside the Union: an authorised representative, which it has.
+    o.expect("AIA-54-1-01", "pass");
+    // Not exempt, so Annex XI and XII apply in the GPAI pack too.
+    assert_ne!(o.rules["AIA-53-1-b-01"], "not_applicable");
+}
+
+#[test]
+fn a_small_lora_fine_tune_does_not_make_its_author_a_provider() {
+    let o = Outcomes::of("lora-fine-tune.yaml");
+    o.expect("AIA-3-63-02", "pass");
+    for id in ANNEX_XI_XII.iter().chain(&[
+        "AIA-XI-2-d-01",
+        "AIA-53-1-c-01",
+        "AIA-53-1-d-01",
+        "AIA-54-1-01",
+    ]) {
+        o.expect(id, "not_applicable");
+    }
+    assert!(!o.applies("ai-act-gpai-systemic"));
+    // Its own training data still holds personal data.
+    assert!(o.applies("gdpr-training-data"));
+    assert!(
+        o.rules
+            .iter()
+            .any(|(id, outcome)| id.starts_with("GDPR-") && outcome != "not_applicable"),
+        "GDPR rules run on the fine-tune's data"
+    );
+}
