@@ -12,8 +12,9 @@ use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
 use crate::manifest::descriptor::{self, FILE_NAME};
-use crate::manifest::{self, Sha256Digest, Statement};
+use crate::manifest::{self, FileDigest, Record, Sha256Digest, Statement};
 use crate::policy::check::Positions;
+use crate::policy::facts::Source;
 use crate::policy::{self, Subject, VerificationFacts, builtin};
 use crate::report::{self, Output};
 use crate::scan;
@@ -23,10 +24,32 @@ use crate::walk;
 
 /// What `check` reads, once resolved.
 struct Input {
-    statement: Statement,
+    statement: Parsed,
     verification: VerificationFacts,
     subject: Subject,
     positions: Option<Positions>,
+}
+
+/// A manifest as read for the check. Read from a file or a bundle, its file records are read
+/// without what each file is (kind, format, facts), which no built-in rule needs and which is
+/// most of a large manifest; a pack that reads `files` or `manifest` has it read again in full.
+enum Parsed {
+    Full(Statement),
+    Light {
+        statement: Statement<FileDigest>,
+        from: PathBuf,
+        bundle: bool,
+    },
+}
+
+impl Parsed {
+    fn light(statement: Statement<FileDigest>, from: &Path, bundle: bool) -> Self {
+        Parsed::Light {
+            statement,
+            from: from.to_path_buf(),
+            bundle,
+        }
+    }
 }
 
 pub(crate) fn run(
@@ -58,8 +81,26 @@ pub(crate) fn run(
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
+    let full;
+    let source = match &input.statement {
+        Parsed::Full(statement) => Source::Manifest(statement),
+        Parsed::Light { from, bundle, .. }
+            if packs
+                .iter()
+                .any(|p| p.reads("files") || p.reads("manifest")) =>
+        {
+            full = if *bundle {
+                manifest::parse_manifest(from, &read_payload(from)?)
+            } else {
+                manifest::parse_manifest_from(from, reader(from)?)
+            }
+            .map_err(Error::from)?;
+            Source::Manifest(&full)
+        }
+        Parsed::Light { statement, .. } => Source::Light(statement),
+    };
     let report = policy::check::run(
-        policy::facts::Source::Manifest(&input.statement),
+        source,
         input.verification,
         input.subject,
         &packs,
@@ -139,12 +180,13 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
         let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
         if v.signature == SignatureStatus::Verified {
             let bytes = read_payload(bundle)?;
-            let statement = manifest::parse_manifest(bundle, &bytes).map_err(Error::from)?;
+            let statement: Statement<FileDigest> =
+                manifest::parse_manifest_from(bundle, bytes.as_slice()).map_err(Error::from)?;
             return Ok(Input {
                 positions: sibling_positions(dir, &statement),
                 subject: subject("folder", name, &statement),
                 verification: facts_of(&v, "folder"),
-                statement,
+                statement: Parsed::light(statement, bundle, true),
             });
         }
         // A bundle that does not verify says nothing trustworthy: check what is on disk.
@@ -186,8 +228,16 @@ fn scan_folder(
             input: "folder".into(),
             ..VerificationFacts::default()
         },
-        statement,
+        statement: Parsed::Full(statement),
     })
+}
+
+/// A manifest file, streamed: a large manifest's whole buffer would cost a page fault per 4 KiB
+/// on top of the records built from it.
+fn reader(path: &Path) -> Result<std::io::BufReader<fs_err::File>, Error> {
+    fs_err::File::open(path)
+        .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
+        .map_err(|e| Error::from(manifest::ManifestError::from(e)))
 }
 
 /// A manifest or a bundle file.
@@ -199,15 +249,9 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         // Refused there, with the size in the message.
         manifest::read_manifest(path).map_err(Error::from)?;
     }
-    // Streamed rather than read whole: a large manifest's buffer would cost a page fault per
-    // 4 KiB on top of the records built from it.
-    let reader = || {
-        fs_err::File::open(path)
-            .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
-            .map_err(io)
-    };
-    if !looks_like_bundle(reader()?) {
-        let statement = manifest::parse_manifest_from(path, reader()?).map_err(Error::from)?;
+    if !looks_like_bundle(reader(path)?) {
+        let statement: Statement<FileDigest> =
+            manifest::parse_manifest_from(path, reader(path)?).map_err(Error::from)?;
         return Ok(Input {
             positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
             subject: subject("manifest", name_of(path), &statement),
@@ -215,11 +259,12 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
                 input: "manifest".into(),
                 ..VerificationFacts::default()
             },
-            statement,
+            statement: Parsed::light(statement, path, false),
         });
     }
     let bytes = read_payload(path)?;
-    let statement = manifest::parse_manifest(path, &bytes).map_err(Error::from)?;
+    let statement: Statement<FileDigest> =
+        manifest::parse_manifest_from(path, bytes.as_slice()).map_err(Error::from)?;
     let verification = if keys.is_empty() {
         VerificationFacts {
             input: "bundle".into(),
@@ -250,7 +295,7 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
         subject: subject("bundle", name_of(path), &statement),
         verification,
-        statement,
+        statement: Parsed::light(statement, path, true),
     })
 }
 
@@ -277,7 +322,7 @@ fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("`{}`: the payload is not base64", bundle.display()))
 }
 
-fn subject(kind: &str, name: String, statement: &Statement) -> Subject {
+fn subject<F>(kind: &str, name: String, statement: &Statement<F>) -> Subject {
     let predicate = &statement.predicate;
     Subject {
         kind: kind.into(),
@@ -290,16 +335,16 @@ fn subject(kind: &str, name: String, statement: &Statement) -> Subject {
 
 /// The positions of the declaration's fields, from the `scelle.yaml` beside the input, when
 /// it is the very file the manifest lists.
-fn sibling_positions(dir: &Path, statement: &Statement) -> Option<Positions> {
+fn sibling_positions<F: Record>(dir: &Path, statement: &Statement<F>) -> Option<Positions> {
     let recorded = statement
         .predicate
         .files
         .iter()
-        .find(|f| f.path.as_str() == FILE_NAME)?
-        .sha256;
+        .find(|f| f.path().as_str() == FILE_NAME)?
+        .sha256();
     let path = dir.join(FILE_NAME);
     let text = fs_err::read_to_string(&path).ok()?;
-    if Sha256Digest::of(text.as_bytes()) != recorded {
+    if Sha256Digest::of(text.as_bytes()) != *recorded {
         return None;
     }
     let declared = descriptor::parse(&text, &path.display().to_string()).ok()?;

@@ -28,15 +28,16 @@ pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// scelle's predicate type.
 pub const PREDICATE_TYPE: &str = "https://scelle.dev/provenance/v1";
 
-/// An in-toto Statement v1 carrying scelle's provenance predicate.
+/// An in-toto Statement v1 carrying scelle's provenance predicate. `F` is the file record:
+/// [`FileRecord`] in full, or [`FileDigest`] for a reader that needs only paths and digests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Statement {
+pub struct Statement<F = FileRecord> {
     #[serde(rename = "_type")]
     pub statement_type: String,
     pub subject: Vec<Subject>,
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
-    pub predicate: Predicate,
+    pub predicate: Predicate<F>,
 }
 
 /// One signed file: its path and digest.
@@ -54,13 +55,13 @@ pub struct DigestSet {
 
 /// scelle's predicate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Predicate {
+pub struct Predicate<F = FileRecord> {
     pub generator: Generator,
     /// RFC 3339 UTC, second precision; `SOURCE_DATE_EPOCH` overrides the clock.
     pub created: String,
     /// The OMS root digest: SHA-256 over the raw file digests in manifest order.
     pub root: DigestSet,
-    pub files: Vec<FileRecord>,
+    pub files: Vec<F>,
     /// Facts derived from the weights (parameter counts, dtypes, architecture).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<Value>,
@@ -104,6 +105,55 @@ pub struct FileRecord {
     /// Safety findings about this file (malformed header, code on load...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::finding::Finding>,
+}
+
+/// A file record without what the file is (`kind`, `format`, `facts`), which serde skips
+/// without building: reading a manifest of many files for `check` allocates a third as much.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileDigest {
+    pub path: RelPath,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::finding::Finding>,
+}
+
+/// What every file record has: its path, size, digest and the scan's findings on it.
+pub trait Record {
+    fn path(&self) -> &RelPath;
+    fn size(&self) -> u64;
+    fn sha256(&self) -> &Sha256Digest;
+    fn findings(&self) -> &[crate::finding::Finding];
+}
+
+impl Record for FileRecord {
+    fn path(&self) -> &RelPath {
+        &self.path
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn sha256(&self) -> &Sha256Digest {
+        &self.sha256
+    }
+    fn findings(&self) -> &[crate::finding::Finding] {
+        &self.findings
+    }
+}
+
+impl Record for FileDigest {
+    fn path(&self) -> &RelPath {
+        &self.path
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn sha256(&self) -> &Sha256Digest {
+        &self.sha256
+    }
+    fn findings(&self) -> &[crate::finding::Finding] {
+        &self.findings
+    }
 }
 
 /// How the release was walked, so a verifier can walk it the same way.
@@ -172,22 +222,22 @@ pub enum StatementProblem {
     },
 }
 
-impl Statement {
+impl<F: Record> Statement<F> {
     /// Checks that the statement holds together: no path twice, subjects equal to the file
     /// records, and the root digest equal to the one the files give.
     pub fn check(&self) -> Result<(), StatementProblem> {
         let predicate = &self.predicate;
         let mut seen = std::collections::BTreeSet::new();
         for file in &predicate.files {
-            if !seen.insert(&file.path) {
-                return Err(StatementProblem::Duplicate(file.path.clone()));
+            if !seen.insert(file.path()) {
+                return Err(StatementProblem::Duplicate(file.path().clone()));
             }
         }
         let subjects = self.subject.iter().map(|s| (&s.name, &s.digest.sha256));
-        if !subjects.eq(predicate.files.iter().map(|f| (&f.path, &f.sha256))) {
+        if !subjects.eq(predicate.files.iter().map(|f| (f.path(), f.sha256()))) {
             return Err(StatementProblem::SubjectsDiffer);
         }
-        let computed = root_digest(predicate.files.iter().map(|f| &f.sha256));
+        let computed = root_digest(predicate.files.iter().map(Record::sha256));
         if computed != predicate.root.sha256 {
             return Err(StatementProblem::RootMismatch {
                 recorded: predicate.root.sha256,
@@ -250,12 +300,13 @@ pub fn parse_manifest(path: &std::path::Path, bytes: &[u8]) -> Result<Statement,
     checked(path, statement)
 }
 
-/// Parses and checks a manifest as it is read; `path` only names it in errors.
-pub fn parse_manifest_from(
+/// Parses and checks a manifest as it is read, with file records of type `F`; `path` only
+/// names it in errors.
+pub fn parse_manifest_from<F: Record + serde::de::DeserializeOwned>(
     path: &std::path::Path,
     reader: impl std::io::Read,
-) -> Result<Statement, ManifestError> {
-    let statement: Statement =
+) -> Result<Statement<F>, ManifestError> {
+    let statement: Statement<F> =
         serde_json::from_reader(reader).map_err(|source| ManifestError::Parse {
             path: path.into(),
             source,
@@ -263,7 +314,10 @@ pub fn parse_manifest_from(
     checked(path, statement)
 }
 
-fn checked(path: &std::path::Path, statement: Statement) -> Result<Statement, ManifestError> {
+fn checked<F: Record>(
+    path: &std::path::Path,
+    statement: Statement<F>,
+) -> Result<Statement<F>, ManifestError> {
     if statement.predicate_type != PREDICATE_TYPE || statement.statement_type != STATEMENT_TYPE {
         let found = statement.predicate_type.clone();
         return Err(ManifestError::PredicateType {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::facts::Shape;
-use crate::manifest::FileRecord;
+use crate::manifest::Record;
 use crate::manifest::descriptor::has_scheme;
 use crate::manifest::schema::{Field, Schema, Ty};
 
@@ -147,15 +147,15 @@ impl<'a> FileView<'a> {
     }
 
     /// The records of a parsed manifest.
-    pub fn from_records(files: &'a [FileRecord]) -> Vec<Self> {
+    pub fn from_records<F: Record>(files: &'a [F]) -> Vec<Self> {
         files
             .iter()
             .map(|f| FileView {
-                path: f.path.as_str(),
-                sha256: Cow::Owned(f.sha256.to_hex()),
-                size: f.size,
+                path: f.path().as_str(),
+                sha256: Cow::Owned(f.sha256().to_hex()),
+                size: f.size(),
                 findings: f
-                    .findings
+                    .findings()
                     .iter()
                     .map(|x| json!({"rule": x.rule, "severity": x.severity, "message": x.message}))
                     .collect(),

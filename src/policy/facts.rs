@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 use super::derived::FileView;
 use super::pack::Pack;
 use super::{derived, expr, functions};
-use crate::manifest::Statement;
 use crate::manifest::schema::{Field, Schema, Ty, common_ref_fields};
+use crate::manifest::{FileDigest, Predicate, Statement};
 
 /// The shape of a scanned or derived fact, for checking field names when a pack loads.
 #[derive(Debug)]
@@ -159,6 +159,9 @@ pub struct Facts {
 pub enum Source<'a> {
     Json(&'a Value),
     Manifest(&'a Statement),
+    /// A manifest read without what each file is: `files` and `manifest` then lack `kind`,
+    /// `format` and `facts`, so it is for packs that read neither name.
+    Light(&'a Statement<FileDigest>),
 }
 
 impl<'a> Source<'a> {
@@ -171,6 +174,7 @@ impl<'a> Source<'a> {
                     .unwrap_or(&Value::Null),
             ),
             Source::Manifest(statement) => FileView::from_records(&statement.predicate.files),
+            Source::Light(statement) => FileView::from_records(&statement.predicate.files),
         }
     }
 
@@ -190,6 +194,12 @@ impl<'a> Source<'a> {
                 .iter()
                 .map(|f| f.path.as_str())
                 .collect(),
+            Source::Light(statement) => statement
+                .predicate
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect(),
         }
     }
 
@@ -198,6 +208,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Json(statement) => statement.clone(),
             Source::Manifest(statement) => serde_json::to_value(statement).unwrap_or(Value::Null),
+            Source::Light(statement) => serde_json::to_value(statement).unwrap_or(Value::Null),
         }
     }
 
@@ -209,6 +220,9 @@ impl<'a> Source<'a> {
                 .cloned()
                 .unwrap_or_else(|| Value::Array(Vec::new())),
             Source::Manifest(statement) => {
+                serde_json::to_value(&statement.predicate.files).unwrap_or(Value::Null)
+            }
+            Source::Light(statement) => {
                 serde_json::to_value(&statement.predicate.files).unwrap_or(Value::Null)
             }
         }
@@ -224,20 +238,23 @@ impl<'a> Source<'a> {
                 }
                 p
             }
-            Source::Manifest(statement) => {
-                let p = &statement.predicate;
-                let mut m = Map::new();
-                if let Some(model) = &p.model {
-                    m.insert("model".into(), model.clone());
-                }
-                m.insert("datasets".into(), Value::Array(p.datasets.clone()));
-                if let Some(declared) = &p.declared {
-                    m.insert("declared".into(), declared.clone());
-                }
-                Value::Object(m)
-            }
+            Source::Manifest(statement) => summary(&statement.predicate),
+            Source::Light(statement) => summary(&statement.predicate),
         }
     }
+}
+
+/// A predicate's model, datasets and declaration.
+fn summary<F>(p: &Predicate<F>) -> Value {
+    let mut m = Map::new();
+    if let Some(model) = &p.model {
+        m.insert("model".into(), model.clone());
+    }
+    m.insert("datasets".into(), Value::Array(p.datasets.clone()));
+    if let Some(declared) = &p.declared {
+        m.insert("declared".into(), declared.clone());
+    }
+    Value::Object(m)
 }
 
 impl Facts {

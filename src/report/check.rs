@@ -215,16 +215,16 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
     let sum = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} {} packs ({} apply), {} rules: {} pass, {} fail ({} errors, {} warnings, {} infos), {} not applicable{}",
+        "\n{} {} packs ({} apply), {} rules: {} pass, {} fail ({}, {}, {}), {} not applicable{}",
         paint(color, "1", "summary"),
         sum.packs,
         sum.packs_applicable,
         sum.rules.total(),
         sum.rules.pass,
         sum.rules.fail,
-        sum.errors,
-        sum.warnings,
-        sum.infos,
+        count(sum.errors, "error"),
+        count(sum.warnings, "warning"),
+        count(sum.infos, "info"),
         sum.rules.not_applicable,
         if sum.rules.error > 0 {
             format!(", {} could not be evaluated", sum.rules.error)
@@ -234,6 +234,15 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
     );
     let _ = writeln!(out, "{}", report.disclaimer);
     out
+}
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn md_escape(s: &str) -> String {

@@ -194,8 +194,8 @@ fn model_lines(model: &Value, out: &mut String) {
     if !formats.is_empty() {
         let _ = writeln!(
             out,
-            "  weights      {} files, {} ({})",
-            model["weights_files"],
+            "  weights      {}, {} ({})",
+            files_count(model["weights_files"].as_u64().unwrap_or(0)),
             human_bytes(model["weights_bytes"].as_u64().unwrap_or(0)),
             formats.join(", ")
         );
@@ -247,12 +247,21 @@ fn dataset_line(d: &Value, out: &mut String) {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  {:<12} {} files, {}{records} ({})",
+        "  {:<12} {}, {}{records} ({})",
         d["path"].as_str().unwrap_or_default(),
-        d["files"],
+        files_count(d["files"].as_u64().unwrap_or(0)),
         human_bytes(d["bytes"].as_u64().unwrap_or(0)),
         formats.join(", ")
     );
+}
+
+/// `1 file`, `3 files`.
+fn files_count(n: u64) -> String {
+    if n == 1 {
+        "1 file".to_owned()
+    } else {
+        format!("{} files", thousands(n))
+    }
 }
 
 #[cfg(test)]

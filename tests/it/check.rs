@@ -565,6 +565,55 @@ fn a_manifest_is_checked_with_positions_from_the_declaration_beside_it() {
 }
 
 #[test]
+fn a_pack_reading_file_facts_sees_them_in_a_manifest_and_a_bundle() {
+    // `check` reads a manifest's file records without their kind, format and facts unless a
+    // pack reads `files` or `manifest`: this one does, so both must be there.
+    let release = release_with(&std::fs::read_to_string(demo().join("scelle.yaml")).unwrap());
+    let manifest = release.path().join("manifest.json");
+    run(&[
+        "scan",
+        release.path().to_str().unwrap(),
+        "-o",
+        manifest.to_str().unwrap(),
+        "-q",
+    ])
+    .success();
+    let keys = Keys::new();
+    let bundle = release.path().join("release.sigstore.json");
+    run(&[
+        "sign",
+        release.path().to_str().unwrap(),
+        "--key",
+        &keys.private("ed25519"),
+        "-o",
+        bundle.to_str().unwrap(),
+        "-q",
+    ])
+    .success();
+    let tmp = Release::new();
+    let pack = pack_file(
+        &tmp,
+        "apiVersion: scelle.dev/v1\nkind: PolicyPack\nmetadata: {name: facts, title: Facts, version: '1'}\nrules:\n  - id: F-1\n    title: weights are described\n    severity: error\n    reference: test\n    expression: \"files.exists(f, f.kind == 'weights' && f.facts.tensors > 0)\"\n    message: m\n    fix: f\n  - id: F-2\n    title: the statement is whole\n    severity: error\n    reference: test\n    expression: \"manifest.predicate.files.exists(f, f.format == 'safetensors')\"\n    message: m\n    fix: f\n",
+    );
+    // The pack given as its file, then as the folder holding it.
+    let folder = tmp.path().to_str().unwrap().to_owned();
+    for (input, policy) in [(&manifest, &pack), (&bundle, &folder)] {
+        let run = run(&[
+            "check",
+            input.to_str().unwrap(),
+            "--policy",
+            policy,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 0, "{}: {}", input.display(), run.stderr);
+        let results = &run.json()["packs"][0]["results"];
+        assert_eq!(results[0]["outcome"], "pass", "{results}");
+        assert_eq!(results[1]["outcome"], "pass", "{results}");
+    }
+}
+
+#[test]
 fn packs_with_each_kind_of_load_error_are_refused_with_their_lines() {
     let tmp = Release::new();
     let bad = PACK
