@@ -38,7 +38,7 @@ impl Error {
             Error::Output(e) => e.hint(),
             Error::Key(e) => e.hint(),
             Error::Sign(e) => e.hint(),
-            Error::Manifest(_) => None,
+            Error::Manifest(e) => e.hint(),
             Error::Verify(e) => e.hint(),
             Error::Policy(e) => e.hint(),
             Error::Descriptor(e) => e.hint(),

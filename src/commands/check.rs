@@ -178,10 +178,18 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
         };
         let progress = console.progress("verifying");
         let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
-        if v.signature == SignatureStatus::Verified {
-            let bytes = read_payload(bundle)?;
-            let statement: Statement<FileDigest> =
-                manifest::parse_manifest_from(bundle, bytes.as_slice()).map_err(Error::from)?;
+        let bytes = if v.signature == SignatureStatus::Verified {
+            Some(read_payload(bundle)?)
+        } else {
+            None
+        };
+        // A verified OMS bundle (from `model_signing`) vouches for the files but carries no
+        // declaration: the files on disk, which verification just matched, are scanned.
+        let scelle_statement = bytes.as_deref().filter(|b| {
+            manifest::predicate_type_of(b).is_none_or(|t| t == manifest::PREDICATE_TYPE)
+        });
+        if let Some(bytes) = scelle_statement {
+            let statement = bundle_statement(bundle, bytes)?;
             return Ok(Input {
                 positions: sibling_positions(dir, &statement),
                 subject: subject("folder", name, &statement),
@@ -263,8 +271,7 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
         });
     }
     let bytes = read_payload(path)?;
-    let statement: Statement<FileDigest> =
-        manifest::parse_manifest_from(path, bytes.as_slice()).map_err(Error::from)?;
+    let statement = bundle_statement(path, &bytes)?;
     let verification = if keys.is_empty() {
         VerificationFacts {
             input: "bundle".into(),
@@ -312,6 +319,19 @@ fn looks_like_bundle(json: impl std::io::Read) -> bool {
     }
     serde_json::from_reader::<_, Probe>(json)
         .is_ok_and(|p| p.media_type.is_some() || p.dsse_envelope.is_some())
+}
+
+/// The statement a bundle carries, when it is a scelle manifest.
+fn bundle_statement(bundle: &Path, payload: &[u8]) -> Result<Statement<FileDigest>, Error> {
+    if let Some(found) =
+        manifest::predicate_type_of(payload).filter(|t| t != manifest::PREDICATE_TYPE)
+    {
+        return Err(Error::from(manifest::ManifestError::PredicateType {
+            path: bundle.to_path_buf(),
+            found,
+        }));
+    }
+    manifest::parse_manifest_from(bundle, payload).map_err(Error::from)
 }
 
 fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {

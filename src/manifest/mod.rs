@@ -275,6 +275,20 @@ pub enum ManifestError {
     },
 }
 
+impl ManifestError {
+    /// The obvious fix, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ManifestError::PredicateType { .. } => Some(
+                "`check` reads scelle manifests: sign with `--format scelle` to check a release, or \
+                 check the release folder itself; `scelle verify` reads OMS bundles"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// Reads a manifest written by `scan`: the statement and its exact bytes (which get signed as
 /// they are, never re-serialised).
 pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), ManifestError> {
@@ -312,6 +326,18 @@ pub fn parse_manifest_from<F: Record + serde::de::DeserializeOwned>(
             source,
         })?;
     checked(path, statement)
+}
+
+/// The predicate type of a statement's bytes, if they are a JSON object that has one: a
+/// statement of another kind (an OMS one) is then named for what it is rather than for the
+/// first scelle field it lacks.
+pub fn predicate_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "predicateType")]
+        predicate_type: Option<String>,
+    }
+    serde_json::from_slice::<Head>(bytes).ok()?.predicate_type
 }
 
 fn checked<F: Record>(

@@ -565,6 +565,74 @@ fn a_manifest_is_checked_with_positions_from_the_declaration_beside_it() {
 }
 
 #[test]
+fn an_oms_signed_folder_is_checked_and_an_oms_bundle_alone_is_refused() {
+    let release = release_with(&std::fs::read_to_string(demo().join("scelle.yaml")).unwrap());
+    let dir = release.path().to_str().unwrap().to_owned();
+    let keys = Keys::new();
+    run(&[
+        "sign",
+        &dir,
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    // The folder: the OMS signature vouches for the files, the declaration is read from disk.
+    let folder = run(&[
+        "check",
+        &dir,
+        "--key",
+        &keys.public("p256"),
+        "--as-of",
+        "2026-11-28",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(folder.code, 1, "{}", folder.stderr);
+    let report = folder.json();
+    assert_eq!(report["verification"]["format"], "oms");
+    assert_eq!(report["verification"]["files_match"], true);
+    assert_eq!(report["subject"]["declared"], true);
+    let ri = report["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "release-integrity")
+        .unwrap();
+    let sign = ri["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "RI-SIGN-01")
+        .unwrap();
+    assert_eq!(sign["outcome"], "pass");
+    // The bundle alone carries no declaration, and says so.
+    let bundle = release.path().join("model.sig");
+    let alone = run(&[
+        "check",
+        bundle.to_str().unwrap(),
+        "--key",
+        &keys.public("p256"),
+    ]);
+    assert_eq!(alone.code, 2);
+    assert_eq!(alone.stdout, "");
+    assert!(
+        alone.stderr.lines().next().unwrap().ends_with(
+            "is not a scelle manifest: its predicate type is `https://model_signing/signature/v1.0`"
+        ),
+        "{}",
+        alone.stderr
+    );
+    assert!(
+        alone.hint().unwrap().contains("scelle verify"),
+        "{}",
+        alone.stderr
+    );
+}
+
+#[test]
 fn a_pack_reading_file_facts_sees_them_in_a_manifest_and_a_bundle() {
     // `check` reads a manifest's file records without their kind, format and facts unless a
     // pack reads `files` or `manifest`: this one does, so both must be there.
