@@ -252,10 +252,15 @@ fn reader(path: &Path) -> Result<std::io::BufReader<fs_err::File>, Error> {
 fn file(args: &CheckArgs) -> anyhow::Result<Input> {
     let path = &args.input;
     let keys = keys(args)?;
-    let io = |e: std::io::Error| Error::from(manifest::ManifestError::from(e));
-    if fs_err::metadata(path).map_err(io)?.len() > manifest::MAX_MANIFEST {
-        // Refused there, with the size in the message.
-        manifest::read_manifest(path).map_err(Error::from)?;
+    let size = fs_err::metadata(path)
+        .map_err(|e| Error::from(manifest::ManifestError::from(e)))?
+        .len();
+    if size > manifest::MAX_MANIFEST {
+        return Err(Error::from(manifest::ManifestError::TooLarge {
+            path: path.clone(),
+            size,
+        })
+        .into());
     }
     if !looks_like_bundle(reader(path)?) {
         let statement: Statement<FileDigest> =

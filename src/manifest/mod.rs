@@ -126,35 +126,26 @@ pub trait Record {
     fn findings(&self) -> &[crate::finding::Finding];
 }
 
-impl Record for FileRecord {
-    fn path(&self) -> &RelPath {
-        &self.path
-    }
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn sha256(&self) -> &Sha256Digest {
-        &self.sha256
-    }
-    fn findings(&self) -> &[crate::finding::Finding] {
-        &self.findings
-    }
+/// Both record types hold these as fields of the same names.
+macro_rules! record_fields {
+    ($($t:ty),*) => {$(
+        impl Record for $t {
+            fn path(&self) -> &RelPath {
+                &self.path
+            }
+            fn size(&self) -> u64 {
+                self.size
+            }
+            fn sha256(&self) -> &Sha256Digest {
+                &self.sha256
+            }
+            fn findings(&self) -> &[crate::finding::Finding] {
+                &self.findings
+            }
+        }
+    )*};
 }
-
-impl Record for FileDigest {
-    fn path(&self) -> &RelPath {
-        &self.path
-    }
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn sha256(&self) -> &Sha256Digest {
-        &self.sha256
-    }
-    fn findings(&self) -> &[crate::finding::Finding] {
-        &self.findings
-    }
-}
+record_fields!(FileRecord, FileDigest);
 
 /// How the release was walked, so a verifier can walk it the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,29 +46,17 @@ pub fn get(name: &str) -> Option<Result<Pack, LoadError>> {
     PACKS
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(n, text)| pack::load_trusted(text, &format!("built-in pack `{n}`"), "built-in"))
+        .map(|(n, text)| load(n, text))
 }
 
-/// Every built-in pack. Loading parses and checks every CEL expression, most of a check's
-/// fixed cost; the packs are independent, so they load on all cores.
+/// Every built-in pack.
 pub fn all() -> Result<Vec<Pack>, LoadError> {
-    std::thread::scope(|scope| {
-        let loading: Vec<_> = PACKS
-            .iter()
-            .map(|(n, text)| {
-                scope.spawn(move || {
-                    pack::load_trusted(text, &format!("built-in pack `{n}`"), "built-in")
-                })
-            })
-            .collect();
-        loading
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    PACKS.iter().map(|(n, text)| load(n, text)).collect()
+}
+
+/// A built-in pack's YAML; its expressions are parsed on first use (see [`pack::load_trusted`]).
+fn load(name: &str, text: &str) -> Result<Pack, LoadError> {
+    pack::load_trusted(text, &format!("built-in pack `{name}`"), "built-in")
 }
 
 /// The names of the built-in packs.
@@ -256,11 +244,7 @@ mod tests {
             "2026-01-01",
             |_| true,
         );
-        let result = crate::policy::eval::evaluate(
-            &trusted,
-            &facts.context(std::slice::from_ref(&trusted)),
-            "2026-01-01",
-        );
+        let result = crate::policy::eval::evaluate(&trusted, &facts.context(), "2026-01-01");
         assert_eq!(result.results[0].outcome, crate::finding::Outcome::Error);
         assert!(
             result.results[0].message.contains("does not parse"),

@@ -79,8 +79,7 @@ pub fn run(pack: &Pack, dir: &Path) -> PackTests {
             match facts_of(case, pack, dir) {
                 Err(problem) => result.problems.push(problem),
                 Ok((facts, as_of)) => {
-                    let outcome =
-                        eval::evaluate(pack, &facts.context(std::slice::from_ref(pack)), &as_of);
+                    let outcome = eval::evaluate(pack, &facts.context(), &as_of);
                     result.problems.extend(outcome.errors.iter().cloned());
                     for (id, expected, _) in &case.expect {
                         let Some(got) = outcome.results.iter().find(|r| r.id == *id) else {

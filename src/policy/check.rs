@@ -85,7 +85,7 @@ pub fn run(
     let facts = Facts::new(source, &verification, as_of, |name| {
         packs.iter().any(|p| p.reads(name))
     });
-    let ctx = facts.context(packs);
+    let ctx = facts.context();
     let files = source.paths();
     let dataset_ids: Vec<Option<String>> = facts
         .declared

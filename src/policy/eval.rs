@@ -414,7 +414,7 @@ rules:
             as_of,
             |_| true,
         );
-        evaluate(&pack, &facts.context(std::slice::from_ref(&pack)), as_of)
+        evaluate(&pack, &facts.context(), as_of)
     }
 
     fn outcome(r: &PackResult, id: &str) -> (Outcome, Severity, String) {

@@ -14,10 +14,9 @@ use cel::{Context, ExecutionError};
 use serde_json::{Map, Value};
 
 use super::derived::FileView;
-use super::pack::Pack;
 use super::{derived, expr, functions};
 use crate::manifest::schema::{Field, Schema, Ty, common_ref_fields};
-use crate::manifest::{FileDigest, Predicate, Statement};
+use crate::manifest::{FileDigest, Predicate, Record, Statement};
 
 /// The shape of a scanned or derived fact, for checking field names when a pack loads.
 #[derive(Debug)]
@@ -143,14 +142,15 @@ pub struct VerificationFacts {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub declared: Value,
-    pub files: Value,
+    /// The file records, kept only when a pack reads `files` (they grow with the release).
+    pub files: Option<Value>,
     pub model: Value,
     pub datasets: Value,
     pub derived: Value,
     pub verification: Value,
     pub now: String,
     /// The whole statement, kept only when a pack reads `manifest` (it repeats `files`).
-    pub manifest: Value,
+    pub manifest: Option<Value>,
 }
 
 /// What a check reads: a manifest as JSON (pack test cases), or a parsed scelle manifest, whose
@@ -188,18 +188,8 @@ impl<'a> Source<'a> {
                 .iter()
                 .filter_map(|f| f.get("path")?.as_str())
                 .collect(),
-            Source::Manifest(statement) => statement
-                .predicate
-                .files
-                .iter()
-                .map(|f| f.path.as_str())
-                .collect(),
-            Source::Light(statement) => statement
-                .predicate
-                .files
-                .iter()
-                .map(|f| f.path.as_str())
-                .collect(),
+            Source::Manifest(statement) => paths_of(&statement.predicate.files),
+            Source::Light(statement) => paths_of(&statement.predicate.files),
         }
     }
 
@@ -207,8 +197,8 @@ impl<'a> Source<'a> {
     fn to_json(self) -> Value {
         match self {
             Source::Json(statement) => statement.clone(),
-            Source::Manifest(statement) => serde_json::to_value(statement).unwrap_or(Value::Null),
-            Source::Light(statement) => serde_json::to_value(statement).unwrap_or(Value::Null),
+            Source::Manifest(statement) => json(statement),
+            Source::Light(statement) => json(statement),
         }
     }
 
@@ -219,12 +209,8 @@ impl<'a> Source<'a> {
                 .pointer("/predicate/files")
                 .cloned()
                 .unwrap_or_else(|| Value::Array(Vec::new())),
-            Source::Manifest(statement) => {
-                serde_json::to_value(&statement.predicate.files).unwrap_or(Value::Null)
-            }
-            Source::Light(statement) => {
-                serde_json::to_value(&statement.predicate.files).unwrap_or(Value::Null)
-            }
+            Source::Manifest(statement) => json(&statement.predicate.files),
+            Source::Light(statement) => json(&statement.predicate.files),
         }
     }
 
@@ -242,6 +228,15 @@ impl<'a> Source<'a> {
             Source::Light(statement) => summary(&statement.predicate),
         }
     }
+}
+
+fn paths_of<F: Record>(files: &[F]) -> Vec<&str> {
+    files.iter().map(|f| f.path().as_str()).collect()
+}
+
+/// Typed manifest parts as JSON (they serialise infallibly: no maps with non-string keys).
+fn json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// A predicate's model, datasets and declaration.
@@ -278,11 +273,7 @@ impl Facts {
         Self {
             derived: derived::derive(&predicate, declared, &source.files()),
             declared: view(declared),
-            files: if reads("files") {
-                with_defaults(source.files_json())
-            } else {
-                Value::Null
-            },
+            files: reads("files").then(|| with_defaults(source.files_json())),
             model: Value::Object(model),
             datasets: predicate
                 .get("datasets")
@@ -290,30 +281,25 @@ impl Facts {
                 .unwrap_or_else(|| Value::Array(Vec::new())),
             verification: serde_json::to_value(verification).unwrap_or(Value::Null),
             now: as_of.to_owned(),
-            manifest: if reads("manifest") {
-                source.to_json()
-            } else {
-                Value::Null
-            },
+            manifest: reads("manifest").then(|| source.to_json()),
         }
     }
 
-    /// A root CEL context holding scelle's functions and the names the `packs` read. Converting
-    /// a name costs an allocation per JSON node, and `files` and `manifest` grow with the
-    /// release, so names no expression reads are left out.
-    pub fn context(&self, packs: &[Pack]) -> Context<'static, 'static> {
+    /// A root CEL context holding scelle's functions and every name; `files` and `manifest`
+    /// only when they were kept (a pack that does not read them never names them).
+    pub fn context(&self) -> Context<'static, 'static> {
         let mut ctx = Context::with_env(expr::env());
         functions::register(&mut ctx);
         for (name, value) in [
-            ("declared", &self.declared),
-            ("files", &self.files),
-            ("model", &self.model),
-            ("datasets", &self.datasets),
-            ("derived", &self.derived),
-            ("verification", &self.verification),
-            ("manifest", &self.manifest),
+            ("declared", Some(&self.declared)),
+            ("files", self.files.as_ref()),
+            ("model", Some(&self.model)),
+            ("datasets", Some(&self.datasets)),
+            ("derived", Some(&self.derived)),
+            ("verification", Some(&self.verification)),
+            ("manifest", self.manifest.as_ref()),
         ] {
-            if packs.iter().any(|p| p.reads(name)) {
+            if let Some(value) = value {
                 ctx.add_variable_from_value(name, to_cel(value));
             }
         }

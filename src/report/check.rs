@@ -31,6 +31,15 @@ pub fn location(l: &Location) -> String {
     }
 }
 
+/// Every place a result points at, `file:line:column`, comma-separated.
+pub fn locations(r: &RuleResult) -> String {
+    r.locations
+        .iter()
+        .map(location)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a result is called in the table: its severity when it failed, else its outcome.
 fn label(r: &RuleResult) -> (&'static str, &'static str) {
     match r.outcome {
@@ -187,12 +196,7 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
                 r.message
             );
             if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
-                let at = r
-                    .locations
-                    .iter()
-                    .map(location)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let at = locations(r);
                 let _ = writeln!(
                     out,
                     "          {}{}",
@@ -316,12 +320,7 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for r in shown {
             let (name, _) = label(r);
-            let at = r
-                .locations
-                .iter()
-                .map(location)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let at = locations(r);
             let note = r
                 .note
                 .as_deref()

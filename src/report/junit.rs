@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::finding::Outcome;
 use crate::policy::CheckReport;
-use crate::report::check::location;
+use crate::report::check::locations;
 
 /// Escapes text for an XML attribute or element; characters XML 1.0 forbids are dropped.
 pub fn escape(s: &str) -> String {
@@ -73,12 +73,7 @@ pub fn render(report: &CheckReport) -> String {
                 escape(&r.title),
                 escape(&pack.name)
             );
-            let at = r
-                .locations
-                .iter()
-                .map(location)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let at = locations(r);
             let mut detail = format!("{}\nreference: {}", r.message, r.reference);
             if !at.is_empty() {
                 let _ = write!(detail, "\nat: {at}");

@@ -11,10 +11,10 @@ use serde_json::Value;
 use crate::check::release_with;
 use crate::common::run;
 
-/// Outcomes by pack, then by rule id, and which packs apply.
-struct Outcomes {
+/// Which packs apply and the outcome of every rule, by id, from a JSON check report.
+pub(crate) struct Outcomes {
     applies: BTreeMap<String, bool>,
-    rules: BTreeMap<String, String>,
+    pub(crate) rules: BTreeMap<String, String>,
     exit: i32,
 }
 
@@ -28,6 +28,14 @@ impl Outcomes {
         let run = run(&["check", &dir, "--as-of", "2026-11-28", "--format", "json"]);
         assert!(run.code == 0 || run.code == 1, "stderr:\n{}", run.stderr);
         let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            report["summary"]["rules"]["error"], 0,
+            "no rule fails to evaluate"
+        );
+        Self::from_report(&report, run.code)
+    }
+
+    pub(crate) fn from_report(report: &Value, exit: i32) -> Self {
         let mut applies = BTreeMap::new();
         let mut rules = BTreeMap::new();
         for pack in report["packs"].as_array().unwrap() {
@@ -40,18 +48,14 @@ impl Outcomes {
                 );
             }
         }
-        assert_eq!(
-            report["summary"]["rules"]["error"], 0,
-            "no rule fails to evaluate"
-        );
         Self {
             applies,
             rules,
-            exit: run.code,
+            exit,
         }
     }
 
-    fn expect(&self, id: &str, outcome: &str) {
+    pub(crate) fn expect(&self, id: &str, outcome: &str) {
         assert_eq!(
             self.rules.get(id).map(String::as_str),
             Some(outcome),
