@@ -5,8 +5,10 @@
 # fixtures/demo itself is never written to: bundles go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --quiet
-scelle="$PWD/target/release/scelle"
+# Ask cargo where it put the binary: CARGO_TARGET_DIR, a config's build.target-dir or ./target.
+scelle=$(cargo build --release --locked --quiet --message-format=json |
+    sed -n 's/.*"executable":"\([^"]*\/scelle\)".*/\1/p' | tail -n 1)
+[ -x "$scelle" ] || { echo "cargo built no \`scelle\` binary" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/scelle-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
