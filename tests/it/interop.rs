@@ -746,3 +746,51 @@ fn a_model_signing_bundle_made_after_a_scelle_bundle_is_left_out_by_scelle() {
     let out = run(&["verify", dir, "--key", &keys.public("p256")]).success();
     assert!(out.stdout.contains("files      6 signed"), "{}", out.stdout);
 }
+
+#[test]
+fn model_signing_verifies_a_scelle_oms_bundle_of_a_hub_cache_folder() {
+    let keys = Keys::new();
+    let cache = Release::new();
+    let repo = "models--org--tiny";
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let content = "{\"model_type\":\"llama\"}";
+    let blob = crate::common::sha256_hex(content.as_bytes());
+    cache.file(&format!("{repo}/blobs/{blob}"), content);
+    cache.symlink(
+        &format!("{repo}/snapshots/{commit}/config.json"),
+        &format!("../../blobs/{blob}"),
+    );
+    cache.file(&format!("{repo}/refs/main"), commit);
+    run(&[
+        "sign",
+        cache.path().join(repo).to_str().unwrap(),
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    let snapshot = cache.path().join(repo).join("snapshots").join(commit);
+    let sig = snapshot.join("model.sig");
+    // The snapshot's files are links into `blobs/`: the reference follows them only when told.
+    let out = model_signing(&[
+        "verify",
+        "key",
+        snapshot.to_str().unwrap(),
+        "--public_key",
+        &keys.public("p256"),
+        "--signature",
+        sig.to_str().unwrap(),
+        "--allow_symlinks",
+    ]);
+    assert_ok(
+        &out,
+        "model_signing verify of a hub snapshot signed by scelle",
+    );
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&sig)["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(statement["subject"][0]["name"], "org/tiny");
+}

@@ -618,6 +618,8 @@ fn newcomer_missing_and_misplaced_paths_are_named() {
             "error: `nope` does not exist",
         ),
         (&["check", "nope"], "error: `nope` does not exist"),
+        (&["policy", "lint", "nope"], "error: `nope` does not exist"),
+        (&["policy", "test", "nope"], "error: `nope` does not exist"),
         (
             &["sign", "rel", "--key", "nope.key"],
             "error: `nope.key` does not exist",
