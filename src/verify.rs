@@ -257,25 +257,18 @@ fn bundle_candidates(path: &Path) -> Vec<PathBuf> {
     if path.is_dir() {
         return BUNDLE_NAMES.iter().map(|n| path.join(n)).collect();
     }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     let on_file = |suffix: &str| {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         PathBuf::from(name)
     };
-    let reference_default = if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
-        PathBuf::from(BundleFormat::Oms.default_file_name())
-    } else {
-        folder.join(BundleFormat::Oms.default_file_name())
-    };
-    vec![
-        on_file(".sigstore.json"),
-        on_file(".sig"),
-        reference_default,
-    ]
+    // Beside the file, named as the user would write it (`model.sig`, not `./model.sig`).
+    let reference_default = BundleFormat::Oms.default_file_name();
+    let beside = path.parent().map_or_else(
+        || PathBuf::from(reference_default),
+        |folder| folder.join(reference_default),
+    );
+    vec![on_file(".sigstore.json"), on_file(".sig"), beside]
 }
 
 /// The bundle to check: `given`, else, of the default bundles present, the first whose key hint
