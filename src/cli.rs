@@ -204,24 +204,32 @@ pub struct KeygenArgs {
 /// `scelle sign`
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The release folder
+    /// The release: a folder, a single weights file, or a Hugging Face cache folder
+    /// (`models--ORG--NAME`, whose `refs/main` snapshot is signed)
     pub dir: PathBuf,
-    /// The private key (PKCS#8 or SEC1 PEM, optionally encrypted)
+    /// The private key: a PEM file (PKCS#8 or SEC1, optionally encrypted), `env:VAR` for PEM
+    /// text in an environment variable, or `-` for stdin
     #[arg(short, long, value_name = "KEY")]
     pub key: PathBuf,
     /// Bundle format
     #[arg(long, value_enum, default_value_t = BundleFormat::Scelle)]
     pub format: BundleFormat,
-    /// Write the bundle to FILE (default: DIR/scelle.sigstore.json, or DIR/model.sig with --format oms); `-` for stdout
+    /// Write the bundle to FILE (default: DIR/scelle.sigstore.json, or DIR/model.sig with
+    /// --format oms; for a single file, FILE.sigstore.json or FILE.sig); `-` for stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace the bundle if it exists
     #[arg(long)]
     pub force: bool,
+    /// Seal the release even when the scan found errors (a code-running pickle, a malformed
+    /// file, a corrupted hub blob); the findings stay in the signed manifest
+    #[arg(long)]
+    pub allow_findings: bool,
     /// Sign this manifest (from `scelle scan -o`) instead of scanning DIR
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// Read the key's passphrase from this environment variable (default: ask on the terminal)
+    /// Read the key's passphrase from this environment variable (default: ask on the terminal;
+    /// needed with `--key -`, whose stdin carries the key)
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
     #[command(flatten)]
@@ -233,12 +241,16 @@ pub struct SignArgs {
 /// `scelle verify`
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The release folder (or the file, for a single-file OMS bundle)
+    /// The release: a folder, a single file, or a Hugging Face cache folder
+    /// (`models--ORG--NAME`, whose `refs/main` snapshot is verified)
     pub path: PathBuf,
-    /// A trusted public key (SPKI PEM); repeat to accept any of several keys
+    /// A trusted public key: an SPKI PEM file, `env:VAR` or `-` (stdin); repeat to accept any
+    /// of several keys
     #[arg(short, long, value_name = "PUB", required = true)]
     pub key: Vec<PathBuf>,
-    /// The bundle (default: DIR/scelle.sigstore.json, else DIR/model.sig)
+    /// The bundle (default: the one of DIR/scelle.sigstore.json and DIR/model.sig whose key
+    /// hint names a given key; for a single file, FILE.sigstore.json, FILE.sig or model.sig
+    /// beside it)
     #[arg(short, long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// Output format
@@ -300,13 +312,17 @@ pub struct WalkArgs {
     /// Follow symbolic links whose target stays inside the release (default: links are errors)
     #[arg(long)]
     pub allow_symlinks: bool,
+    /// In a Hugging Face cache folder (`models--ORG--NAME`): the branch under `refs/` or the
+    /// commit under `snapshots/` to use (default: `main`)
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
 }
 
 /// Hashing resources.
 #[derive(Debug, Args, Clone, Default)]
 pub struct HashArgs {
     /// Hashing workers (default: one per core)
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
     /// Hash and classify only, without the format inspectors (for benchmarks)
     #[arg(long, hide = true)]
@@ -322,13 +338,21 @@ pub enum ScanFormat {
     Table,
 }
 
-/// A release-relative path given on the command line: `./` prefixes and trailing `/` are
-/// tolerated, anything that could leave the release is refused.
+/// A worker count: a whole number, at least 1.
+fn parse_jobs(raw: &str) -> Result<NonZeroUsize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "give at least 1 worker".to_owned()),
+        Err(_) => Err("give a whole number of workers, at least 1".to_owned()),
+    }
+}
+
 fn parse_date_arg(raw: &str) -> Result<String, String> {
     crate::manifest::descriptor::check_date(raw)?;
     Ok(raw.to_owned())
 }
 
+/// A release-relative path given on the command line: `./` prefixes and trailing `/` are
+/// tolerated, anything that could leave the release is refused.
 fn parse_release_path(raw: &str) -> Result<RelPath, String> {
     let mut s = raw;
     while let Some(rest) = s.strip_prefix("./") {
@@ -354,5 +378,13 @@ mod tests {
         assert!(parse_release_path("../x").is_err());
         assert!(parse_release_path("/abs").is_err());
         assert!(parse_release_path("").is_err());
+    }
+
+    #[test]
+    fn worker_counts_are_at_least_one() {
+        assert_eq!(parse_jobs("3").unwrap().get(), 3);
+        assert!(parse_jobs("0").unwrap_err().contains("at least 1"));
+        assert!(parse_jobs("-1").unwrap_err().contains("at least 1"));
+        assert!(parse_jobs("many").unwrap_err().contains("at least 1"));
     }
 }

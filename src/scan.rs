@@ -67,6 +67,8 @@ pub struct Scan {
     pub jobs: usize,
     /// The release's `scelle.yaml`, validated, with the position of every field.
     pub declared: Option<Declared>,
+    /// Paths left out because of what they are (caches, bundles), to say so on stderr.
+    pub left_out: Vec<crate::walk::LeftOut>,
 }
 
 /// Why a scan could not run.
@@ -108,7 +110,7 @@ pub fn survey(root: &Path, options: &WalkOptions) -> Result<Vec<FileRecord>, Sca
     let walked = walk::walk(root, options)?;
     let mut records = Vec::with_capacity(walked.entries.len());
     for entry in walked.entries {
-        let path = entry.rel.to_path(root);
+        let path = entry.path.clone();
         let file = fs_err::File::open(&path)?;
         let mut head = Vec::with_capacity(hash::HEAD_LEN);
         file.file()
@@ -162,16 +164,17 @@ impl Declaration {
 /// Reads and checks `scelle.yaml` before minutes of hashing; its digest is compared with the
 /// hashed file afterwards, so the manifest never carries a declaration other than the file it
 /// lists.
-fn read_declaration(root: &Path, entries: &[WalkEntry]) -> Result<Option<Declaration>, ScanError> {
+fn read_declaration(entries: &[WalkEntry]) -> Result<Option<Declaration>, ScanError> {
     let Some(entry) = entries
         .iter()
         .find(|e| e.rel.as_str() == descriptor::FILE_NAME)
     else {
         return Ok(None);
     };
-    let path = entry.rel.to_path(root);
+    // The entry's own path: the walk may have resolved `root` (a hub cache folder to a snapshot).
+    let path = &entry.path;
     let display = path.display().to_string();
-    let text = fs_err::read_to_string(&path).map_err(DescriptorError::Read)?;
+    let text = fs_err::read_to_string(path).map_err(DescriptorError::Read)?;
     let declared = descriptor::parse(&text, &display)?;
     Ok(Some(Declaration {
         digest: Sha256Digest::of(text.as_bytes()),
@@ -190,7 +193,7 @@ pub fn scan(
     let created = clock::rfc3339(clock::now()?);
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
-    let declaration = read_declaration(root, &walked.entries)?;
+    let declaration = read_declaration(&walked.entries)?;
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);
@@ -252,10 +255,13 @@ pub fn scan(
         summary::check_indexes(&mut files);
     }
     let bytes = files.iter().map(|f| f.size).sum();
+    let left_out = walked.left_out;
     let settings = ScanSettings {
         ignore: walked.ignore,
         symlinks: options.walk.symlinks.as_str().into(),
         hub_snapshot: walked.hub_snapshot,
+        hub: walked.hub,
+        single_file: walked.single_file,
     };
     let model = summary::model(&files).and_then(|m| serde_json::to_value(m).ok());
     let datasets = summary::datasets(&files)
@@ -276,5 +282,6 @@ pub fn scan(
         elapsed: start.elapsed(),
         jobs: options.jobs,
         declared,
+        left_out,
     })
 }

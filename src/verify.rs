@@ -9,6 +9,12 @@
 //!
 //! A failure is data ([`Verification`] and its findings, exit status 1); `Err` means the check
 //! could not run at all (no bundle, unreadable or malformed input, exit status 2).
+//!
+//! Without `--bundle`, the bundle is the one of the release's default bundles whose key hint
+//! names a given key, so a release carrying a scelle bundle and an OMS bundle verifies with
+//! either key. Neither bundle is part of the other's release: a top-level file with a default
+//! bundle name that the signed list does not name is left out when it is a bundle, whichever
+//! was made first (the OMS reference ignores only its own signature path).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -25,11 +31,14 @@ use crate::manifest::{
 use crate::scan::Progress;
 use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, read_bundle};
 use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae};
+use crate::sign::findings::FindingCounts;
 use crate::sign::oms::{
     self, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsError, SignedFiles,
 };
 use crate::sign::{Algorithm, BundleFormat, PublicKey};
-use crate::walk::{self, DEFAULT_IGNORES, SymlinkPolicy, WalkEntry, WalkError, WalkOptions};
+use crate::walk::{
+    self, BUNDLE_NAMES, DEFAULT_IGNORES, SymlinkPolicy, WalkEntry, WalkError, WalkOptions,
+};
 
 /// Version of the JSON report layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -50,6 +59,8 @@ pub struct VerifyOptions {
     /// Check the signature only; do not hash the release.
     pub manifest_only: bool,
     pub jobs: usize,
+    /// In a Hugging Face cache repository folder, the branch or commit to verify (default `main`).
+    pub revision: Option<String>,
 }
 
 /// The outcome of a verification.
@@ -61,6 +72,10 @@ pub struct Verification {
     /// Which statement the bundle carries, once the signature is known to be good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<BundleFormat>,
+    /// The model's name as signed: the OMS subject name, or the hub repository a scelle
+    /// manifest records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// The key that verified the signature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<SignerKey>,
@@ -74,6 +89,10 @@ pub struct Verification {
     pub root: Option<Sha256Digest>,
     /// Files the bundle lists.
     pub signed_files: usize,
+    /// The scan's findings the signed manifest carries (scelle bundles; OMS carries none): what
+    /// the publisher sealed knowingly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed_findings: Option<FindingCounts>,
     /// The comparison with the release on disk (absent with `--manifest-only` or when the
     /// signature failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,6 +179,12 @@ pub struct Renamed {
 pub enum VerifyError {
     #[error("no bundle in `{}` (looked for `scelle.sigstore.json` and `model.sig`)", .0.display())]
     NoBundle(PathBuf),
+    #[error("no bundle for `{}` (looked for {})", .file.display(), .looked)]
+    NoFileBundle { file: PathBuf, looked: String },
+    #[error("`{}` does not exist", .0.display())]
+    BundleMissing(PathBuf),
+    #[error("`{}` is a folder, not a bundle", .0.display())]
+    BundleFolder(PathBuf),
     #[error(transparent)]
     Bundle(#[from] BundleError),
     #[error("`{}`: {reason}", .bundle.display())]
@@ -181,7 +206,9 @@ pub enum VerifyError {
 impl VerifyError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            VerifyError::NoBundle(_) => Some("name the bundle with `--bundle FILE`".into()),
+            VerifyError::NoBundle(_) | VerifyError::NoFileBundle { .. } => {
+                Some("name the bundle with `--bundle FILE`".into())
+            }
             VerifyError::Walk(e) => e.hint(),
             VerifyError::Hash(e) => e.hint(),
             _ => None,
@@ -196,42 +223,102 @@ struct Expected {
     root: Option<Sha256Digest>,
     ignore: Vec<RelPath>,
     symlinks: SymlinkPolicy,
+    model: Option<String>,
+    findings: Option<FindingCounts>,
 }
 
 enum ExpectedFiles {
     Folder(Vec<(RelPath, Sha256Digest)>),
-    Single(Sha256Digest),
+    /// One file: its digest, and the name it was signed under when the statement records one.
+    Single(Sha256Digest, Option<String>),
 }
 
 impl ExpectedFiles {
     fn len(&self) -> usize {
         match self {
             ExpectedFiles::Folder(files) => files.len(),
-            ExpectedFiles::Single(_) => 1,
+            ExpectedFiles::Single(..) => 1,
         }
     }
 }
 
-/// The bundle to check for the release at `path`.
+/// The bundle to check for the release at `path`: `given`, else the first default bundle found.
 pub fn find_bundle(path: &Path, given: Option<&Path>) -> Result<PathBuf, VerifyError> {
-    if let Some(bundle) = given {
-        return Ok(bundle.to_path_buf());
+    match given {
+        Some(bundle) => Ok(bundle.to_path_buf()),
+        None => select_bundle(path, None, &[]),
     }
-    let folder = if path.is_dir() {
-        path.to_path_buf()
-    } else {
-        path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Where the bundle of the release at `path` can be, in order of preference: in a folder, its
+/// two default bundles; beside a single file, that file's own (`FILE.sigstore.json`,
+/// `FILE.sig`), then the `model.sig` the reference writes by default.
+fn bundle_candidates(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        return BUNDLE_NAMES.iter().map(|n| path.join(n)).collect();
+    }
+    let on_file = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
     };
-    for name in [
-        BundleFormat::Scelle.default_file_name(),
-        BundleFormat::Oms.default_file_name(),
-    ] {
-        let candidate = folder.join(name);
-        if candidate.is_file() {
-            return Ok(candidate);
+    // Beside the file, named as the user would write it (`model.sig`, not `./model.sig`).
+    let reference_default = BundleFormat::Oms.default_file_name();
+    let beside = path.parent().map_or_else(
+        || PathBuf::from(reference_default),
+        |folder| folder.join(reference_default),
+    );
+    vec![on_file(".sigstore.json"), on_file(".sig"), beside]
+}
+
+/// The bundle to check: `given`, else, of the default bundles present, the first whose key hint
+/// names one of `keys`, else the first that names no key, else the first present (whose
+/// verification then says which key signed it).
+pub fn select_bundle(
+    path: &Path,
+    given: Option<&Path>,
+    keys: &[PublicKey],
+) -> Result<PathBuf, VerifyError> {
+    if let Some(bundle) = given {
+        match fs::metadata(bundle) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(VerifyError::BundleMissing(bundle.into()));
+            }
+            Ok(m) if m.is_dir() => return Err(VerifyError::BundleFolder(bundle.into())),
+            _ => return Ok(bundle.to_path_buf()),
         }
     }
-    Err(VerifyError::NoBundle(folder))
+    let candidates = bundle_candidates(path);
+    let present: Vec<&PathBuf> = candidates.iter().filter(|c| c.is_file()).collect();
+    match present.as_slice() {
+        [] if path.is_dir() => Err(VerifyError::NoBundle(path.into())),
+        [] => Err(VerifyError::NoFileBundle {
+            file: path.into(),
+            looked: candidates
+                .iter()
+                .map(|c| format!("`{}`", c.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+        [only] => Ok((*only).clone()),
+        several => {
+            let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
+            let material: Vec<Option<KeyMaterial>> = several
+                .iter()
+                .map(|c| read_bundle(c).ok().map(|b| b.key))
+                .collect();
+            let named = material
+                .iter()
+                .position(|m| matches!(m, Some(KeyMaterial::Hint(hint)) if ids.contains(hint)));
+            let unnamed = || {
+                material.iter().position(|m| {
+                    matches!(m, Some(KeyMaterial::None | KeyMaterial::LegacyRawBytes))
+                })
+            };
+            let chosen = named.or_else(unnamed).unwrap_or(0);
+            Ok(several[chosen].clone())
+        }
+    }
 }
 
 /// A rejected bundle: the signature or statement check failed.
@@ -240,6 +327,8 @@ fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verificati
         schema_version: SCHEMA_VERSION,
         bundle: bundle.display().to_string(),
         format: None,
+        model: None,
+        sealed_findings: None,
         key: None,
         signature: SignatureStatus::Failed,
         verdict: format!("FAILED: {problem}"),
@@ -337,13 +426,16 @@ fn authenticate(
     }))
 }
 
-/// Verifies the release at `path` (a folder, or one file for a single-file OMS bundle).
+/// Verifies the release at `path`: a folder, one file, or a Hugging Face cache repository folder
+/// (the snapshot of `options.revision`).
 pub fn verify(
     path: &Path,
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Verification, VerifyError> {
-    let bundle_path = find_bundle(path, options.bundle.as_deref())?;
+    let resolved = walk::resolve_release(path, options.revision.as_deref())?;
+    let path = resolved.path.as_path();
+    let bundle_path = select_bundle(path, options.bundle.as_deref(), &options.keys)?;
     let bundle = read_bundle(&bundle_path)?;
     let mut warnings = Vec::new();
     let authenticated = authenticate(&bundle_path, &bundle, &options.keys, &mut warnings)?;
@@ -401,6 +493,11 @@ pub fn verify(
         schema_version: SCHEMA_VERSION,
         bundle: bundle_path.display().to_string(),
         format: Some(expected.format),
+        model: expected
+            .model
+            .clone()
+            .or_else(|| resolved.hub.as_ref().map(|h| h.repo.clone())),
+        sealed_findings: expected.findings.clone(),
         key: Some(key),
         signature: SignatureStatus::Verified,
         problem: None,
@@ -414,12 +511,20 @@ pub fn verify(
     if options.manifest_only {
         verification.payload = payload;
         verification.verdict = format!(
-            "signature verified ({} signed files); the release was not hashed (`--manifest-only`)",
-            verification.signed_files
+            "signature verified ({} signed file{}); the release was not hashed (`--manifest-only`)",
+            verification.signed_files,
+            plural(verification.signed_files)
         );
         return Ok(verification);
     }
-    let check = compare_with_disk(path, &bundle_path, &expected, options, progress)?;
+    let check = compare_with_disk(
+        path,
+        &bundle_path,
+        &expected,
+        options,
+        progress,
+        &mut verification.warnings,
+    )?;
     verification.verdict = verdict(&verification, &check);
     verification.files = Some(check);
     Ok(verification)
@@ -470,12 +575,15 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
                         .filter_map(|n| RelPath::new(*n).ok()),
                 );
             }
+            let model = Some(manifest.model_name.clone()).filter(|n| !n.is_empty());
             Ok(Expected {
                 format: BundleFormat::Oms,
                 files: match manifest.files {
                     SignedFiles::Folder(files) => ExpectedFiles::Folder(files),
-                    SignedFiles::Single(d) => ExpectedFiles::Single(d),
+                    SignedFiles::Single(d) => ExpectedFiles::Single(d, model.clone()),
                 },
+                model,
+                findings: None,
                 root: manifest.root,
                 ignore,
                 symlinks: if manifest.allow_symlinks {
@@ -510,15 +618,28 @@ fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
             )));
         }
     };
-    Ok(Expected {
-        format: BundleFormat::Scelle,
-        files: ExpectedFiles::Folder(
+    let files = if predicate.scan.single_file {
+        let [file] = predicate.files.as_slice() else {
+            return Err(StatementError::Malformed(format!(
+                "malformed scelle statement: a single-file release with {} files",
+                predicate.files.len()
+            )));
+        };
+        ExpectedFiles::Single(file.sha256, Some(file.path.to_string()))
+    } else {
+        ExpectedFiles::Folder(
             predicate
                 .files
                 .iter()
                 .map(|f| (f.path.clone(), f.sha256))
                 .collect(),
-        ),
+        )
+    };
+    Ok(Expected {
+        format: BundleFormat::Scelle,
+        files,
+        model: predicate.scan.hub.as_ref().map(|h| h.repo.clone()),
+        findings: Some(FindingCounts::of_files(&predicate.files)),
         root: Some(predicate.root.sha256),
         ignore: predicate.scan.ignore.clone(),
         symlinks,
@@ -532,10 +653,21 @@ fn compare_with_disk(
     expected: &Expected,
     options: &VerifyOptions,
     progress: &dyn Progress,
+    warnings: &mut Vec<String>,
 ) -> Result<FileCheck, VerifyError> {
     let signed = match &expected.files {
-        ExpectedFiles::Single(digest) => {
-            return compare_single_file(path, *digest, options.jobs, progress);
+        ExpectedFiles::Single(digest, name) => {
+            let check = compare_single_file(path, *digest, options.jobs, progress)?;
+            let own = path.file_name().and_then(|n| n.to_str());
+            if let (Some(signed), Some(own)) = (name, own)
+                && signed != own
+                && expected.format == BundleFormat::Scelle
+            {
+                warnings.push(format!(
+                    "the file is named `{own}`; it was signed as `{signed}` (the digest decides)"
+                ));
+            }
+            return Ok(check);
         }
         ExpectedFiles::Folder(files) => files,
     };
@@ -545,6 +677,13 @@ fn compare_with_disk(
     let mut ignore = expected.ignore.clone();
     ignore.extend(options.ignore.iter().cloned());
     ignore.extend(walk::relative_inside(path, bundle));
+    // A bundle of the other format, made before or after this one, is not release content.
+    for name in BUNDLE_NAMES {
+        let listed = signed.iter().any(|(p, _)| p.as_str() == name);
+        if !listed && walk::is_bundle_file(&path.join(name)) {
+            ignore.extend(RelPath::new(name).ok());
+        }
+    }
     let walk_options = WalkOptions {
         ignore,
         no_default_ignores: true,
@@ -554,6 +693,7 @@ fn compare_with_disk(
             expected.symlinks
         },
         allow_empty: true,
+        revision: None,
     };
     let walked = walk::walk(path, &walk_options)?;
     let (to_hash, unsigned): (Vec<WalkEntry>, Vec<WalkEntry>) = if options.ignore_unsigned {
@@ -693,10 +833,24 @@ fn verdict(v: &Verification, check: &FileCheck) -> String {
                 plural(check.unsigned.len())
             )
         };
-        return format!(
-            "verified: all {} signed files match the bundle{key}{unsigned}",
-            v.signed_files
-        );
+        // A good signature over a release the publisher knew was unsafe is still worth a word in
+        // the one line a reader is sure to see.
+        let sealed = v
+            .sealed_findings
+            .as_ref()
+            .filter(|c| c.error > 0)
+            .map_or_else(String::new, |c| {
+                format!(
+                    "; the publisher sealed it with {}",
+                    c.summary(Severity::Error)
+                )
+            });
+        let all = if v.signed_files == 1 {
+            "the signed file matches".to_owned()
+        } else {
+            format!("all {} signed files match", v.signed_files)
+        };
+        return format!("verified: {all} the bundle{key}{unsigned}{sealed}");
     }
     let mut parts = Vec::new();
     for (n, what) in [

@@ -8,13 +8,24 @@
 //! a symbolic link when links are not allowed, a link leaving the release) stops the walk with an
 //! error naming the path, rather than being dropped.
 //!
+//! Two kinds of folder are left out by content, each recorded among the ignored paths and named
+//! on stderr: a folder holding a `CACHEDIR.TAG` with the standard signature (tools' caches, such
+//! as the `.cache/huggingface` download metadata `hf download --local-dir` leaves), and, at the
+//! top, a file named like a signature bundle (`scelle.sigstore.json`, `model.sig`) that is one:
+//! a release can carry a scelle bundle and an OMS bundle, and neither is part of the other.
+//!
+//! A release can also be a single file (named by its file name), or a Hugging Face cache
+//! repository folder, which stands for one of its snapshots ([`crate::hub`]).
+//!
 //! Entries come back sorted by path components, the order of the manifest and the root digest.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use fs_err as fs;
 
+use crate::hub::{self, HubError, HubSnapshot};
 use crate::manifest::{PathError, RelPath};
 
 /// Top-level names ignored by default: the reference tool's git entries plus scelle's cache.
@@ -23,6 +34,13 @@ pub const DEFAULT_IGNORES: [&str; 5] =
 
 /// scelle's own cache folder at the top of a release (reserved; never hashed).
 pub const CACHE_DIR: &str = ".scelle";
+
+/// The default names of the two bundle formats at the top of a release folder.
+pub const BUNDLE_NAMES: [&str; 2] = ["scelle.sigstore.json", "model.sig"];
+
+/// The start of every `CACHEDIR.TAG` (<https://bford.info/cachedir/>); a file without it is not
+/// a tag.
+const CACHEDIR_SIGNATURE: &[u8] = b"Signature: 8a477f597d28d172789f06886806bc55";
 
 /// How symbolic links inside a release are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,6 +72,8 @@ pub struct WalkOptions {
     /// Return an empty list rather than an error when there are no files (a verifier must be
     /// able to say "every signed file is missing").
     pub allow_empty: bool,
+    /// In a Hugging Face cache repository folder, the branch or commit to walk (default `main`).
+    pub revision: Option<String>,
 }
 
 /// One file of the release.
@@ -81,6 +101,177 @@ pub struct Walk {
     pub ignore: Vec<RelPath>,
     /// The root is a Hugging Face cache snapshot (`<repo>/snapshots/<revision>`).
     pub hub_snapshot: bool,
+    /// Which hub repository and commit the snapshot is.
+    pub hub: Option<HubSnapshot>,
+    /// The release is one file, not a folder.
+    pub single_file: bool,
+    /// What was left out by content (also in `ignore`), for the command to say so.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A path left out because of what it is rather than by an ignore rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub rel: RelPath,
+    pub reason: LeftOutReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftOutReason {
+    /// A folder holding a `CACHEDIR.TAG`: a tool's cache, not release content.
+    CacheTag,
+    /// A signature bundle of the release (the other format's, or an earlier one).
+    Bundle,
+}
+
+impl LeftOut {
+    /// Whether a user should hear about it without `-v`: a left-out cache folder might hold
+    /// something they meant to seal; a bundle never does.
+    pub fn worth_a_note(&self) -> bool {
+        self.reason == LeftOutReason::CacheTag
+    }
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.reason {
+            LeftOutReason::CacheTag => write!(
+                f,
+                "left out `{}/`: it holds a `CACHEDIR.TAG` (a cache, such as download metadata)",
+                self.rel
+            ),
+            LeftOutReason::Bundle => {
+                write!(
+                    f,
+                    "left out `{}`: a signature bundle, not release content",
+                    self.rel
+                )
+            }
+        }
+    }
+}
+
+/// A release as named on the command line, resolved: a hub cache repository folder becomes the
+/// snapshot of the requested revision.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The folder or file to walk.
+    pub path: PathBuf,
+    /// The hub repository and commit, when the release is a cache snapshot.
+    pub hub: Option<HubSnapshot>,
+}
+
+/// Resolves `path` (a folder, a file, or a hub cache repository folder) for `revision`.
+pub fn resolve_release(path: &Path, revision: Option<&str>) -> Result<Resolved, WalkError> {
+    // The parent of a bare file name is the empty path: the current folder.
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    let meta = existing(path)?;
+    if meta.is_dir() && hub::is_repo_folder(path) {
+        let wanted = revision.unwrap_or("main");
+        let snapshot = hub::resolve(path, wanted)?;
+        let mut hub = fs::canonicalize(&snapshot)
+            .ok()
+            .and_then(|c| hub::snapshot_of(&c));
+        if let Some(h) = &mut hub
+            && h.commit != wanted
+        {
+            h.revision = Some(wanted.to_owned());
+        }
+        return Ok(Resolved {
+            path: snapshot,
+            hub,
+        });
+    }
+    if let Some(revision) = revision {
+        return Err(HubError::NotARepo {
+            path: path.into(),
+            revision: revision.into(),
+        }
+        .into());
+    }
+    let hub = if meta.is_dir() {
+        fs::canonicalize(path)
+            .ok()
+            .and_then(|c| hub::snapshot_of(&c))
+    } else {
+        None
+    };
+    Ok(Resolved {
+        path: path.into(),
+        hub,
+    })
+}
+
+/// The metadata of a path the user named, following links; a missing one is named as missing.
+pub fn existing(path: &Path) -> Result<std::fs::Metadata, WalkError> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(WalkError::Missing(path.to_path_buf()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks that a file the user named as input exists and is not a folder (`what` says what it
+/// should be: "a manifest").
+pub fn input_file(path: &Path, what: &'static str) -> Result<(), WalkError> {
+    if existing(path)?.is_dir() {
+        return Err(WalkError::Folder {
+            path: path.into(),
+            what,
+        });
+    }
+    Ok(())
+}
+
+/// Whether the file at `path` is a Sigstore bundle: a regular file holding a JSON object whose
+/// first member is the bundle media type, as scelle and `model_signing` write them. Only the
+/// first bytes are read; the verifier checks the rest of whichever bundle it is given.
+pub fn is_bundle_file(path: &Path) -> bool {
+    const PREFIX: &[&[u8]] = &[
+        b"{",
+        b"\"mediaType\"",
+        b":",
+        b"\"application/vnd.dev.sigstore.bundle",
+    ];
+    let regular = fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    let mut head = Vec::with_capacity(256);
+    let read = regular
+        && fs::File::open(path)
+            .and_then(|f| f.take(256).read_to_end(&mut head))
+            .is_ok();
+    if !read {
+        return false;
+    }
+    let mut rest = head.as_slice();
+    for token in PREFIX {
+        rest = rest.trim_ascii_start();
+        match rest.strip_prefix(*token) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether `dir` holds a cache directory tag with the standard signature.
+fn cache_tagged(dir: &Path) -> bool {
+    let tag = dir.join("CACHEDIR.TAG");
+    if !fs::symlink_metadata(&tag).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(CACHEDIR_SIGNATURE.len());
+    fs::File::open(&tag)
+        .and_then(|f| {
+            f.take(CACHEDIR_SIGNATURE.len() as u64)
+                .read_to_end(&mut head)
+        })
+        .is_ok_and(|_| head == CACHEDIR_SIGNATURE)
 }
 
 /// For a Hugging Face cache snapshot (`…/models--ORG--NAME/snapshots/REV`), the repository's
@@ -100,10 +291,12 @@ fn hub_blobs(canonical_root: &Path) -> Option<PathBuf> {
 pub enum WalkError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Hub(#[from] HubError),
     #[error("`{}` does not exist", .0.display())]
     Missing(PathBuf),
-    #[error("`{}` is not a directory", .0.display())]
-    NotADirectory(PathBuf),
+    #[error("`{}` is a folder, not {what}", .path.display())]
+    Folder { path: PathBuf, what: &'static str },
     #[error("`{}` holds no files to seal", .0.display())]
     Empty(PathBuf),
     #[error("`{}`: the file name is not valid UTF-8", .0.display())]
@@ -138,6 +331,7 @@ impl WalkError {
             | WalkError::SymlinkEscape { .. } => {
                 Some("remove it from the release or leave it out with `--ignore PATH`".into())
             }
+            WalkError::Hub(e) => e.hint(),
             _ => None,
         }
     }
@@ -168,17 +362,20 @@ struct Frame {
     chain: Rc<Chain>,
 }
 
-/// Walks `root` and returns its files in manifest order.
+/// Walks `root` (a folder, one file, or a hub cache repository folder, which stands for the
+/// snapshot of `options.revision`) and returns its files in manifest order.
 pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
-    let meta = match fs::metadata(root) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(WalkError::Missing(root.to_path_buf()));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let resolved = resolve_release(root, options.revision.as_deref())?;
+    let root = resolved.path.as_path();
+    let meta = existing(root)?;
+    if meta.is_file() {
+        return single_file(root, &meta);
+    }
     if !meta.is_dir() {
-        return Err(WalkError::NotADirectory(root.to_path_buf()));
+        return Err(WalkError::NotRegular {
+            path: root.to_path_buf(),
+            what: special_kind(meta.file_type()),
+        });
     }
     let canonical_root = fs::canonicalize(root)?;
     let mut ignore: Vec<RelPath> = options.ignore.clone();
@@ -211,8 +408,34 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
             chain: root_chain,
         }],
     };
+    // Leaving out by content is part of the defaults: a verifier walks with exactly the rules
+    // the signed manifest records.
+    let by_content = !options.no_default_ignores;
+    let mut left_out = Vec::new();
     while let Some(frame) = walker.stack.pop() {
+        if let Some(rel) = &frame.rel
+            && by_content
+            && cache_tagged(&frame.path)
+        {
+            left_out.push(LeftOut {
+                rel: rel.clone(),
+                reason: LeftOutReason::CacheTag,
+            });
+            continue;
+        }
         for (rel, path, file_type) in walker.children(&frame)? {
+            if frame.rel.is_none()
+                && by_content
+                && BUNDLE_NAMES.contains(&rel.as_str())
+                && file_type.is_file()
+                && is_bundle_file(&path)
+            {
+                left_out.push(LeftOut {
+                    rel,
+                    reason: LeftOutReason::Bundle,
+                });
+                continue;
+            }
             walker.visit(&frame, rel, path, file_type)?;
         }
     }
@@ -220,10 +443,56 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
         return Err(WalkError::Empty(root.to_path_buf()));
     }
     walker.entries.sort_by(|a, b| a.rel.cmp(&b.rel));
+    left_out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    walker.ignore.extend(left_out.iter().map(|l| l.rel.clone()));
+    walker.ignore.sort();
+    walker.ignore.dedup();
     Ok(Walk {
         hub_snapshot: walker.hub_blobs.is_some(),
+        hub: resolved.hub,
         entries: walker.entries,
         ignore: walker.ignore,
+        single_file: false,
+        left_out,
+    })
+}
+
+/// A release of one file, named by its file name. A file reached through a Hugging Face cache
+/// link is checked against its blob's name, as in a snapshot folder.
+fn single_file(path: &Path, meta: &std::fs::Metadata) -> Result<Walk, WalkError> {
+    let Some(name) = path.file_name() else {
+        return Err(WalkError::BadName {
+            path: path.into(),
+            reason: PathError::Empty,
+        });
+    };
+    let Some(name) = name.to_str() else {
+        return Err(WalkError::NotUtf8(path.into()));
+    };
+    let rel = RelPath::new(name).map_err(|reason| WalkError::BadName {
+        path: path.into(),
+        reason,
+    })?;
+    let hub_blob = fs::canonicalize(path).ok().and_then(|target| {
+        let blobs = target.parent()?;
+        let repo = blobs.parent()?.file_name()?.to_str()?;
+        (blobs.file_name()? == "blobs" && hub::repo_id(repo).is_some())
+            .then(|| target.file_name()?.to_str().map(str::to_owned))
+            .flatten()
+    });
+    Ok(Walk {
+        entries: vec![WalkEntry {
+            rel,
+            path: path.into(),
+            size: meta.len(),
+            modified: meta.modified().ok(),
+            hub_blob,
+        }],
+        ignore: Vec::new(),
+        hub_snapshot: false,
+        hub: None,
+        single_file: true,
+        left_out: Vec::new(),
     })
 }
 
@@ -320,6 +589,9 @@ impl Walker {
             }
             let target = resolve_link(&path)?;
             if !target.starts_with(&self.canonical_root) {
+                // The link's own text, not the canonical target: an absolute path the user never
+                // typed says less than `../../elsewhere`.
+                let target = fs::read_link(&path).unwrap_or(target);
                 return Err(WalkError::SymlinkEscape { link: path, target });
             }
             target

@@ -59,6 +59,8 @@ pub(crate) fn run(
 ) -> anyhow::Result<ExitStatus> {
     let output = Output::new(args.output.clone(), args.force);
     output.check_writable().map_err(Error::from)?;
+    // A missing input is named as missing, not by the first read that fails on it.
+    walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
     let as_of = match &args.as_of {
         Some(date) => date.clone(),
         None => today()?,
@@ -175,6 +177,7 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
                 .hashing
                 .jobs
                 .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
+            revision: args.walk.revision.clone(),
         };
         let progress = console.progress("verifying");
         let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
@@ -299,6 +302,7 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
             ignore_unsigned: false,
             manifest_only: true,
             jobs: 1,
+            revision: None,
         };
         let v = verify::verify(&parent, &options, &crate::scan::NoProgress).map_err(Error::from)?;
         facts_of(&v, "bundle")

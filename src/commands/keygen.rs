@@ -6,16 +6,31 @@ use crate::Error;
 use crate::cli::KeygenArgs;
 use crate::console::Console;
 use crate::exit::ExitStatus;
-use crate::report::{OutputError, write_atomic_with_mode};
+use crate::report::{Output, OutputError, write_atomic_with_mode};
 use crate::sign::{KeyError, PrivateKey};
 
 pub(crate) fn run(args: &KeygenArgs, console: &Console) -> anyhow::Result<ExitStatus> {
+    let raw = args.output.as_os_str().as_encoded_bytes();
+    let names_folder = raw.ends_with(b"/")
+        || args
+            .output
+            .file_name()
+            .is_none_or(|n| n == "." || n == "..");
+    if names_folder {
+        return Err(Error::from(KeyError::PairName(args.output.clone())).into());
+    }
     let with_ext = |ext: &str| {
         let mut name = args.output.clone().into_os_string();
         name.push(format!(".{ext}"));
         PathBuf::from(name)
     };
     let (private, public) = (with_ext("key"), with_ext("pub"));
+    // Both targets are checked before either is written (and before a key is made).
+    for path in [&private, &public] {
+        Output::new(Some(path.clone()), true)
+            .check_writable()
+            .map_err(Error::from)?;
+    }
     if !args.force {
         for path in [&private, &public] {
             if path.exists() {
@@ -38,7 +53,7 @@ pub(crate) fn run(args: &KeygenArgs, console: &Console) -> anyhow::Result<ExitSt
     let public_key = key.public_key();
     write_atomic_with_mode(&public, public_key.to_pem().as_bytes(), args.force, 0o666)
         .map_err(Error::from)?;
-    console.info(&format!(
+    console.note(&format!(
         "wrote `{}` (private, mode 0600{}) and `{}`",
         private.display(),
         if passphrase.is_some() {

@@ -197,6 +197,8 @@ fn pack_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             out.push(own);
             continue;
         }
+        // A missing path is named as missing, not by the read that fails on it.
+        crate::walk::existing(path)?;
         let mut found: Vec<PathBuf> = fs_err::read_dir(path)?
             .filter_map(Result::ok)
             .map(|e| e.path().join("pack.yaml"))

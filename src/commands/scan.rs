@@ -25,6 +25,7 @@ pub(crate) fn run(
     let options = scan_options(&args.walk, &args.hashing, extra_ignores);
     let progress = console.progress("hashing");
     let scan = scan::scan(&args.dir, &options, &progress).map_err(Error::from)?;
+    crate::commands::sign::say_left_out(&scan.left_out, console);
     console.info(&format!(
         "scanned {} files ({}) in {:.3} s",
         scan.statement.predicate.files.len(),
@@ -56,6 +57,7 @@ pub(crate) fn scan_options(
             ignore,
             no_default_ignores: false,
             allow_empty: false,
+            revision: walk.revision.clone(),
             symlinks: if walk.allow_symlinks {
                 SymlinkPolicy::FollowInside
             } else {

@@ -1,29 +1,51 @@
-//! `scelle sign DIR --key KEY`: scan (or take a manifest) and write a signed bundle.
-
-use std::path::Path;
+//! `scelle sign PATH --key KEY`: scan (or take a manifest) and write a signed bundle.
+//!
+//! A release whose scan found errors (a pickle that runs code, a malformed file, a corrupted hub
+//! blob) is not sealed unless `--allow-findings` says the publisher knows: the refusal is a
+//! finding of the run (exit status 1, as `check` and `verify` fail a CI gate), not a failure to
+//! run (2).
 
 use crate::Error;
 use crate::cli::SignArgs;
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
+use crate::finding::Severity;
 use crate::manifest::read_manifest;
 use crate::report::Output;
-use crate::sign::{self, Algorithm, BundleFormat, Passphrase, SignError, load_private_key};
-use crate::{scan, walk};
+use crate::scan;
+use crate::scan::ScanError;
+use crate::sign::findings::{self, FindingCounts};
+use crate::sign::{self, Algorithm, BundleFormat, LoadedKey, Passphrase, SignError};
+use crate::walk::{self, LeftOut};
+
+/// How many findings `sign` lists before it counts the rest.
+const LISTED: usize = 10;
 
 pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStatus> {
+    // The release first: a missing folder is the first thing a newcomer needs to hear about.
+    let release = walk::resolve_release(&args.dir, args.walk.revision.as_deref())
+        .map_err(|e| Error::from(ScanError::from(e)))?;
+    let single_file = fs_err::metadata(&release.path).is_ok_and(|m| m.is_file());
+    say_snapshot(&args.dir, &release, console);
     let target = args
         .output
         .clone()
-        .unwrap_or_else(|| args.dir.join(args.format.default_file_name()));
+        .unwrap_or_else(|| args.format.default_path(&release.path, single_file));
     let output = Output::new(Some(target), args.force);
     output.check_writable().map_err(Error::from)?;
+    if let Some(manifest) = &args.manifest {
+        walk::input_file(manifest, "a manifest").map_err(|e| Error::from(ScanError::from(e)))?;
+    }
     let passphrase = args
         .passphrase_env
         .clone()
         .map_or(Passphrase::Prompt, Passphrase::Env);
-    let key = load_private_key(&args.key, &passphrase).map_err(Error::from)?;
+    let LoadedKey { key, warnings } =
+        sign::load_private_key(&args.key, &passphrase).map_err(Error::from)?;
+    for warning in &warnings {
+        console.warn(warning);
+    }
     if args.format == BundleFormat::Oms && key.algorithm() == Algorithm::Ed25519 {
         return Err(Error::from(SignError::OmsNeedsEcdsa(args.key.clone())).into());
     }
@@ -34,23 +56,49 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     } else {
         let mut extra = Vec::new();
         if let Output::File { path, .. } = &output {
-            extra.extend(walk::relative_inside(&args.dir, path));
+            extra.extend(walk::relative_inside(&release.path, path));
         }
-        let options = scan_options(&args.walk, &args.hashing, extra);
+        let mut walk_args = args.walk.clone();
+        walk_args.revision = None;
+        let options = scan_options(&walk_args, &args.hashing, extra);
         let progress = console.progress("hashing");
-        (
-            scan::scan(&args.dir, &options, &progress)
-                .map_err(Error::from)?
-                .statement,
-            None,
-        )
+        let scan = scan::scan(&release.path, &options, &progress).map_err(Error::from)?;
+        say_left_out(&scan.left_out, console);
+        (scan.statement, None)
     };
-    let payload = sign::payload(
-        args.format,
-        &statement,
-        raw.as_deref(),
-        &model_name(&args.dir),
+
+    let files = &statement.predicate.files;
+    let counts = FindingCounts::of_files(files);
+    let source = match &args.manifest {
+        Some(m) => format!("the manifest `{}` carries", m.display()),
+        None => format!("the scan of `{}` found", args.dir.display()),
+    };
+    let listing = match &args.manifest {
+        Some(_) => "`scelle scan PATH --format table`".to_owned(),
+        None => format!("`scelle scan {} --format table`", args.dir.display()),
+    };
+    list_findings(
+        &findings::worth_showing(files),
+        &counts,
+        (&source, &listing),
+        console,
     );
+    if counts.error > 0 && !args.allow_findings {
+        console.error(
+            &format!(
+                "refusing to seal `{}`: {source} {}",
+                args.dir.display(),
+                counts.summary(Severity::Error)
+            ),
+            Some(
+                "fix or remove those files, or pass `--allow-findings` to seal the release with its findings recorded in the signed manifest",
+            ),
+        );
+        return Ok(ExitStatus::Failure);
+    }
+
+    let name = sign::release_name(&release.path, release.hub.as_ref());
+    let payload = sign::payload(args.format, &statement, raw.as_deref(), &name);
     let bundle = sign::sign_statement(&payload, &key);
     output.write(&bundle.to_json_bytes()).map_err(Error::from)?;
     let public = key.public_key();
@@ -58,9 +106,18 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         Output::File { path, .. } => format!("`{}`", path.display()),
         Output::Stdout => "stdout".into(),
     };
+    let sealed = if counts.error > 0 {
+        format!(
+            "; sealed with {} (`--allow-findings`)",
+            counts.summary(Severity::Error)
+        )
+    } else {
+        String::new()
+    };
     console.note(&format!(
-        "signed {} files (root sha256:{}) with {} key {}: wrote {written}",
-        statement.predicate.files.len(),
+        "signed {} file{} of `{name}` (root sha256:{}) with {} key {}: wrote {written}{sealed}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
         statement.predicate.root.sha256,
         public.algorithm(),
         public.key_id()
@@ -68,14 +125,55 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     Ok(ExitStatus::Success)
 }
 
-/// The OMS subject name: the release folder's own name, as the reference tool records it.
-fn model_name(dir: &Path) -> String {
-    let name = dir.file_name().and_then(|n| n.to_str());
-    match name {
-        Some(n) if n != "." && n != ".." => n.to_owned(),
-        _ => fs_err::canonicalize(dir)
-            .ok()
-            .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-            .unwrap_or_else(|| "model".into()),
+/// The scan's findings at warning level or above, one line each, most severe first, the rest
+/// counted.
+fn list_findings(
+    shown: &[&crate::finding::Finding],
+    counts: &FindingCounts,
+    (source, listing): (&str, &str),
+    console: &Console,
+) {
+    if shown.is_empty() {
+        return;
+    }
+    console.warn(&format!("{source} {}", counts.summary(Severity::Warning)));
+    for f in shown.iter().take(LISTED) {
+        console.note(&findings::line(f));
+    }
+    if shown.len() > LISTED {
+        console.note(&format!(
+            "  ... and {} more ({listing} lists every finding)",
+            shown.len() - LISTED
+        ));
+    }
+}
+
+/// Says which snapshot a hub cache folder stood for.
+pub(crate) fn say_snapshot(given: &std::path::Path, release: &walk::Resolved, console: &Console) {
+    if release.path.as_path() == given {
+        return;
+    }
+    if let Some(h) = &release.hub {
+        let via = h
+            .revision
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" (`{r}`)"));
+        console.note(&format!(
+            "`{}` is the Hugging Face cache of `{}`: using snapshot {}{via}",
+            given.display(),
+            h.repo,
+            h.commit
+        ));
+    }
+}
+
+/// Names what the walk left out by content: cache folders always, bundles with `-v`.
+pub(crate) fn say_left_out(left_out: &[LeftOut], console: &Console) {
+    for l in left_out {
+        if l.worth_a_note() {
+            console.note(&l.to_string());
+        } else {
+            console.info(&l.to_string());
+        }
     }
 }

@@ -10,13 +10,18 @@ use crate::finding::Severity;
 use crate::report::{self, Output};
 use crate::scan;
 use crate::sign::load_public_key;
-use crate::verify::{self, SignatureStatus, VerifyOptions};
+use crate::verify::{self, SignatureStatus, VerifyError, VerifyOptions};
+use crate::walk;
 
 pub(crate) fn run(
     args: &VerifyArgs,
     global: &GlobalArgs,
     console: &Console,
 ) -> anyhow::Result<ExitStatus> {
+    // The release first: a missing path is the first thing a newcomer needs to hear about.
+    let release = walk::resolve_release(&args.path, args.walk.revision.as_deref())
+        .map_err(|e| Error::from(VerifyError::from(e)))?;
+    crate::commands::sign::say_snapshot(&args.path, &release, console);
     let output = Output::new(args.output.clone(), args.force);
     output.check_writable().map_err(Error::from)?;
     let keys = args
@@ -36,9 +41,11 @@ pub(crate) fn run(
             .hashing
             .jobs
             .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
+        // Already resolved above.
+        revision: None,
     };
     let progress = console.progress("verifying");
-    let verification = verify::verify(&args.path, &options, &progress).map_err(Error::from)?;
+    let verification = verify::verify(&release.path, &options, &progress).map_err(Error::from)?;
     for warning in &verification.warnings {
         console.warn(warning);
     }

@@ -158,6 +158,12 @@ pub struct ScanSettings {
     /// were followed (and each blob checked against its name).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hub_snapshot: bool,
+    /// The hub repository and commit of that snapshot, when the cache layout names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<crate::hub::HubSnapshot>,
+    /// The release is one file (its one record is named by the file name), not a folder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub single_file: bool,
 }
 
 impl Statement {
@@ -400,6 +406,8 @@ mod tests {
                 ignore: vec![RelPath::new(".git").unwrap()],
                 symlinks: "reject".into(),
                 hub_snapshot: false,
+                hub: None,
+                single_file: false,
             },
         );
         let bytes = statement.to_json_bytes();

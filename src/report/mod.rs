@@ -29,12 +29,17 @@ impl Output {
         }
     }
 
-    /// Refuses early, before any work, when the target exists and `--force` is not given.
+    /// Refuses early, before any work, when the target exists and `--force` is not given, or
+    /// when the folder it would go in does not exist.
     pub fn check_writable(&self) -> Result<(), OutputError> {
         match self {
             Output::File { path, force: false } if path.exists() => {
                 Err(OutputError::Exists(path.clone()))
             }
+            Output::File { path, .. } if !folder_of(path).is_dir() => Err(OutputError::NoFolder {
+                path: path.clone(),
+                folder: folder_of(path).to_path_buf(),
+            }),
             _ => Ok(()),
         }
     }
@@ -66,12 +71,17 @@ pub enum OutputError {
     },
     #[error("cannot write to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("cannot write `{}`: the folder `{}` does not exist", .path.display(), .folder.display())]
+    NoFolder { path: PathBuf, folder: PathBuf },
 }
 
 impl OutputError {
     pub fn hint(&self) -> Option<String> {
         match self {
             OutputError::Exists(_) => Some("pass `--force` to replace it".into()),
+            OutputError::NoFolder { folder, .. } => {
+                Some(format!("create it first (`mkdir -p {}`)", folder.display()))
+            }
             _ => None,
         }
     }
@@ -96,14 +106,18 @@ pub fn write_atomic_with_mode(
     force: bool,
     mode: u32,
 ) -> Result<(), OutputError> {
-    let wrap = |source| OutputError::Write {
+    // The temporary file's name never reaches a message: the user knows only the target.
+    let wrap = |source: std::io::Error| OutputError::Write {
         path: path.to_path_buf(),
-        source,
+        source: without_temporary_path(source),
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
+    if !dir.is_dir() {
+        return Err(OutputError::NoFolder {
+            path: path.to_path_buf(),
+            folder: dir.to_path_buf(),
+        });
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".scelle-tmp-")
         // tempfile's default is 0600; the umask still applies to the mode given here.
@@ -123,6 +137,28 @@ pub fn write_atomic_with_mode(
             Err(OutputError::Exists(path.to_path_buf()))
         }
         Err(e) => Err(wrap(e.error)),
+    }
+}
+
+/// The folder a file is written in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// `tempfile` adds the temporary file's absolute path to its errors; keep only the OS error.
+fn without_temporary_path(e: std::io::Error) -> std::io::Error {
+    let os = e
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::raw_os_error)
+        .or_else(|| e.raw_os_error());
+    match os {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => e,
     }
 }
 

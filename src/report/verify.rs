@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
+use crate::sign::findings::FindingCounts;
 use crate::verify::{SignatureStatus, Verification, short};
 
 #[derive(Serialize)]
@@ -26,6 +27,29 @@ pub fn json(verification: &Verification, findings: &[Finding]) -> Vec<u8> {
     out
 }
 
+/// What the publisher sealed: the signed manifest's findings by severity and rule.
+fn sealed_findings(counts: &FindingCounts, paint: &dyn Fn(&str, &str) -> String, out: &mut String) {
+    if counts.total == 0 {
+        let _ = writeln!(out, "findings   none in the signed manifest");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "findings   {} in the signed manifest, sealed by the publisher:",
+        counts.total
+    );
+    for r in &counts.rules {
+        let name = r.severity.as_str();
+        let pad = " ".repeat(8usize.saturating_sub(name.len()));
+        let severity = if r.severity == Severity::Error {
+            paint("31", name)
+        } else {
+            name.to_owned()
+        };
+        let _ = writeln!(out, "             {severity}{pad} {} x{}", r.rule, r.count);
+    }
+}
+
 /// The human report: what was checked, every difference, and the verdict on the last line.
 pub fn table(v: &Verification, color: bool) -> String {
     let paint = |code: &str, s: &str| {
@@ -36,16 +60,13 @@ pub fn table(v: &Verification, color: bool) -> String {
         }
     };
     let mut out = String::new();
-    let format = v.format.map_or(String::new(), |f| {
-        format!(
-            " ({})",
-            serde_json::to_value(f)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        )
-    });
+    let format = v
+        .format
+        .map_or(String::new(), |f| format!(" ({})", f.as_str()));
     let _ = writeln!(out, "bundle     {}{format}", v.bundle);
+    if let Some(model) = &v.model {
+        let _ = writeln!(out, "model      {model}");
+    }
     match (&v.signature, &v.key) {
         (SignatureStatus::Verified, Some(key)) => {
             let _ = writeln!(
@@ -62,6 +83,9 @@ pub fn table(v: &Verification, color: bool) -> String {
     }
     if let Some(root) = &v.root {
         let _ = writeln!(out, "root       sha256:{root}");
+    }
+    if let Some(counts) = &v.sealed_findings {
+        sealed_findings(counts, &paint, &mut out);
     }
     if let Some(check) = &v.files {
         let _ = writeln!(

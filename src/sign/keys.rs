@@ -10,12 +10,20 @@
 //! line ends, 64-column base64, uncompressed EC point): the rule of the OpenSSF Model Signing
 //! reference, so one key has one id in scelle bundles and OMS bundles.
 //!
+//! A key comes from a file, from an environment variable (`env:VAR`, how CI systems hand out
+//! secrets) or from stdin (`-`); every message names it as the user typed it. A private key file
+//! that group or others can read is used with a warning, as gpg does: CI runners often check
+//! files out with a permissive umask, and refusing would only push users to worse workarounds.
+//! What the file holds is checked first, so a public key given where a private key is needed is
+//! named for what it is rather than for its mode.
+//!
 //! Secrets live in types that zeroize on drop, decoded key bytes in `Zeroizing` buffers, and no
 //! `Debug` output ever shows them.
 
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use fs_err as fs;
 use pkcs8::der::Decode;
@@ -82,15 +90,37 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// What is wrong with a key file.
+/// What is wrong with a key file. Paths are the key arguments as typed (`env:VAR`, `-`).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("`{}` does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("`{}` is a folder, not a key file", .0.display())]
+    Folder(PathBuf),
+    #[error("`{}` is not a regular file", .0.display())]
+    NotRegular(PathBuf),
+    #[error("`env:` names no environment variable")]
+    NoVariableName,
+    #[error("`env:{0}`: the environment variable `{0}` is not set")]
+    KeyVariable(String),
+    #[error("`env:{0}`: the environment variable `{0}` is not UTF-8 text")]
+    KeyVariableNotText(String),
+    #[error("`-` was given twice: stdin can carry one key")]
+    StdinTwice,
+    #[error("`--key -` reads the key from stdin, but stdin is a terminal")]
+    StdinTerminal,
+    #[error("`--key -` reads the key from stdin, but stdin was empty")]
+    StdinEmpty,
+    #[error(
+        "`-`: the key on stdin is encrypted, and its passphrase cannot be asked on the terminal while stdin carries the key"
+    )]
+    StdinPassphrase,
     #[error("`{}` is {size} bytes, too large to be a key", .path.display())]
     TooLarge { path: PathBuf, size: u64 },
-    #[error("`{}` is accessible by group or others (mode {mode:04o})", .path.display())]
-    Permissions { path: PathBuf, mode: u32 },
+    #[error("`{}` names a folder, not the NAME of a key pair", .0.display())]
+    PairName(PathBuf),
     #[error("`{}`: {problem}", .path.display())]
     Invalid { path: PathBuf, problem: KeyProblem },
     #[error("`{}` is encrypted and no passphrase was given", .0.display())]
@@ -108,7 +138,21 @@ pub enum KeyError {
 impl KeyError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            KeyError::Permissions { path, .. } => Some(format!("run `chmod 600 {}`", path.display())),
+            KeyError::PairName(path) => Some(format!(
+                "give a name such as `{}` (writes `NAME.key` and `NAME.pub`)",
+                path.join("publisher").display()
+            )),
+            KeyError::StdinPassphrase => Some(
+                "pass `--passphrase-env VAR` naming a variable that holds the passphrase".into(),
+            ),
+            KeyError::StdinTerminal | KeyError::StdinEmpty => Some(
+                "pipe the key in (`... | scelle sign DIR --key -`), or give `--key FILE` or `--key env:VAR`"
+                    .into(),
+            ),
+            KeyError::NoVariableName | KeyError::KeyVariable(_) => Some(
+                "`--key env:VAR` reads the PEM text of a key from the environment variable VAR"
+                    .into(),
+            ),
             KeyError::NeedsPassphrase(_) => Some(
                 "pass `--passphrase-env VAR` naming a variable that holds the passphrase, or run in a terminal"
                     .into(),
@@ -565,6 +609,115 @@ fn pem_to_der(block: &str) -> Result<Zeroizing<Vec<u8>>, KeyProblem> {
     Ok(Zeroizing::new(der))
 }
 
+/// Where a key comes from, as given to `--key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A PEM file.
+    File(PathBuf),
+    /// `env:VAR`: PEM text in the environment variable `VAR`.
+    Env(String),
+    /// `-`: PEM text on stdin.
+    Stdin,
+}
+
+/// Set once a key has been read from stdin: a second `-` would read nothing.
+static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
+
+impl KeySource {
+    /// Reads a `--key` argument: `-` is stdin, `env:VAR` a variable, anything else a file (write
+    /// `./env:x` for a file of that name).
+    pub fn parse(arg: &Path) -> Result<Self, KeyError> {
+        match arg.to_str() {
+            Some("-") => Ok(KeySource::Stdin),
+            Some(text) => match text.strip_prefix("env:") {
+                Some("") => Err(KeyError::NoVariableName),
+                Some(var) => Ok(KeySource::Env(var.to_owned())),
+                None => Ok(KeySource::File(arg.to_path_buf())),
+            },
+            None => Ok(KeySource::File(arg.to_path_buf())),
+        }
+    }
+
+    /// The name messages give the key: the argument as typed.
+    pub fn label(&self) -> PathBuf {
+        match self {
+            KeySource::File(path) => path.clone(),
+            KeySource::Env(var) => PathBuf::from(format!("env:{var}")),
+            KeySource::Stdin => PathBuf::from("-"),
+        }
+    }
+
+    /// The key's PEM text. A file must exist and be a regular file; every source is refused when
+    /// larger than a key can be, before its text is kept.
+    fn read(&self) -> Result<Zeroizing<String>, KeyError> {
+        match self {
+            KeySource::File(path) => {
+                match fs::metadata(path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(KeyError::Missing(path.clone()));
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(m) if m.is_dir() => return Err(KeyError::Folder(path.clone())),
+                    Ok(m) if !m.is_file() => return Err(KeyError::NotRegular(path.clone())),
+                    Ok(_) => {}
+                }
+                read_key_file(path)
+            }
+            KeySource::Env(var) => {
+                let value =
+                    std::env::var_os(var).ok_or_else(|| KeyError::KeyVariable(var.clone()))?;
+                let text = Zeroizing::new(
+                    value
+                        .into_string()
+                        .map_err(|_| KeyError::KeyVariableNotText(var.clone()))?,
+                );
+                let size = text.len() as u64;
+                if size > MAX_KEY_FILE {
+                    return Err(KeyError::TooLarge {
+                        path: self.label(),
+                        size,
+                    });
+                }
+                Ok(text)
+            }
+            KeySource::Stdin => {
+                if STDIN_TAKEN.swap(true, Ordering::SeqCst) {
+                    return Err(KeyError::StdinTwice);
+                }
+                let stdin = std::io::stdin();
+                if stdin.is_terminal() {
+                    return Err(KeyError::StdinTerminal);
+                }
+                let mut bytes = Zeroizing::new(Vec::new());
+                stdin
+                    .lock()
+                    .take(MAX_KEY_FILE + 1)
+                    .read_to_end(&mut bytes)?;
+                let size = bytes.len() as u64;
+                if size == 0 {
+                    return Err(KeyError::StdinEmpty);
+                }
+                if size > MAX_KEY_FILE {
+                    return Err(KeyError::TooLarge {
+                        path: self.label(),
+                        size,
+                    });
+                }
+                key_text(&self.label(), &bytes)
+            }
+        }
+    }
+}
+
+/// The text of a key read as bytes; PEM is ASCII, so anything else is named for what it likely is.
+fn key_text(label: &Path, bytes: &[u8]) -> Result<Zeroizing<String>, KeyError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| KeyError::Invalid {
+        path: label.into(),
+        problem: KeyProblem::Pem("not text (a DER file? scelle reads PEM)".into()),
+    })?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
 /// Reads a key file, refusing anything too large to be a key before reading it.
 fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
     let meta = fs::metadata(path)?;
@@ -575,54 +728,73 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
         });
     }
     let bytes = Zeroizing::new(fs::read(path)?);
-    let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::Invalid {
-        path: path.into(),
-        problem: KeyProblem::Pem("not text (a DER file? scelle reads PEM)".into()),
-    })?;
-    Ok(Zeroizing::new(text.to_owned()))
+    key_text(path, &bytes)
 }
 
-/// Loads the private key at `path`, refusing it when group or others can access it.
-pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<PrivateKey, KeyError> {
+/// A private key, and what its user should be warned about.
+#[derive(Debug)]
+pub struct LoadedKey {
+    pub key: PrivateKey,
+    /// One line each (a key file others can read).
+    pub warnings: Vec<String>,
+}
+
+/// Loads the private key `arg` names (a file, `env:VAR` or `-`). What it holds is checked
+/// first; then a key file group or others can access gets a warning; then an encrypted key is
+/// decrypted with the passphrase.
+pub fn load_private_key(arg: &Path, passphrase: &Passphrase) -> Result<LoadedKey, KeyError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(KeyError::Permissions {
-            path: path.into(),
-            mode,
-        });
+    let source = KeySource::parse(arg)?;
+    let label = source.label();
+    let text = source.read()?;
+    find_block(&text, Wanted::Private).map_err(|problem| KeyError::Invalid {
+        path: label.clone(),
+        problem,
+    })?;
+    let mut warnings = Vec::new();
+    if let KeySource::File(path) = &source {
+        let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            warnings.push(format!(
+                "`{}` is accessible by group or others (mode {mode:04o}): anyone who can read it can sign as you; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
     }
-    let text = read_key_file(path)?;
     let mut ask = || -> Result<Zeroizing<String>, KeyError> {
         match passphrase {
             Passphrase::Env(var) => std::env::var(var)
                 .map(Zeroizing::new)
                 .map_err(|_| KeyError::PassphraseVariable(var.clone())),
+            Passphrase::Prompt if source == KeySource::Stdin => Err(KeyError::StdinPassphrase),
             Passphrase::Prompt => {
                 if !std::io::stdin().is_terminal() {
-                    return Err(KeyError::NeedsPassphrase(path.into()));
+                    return Err(KeyError::NeedsPassphrase(label.clone()));
                 }
-                rpassword::prompt_password(format!("passphrase for `{}`: ", path.display()))
+                rpassword::prompt_password(format!("passphrase for `{}`: ", label.display()))
                     .map(Zeroizing::new)
                     .map_err(KeyError::Prompt)
             }
         }
     };
-    PrivateKey::from_pem(&text, &mut ask).map_err(|e| match e {
+    let key = PrivateKey::from_pem(&text, &mut ask).map_err(|e| match e {
         KeyError::Invalid { problem, .. } => KeyError::Invalid {
-            path: path.into(),
+            path: label.clone(),
             problem,
         },
-        KeyError::WrongPassphrase(_) => KeyError::WrongPassphrase(path.into()),
+        KeyError::WrongPassphrase(_) => KeyError::WrongPassphrase(label.clone()),
         other => other,
-    })
+    })?;
+    Ok(LoadedKey { key, warnings })
 }
 
-/// Loads the public key at `path`.
-pub fn load_public_key(path: &Path) -> Result<PublicKey, KeyError> {
-    let text = read_key_file(path)?;
+/// Loads the public key `arg` names (a file, `env:VAR` or `-`).
+pub fn load_public_key(arg: &Path) -> Result<PublicKey, KeyError> {
+    let source = KeySource::parse(arg)?;
+    let text = source.read()?;
     PublicKey::from_pem(&text).map_err(|problem| KeyError::Invalid {
-        path: path.into(),
+        path: source.label(),
         problem,
     })
 }

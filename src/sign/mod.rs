@@ -6,13 +6,17 @@
 
 pub mod bundle;
 pub mod dsse;
+pub mod findings;
 pub mod keys;
 pub mod oms;
+
+use std::path::{Path, PathBuf};
 
 pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleError, KeyMaterial, ReadBundle, read_bundle};
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use keys::{
-    Algorithm, KeyError, Passphrase, PrivateKey, PublicKey, load_private_key, load_public_key,
+    Algorithm, KeyError, KeySource, LoadedKey, Passphrase, PrivateKey, PublicKey, load_private_key,
+    load_public_key,
 };
 
 /// Which statement a bundle carries.
@@ -40,6 +44,49 @@ impl BundleFormat {
             BundleFormat::Scelle => "scelle.sigstore.json",
             BundleFormat::Oms => "model.sig",
         }
+    }
+
+    /// Where a bundle of this format goes by default: inside a release folder, or beside a
+    /// single-file release with the format's suffix (`model.gguf.sigstore.json`, as
+    /// sigstore-python names the bundle of a file; `model.gguf.sig`), so that several files of
+    /// one folder can each carry their own.
+    pub fn default_path(self, release: &Path, single_file: bool) -> PathBuf {
+        if !single_file {
+            return release.join(self.default_file_name());
+        }
+        let mut name = release.as_os_str().to_owned();
+        name.push(match self {
+            BundleFormat::Scelle => ".sigstore.json",
+            BundleFormat::Oms => ".sig",
+        });
+        PathBuf::from(name)
+    }
+}
+
+/// The name of a release: the hub repository id (`org/name`) for a Hugging Face cache snapshot;
+/// else the folder's or file's own name, or the model card's title when the folder is named by a
+/// commit hash (a copied snapshot).
+pub fn release_name(path: &Path, hub: Option<&crate::hub::HubSnapshot>) -> String {
+    if let Some(hub) = hub {
+        return hub.repo.clone();
+    }
+    let own = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| *n != "." && *n != "..")
+            .map(str::to_owned)
+    };
+    let name = own(path).or_else(|| fs_err::canonicalize(path).ok().and_then(|p| own(&p)));
+    let hashlike = |n: &str| {
+        matches!(n.len(), 40 | 64)
+            && n.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match name {
+        Some(n) if !hashlike(&n) => n,
+        other => crate::hub::card_title(path)
+            .or(other)
+            .unwrap_or_else(|| "model".into()),
     }
 }
 
@@ -71,7 +118,9 @@ impl SignError {
 
 /// The payload a bundle of `format` signs for `statement`. A scelle bundle signs `raw` (the exact
 /// bytes of a manifest file) when given, else the statement's canonical bytes; an OMS bundle
-/// signs the OMS statement of the same files, named `model_name`.
+/// signs the OMS statement of the same files, named `model_name`. An OMS bundle of a folder also
+/// lists both default bundle names among its ignored paths, so that `model_signing verify` does
+/// not count a scelle bundle added later as an extra file.
 pub fn payload(
     format: BundleFormat,
     statement: &crate::manifest::Statement,
@@ -82,11 +131,23 @@ pub fn payload(
         BundleFormat::Scelle => raw.map_or_else(|| statement.to_json_bytes(), <[u8]>::to_vec),
         BundleFormat::Oms => {
             let predicate = &statement.predicate;
+            let single = predicate.scan.single_file;
+            let mut ignore = predicate.scan.ignore.clone();
+            if !single {
+                ignore.extend(
+                    crate::walk::BUNDLE_NAMES
+                        .iter()
+                        .filter_map(|n| crate::manifest::RelPath::new(*n).ok()),
+                );
+                ignore.sort();
+                ignore.dedup();
+            }
             oms::statement_bytes(
                 model_name,
                 &predicate.files,
-                &predicate.scan.ignore,
+                &ignore,
                 predicate.scan.symlinks == crate::walk::SymlinkPolicy::FollowInside.as_str(),
+                single,
             )
         }
     }

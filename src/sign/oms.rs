@@ -63,12 +63,14 @@ struct Resource<'a> {
 }
 
 /// The OMS statement for `files` (in manifest order), as two-space indented JSON: the payload an
-/// OMS bundle signs. `model_name` is the release folder's name (informational in OMS).
+/// OMS bundle signs. `model_name` is the release's name (informational in OMS). A single-file
+/// release (`single_file`, one record) gets the reference's layout: one resource named `.`.
 pub fn statement_bytes(
     model_name: &str,
     files: &[FileRecord],
     ignore: &[RelPath],
     allow_symlinks: bool,
+    single_file: bool,
 ) -> Vec<u8> {
     let root = root_digest(files.iter().map(|f| &f.sha256));
     let statement = Statement {
@@ -88,7 +90,7 @@ pub fn statement_bytes(
             resources: files
                 .iter()
                 .map(|f| Resource {
-                    name: f.path.as_str(),
+                    name: if single_file { "." } else { f.path.as_str() },
                     algorithm: "sha256",
                     digest: f.sha256,
                 })
@@ -354,7 +356,7 @@ mod tests {
             RelPath::new(".git").unwrap(),
             RelPath::new("model.sig").unwrap(),
         ];
-        let bytes = statement_bytes("demo", &files, &ignore, false);
+        let bytes = statement_bytes("demo", &files, &ignore, false, false);
         let parsed = parse(&bytes).unwrap();
         assert_eq!(parsed.model_name, "demo");
         assert_eq!(parsed.ignore_paths, ignore);
@@ -363,6 +365,15 @@ mod tests {
         };
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[1].0.as_str(), "a-b");
+    }
+
+    #[test]
+    fn a_written_single_file_statement_names_its_resource_dot() {
+        let files = [record("model.bin", b"weights")];
+        let bytes = statement_bytes("model.bin", &files, &[], false, true);
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.model_name, "model.bin");
+        assert_eq!(parsed.files, SignedFiles::Single(files[0].sha256));
     }
 
     #[test]

@@ -274,18 +274,35 @@ impl Keys {
     }
 }
 
-/// A small release like the demo, written fresh for a test that will modify it.
+/// A small release like the demo, written fresh for a test that will modify it. Every file is
+/// well formed, so the scan has no error findings and `sign` seals it.
 pub fn sample_release() -> Release {
     let r = Release::new();
     r.file("config.json", r#"{"model_type":"llama"}"#);
     r.file(
         "model.safetensors",
-        (0..40_000u32).map(|i| (i % 253) as u8).collect::<Vec<_>>(),
+        safetensors_u8(&(0..40_000u32).map(|i| (i % 253) as u8).collect::<Vec<_>>()),
     );
     r.file("tokenizer.json", r#"{"version":"1.0"}"#);
     r.file("README.md", "# sample\n");
     r.file("data/train.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n");
     r
+}
+
+/// A safetensors file holding `data` as one `U8` tensor named `weight`, laid out as the format
+/// says (little-endian header length, JSON header padded with spaces to 8 bytes, the data).
+pub fn safetensors_u8(data: &[u8]) -> Vec<u8> {
+    let mut header = format!(
+        r#"{{"weight":{{"dtype":"U8","shape":[{n}],"data_offsets":[0,{n}]}}}}"#,
+        n = data.len()
+    );
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
 }
 
 /// Decodes standard or URL-safe base64 (padding optional).

@@ -534,3 +534,263 @@ print("valid")
     assert_ok(&out, "OMS schema validation");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "valid");
 }
+
+/// The output of a reference run, for assertion messages.
+fn text(out: &Output) -> String {
+    format!(
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn model_signing_verifies_a_scelle_single_file_oms_bundle() {
+    let keys = Keys::new();
+    let r = Release::new();
+    let model = r.file(
+        "model.safetensors",
+        crate::common::safetensors_u8(&vec![4u8; 50_000]),
+    );
+    r.file("unrelated.txt", "beside the model, not part of it");
+    run(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    let sig = r.path().join("model.safetensors.sig");
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&sig)["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    // The reference's own single-file layout.
+    assert_eq!(statement["subject"][0]["name"], "model.safetensors");
+    assert_eq!(statement["predicate"]["resources"][0]["name"], ".");
+    assert_ok(
+        &reference_verify(&model, &keys.public("p256"), &sig),
+        "model_signing verify of a scelle single-file bundle",
+    );
+    flip_a_byte(&model);
+    let rejected = reference_verify(&model, &keys.public("p256"), &sig);
+    assert!(!rejected.status.success(), "{}", text(&rejected));
+}
+
+#[test]
+fn scelle_finds_a_reference_single_file_bundle_beside_the_file() {
+    let keys = Keys::new();
+    let r = Release::new();
+    let model = r.file("model.gguf", vec![1u8; 10_000]);
+    // Where scelle's own OMS bundle of a file goes: `FILE.sig`.
+    reference_sign(
+        &model,
+        &keys.private("p256"),
+        &r.path().join("model.gguf.sig"),
+    );
+    let out = run(&[
+        "verify",
+        model.to_str().unwrap(),
+        "--key",
+        &keys.public("p256"),
+    ])
+    .success();
+    assert!(
+        out.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verified: the signed file matches"),
+        "{}",
+        out.stdout
+    );
+    // The reference's default name, `model.sig` in the folder it ran in.
+    std::fs::remove_file(r.path().join("model.gguf.sig")).unwrap();
+    reference_sign(&model, &keys.private("p256"), &r.path().join("model.sig"));
+    let out = run(&[
+        "verify",
+        model.to_str().unwrap(),
+        "--key",
+        &keys.public("p256"),
+    ])
+    .success();
+    assert!(
+        out.stdout.starts_with(&format!(
+            "bundle     {}/model.sig (oms)",
+            r.path().display()
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_model_signing_bundle_and_a_later_scelle_bundle_both_verify() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    let sig = r.path().join("model.sig");
+    reference_sign(r.path(), &keys.private("p256"), &sig);
+    // Sealed afterwards: the reference's bundle is left out, not hashed.
+    let out = run(&["sign", dir, "--key", &keys.private("ed25519"), "-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("left out `model.sig`: a signature bundle, not release content"),
+        "{}",
+        out.stderr
+    );
+    // scelle verifies each with its own key, picking the bundle by key hint.
+    for (alg, bundle) in [("ed25519", "scelle.sigstore.json"), ("p256", "model.sig")] {
+        let out = run(&["verify", dir, "--key", &keys.public(alg)]).success();
+        assert!(
+            out.stdout
+                .starts_with(&format!("bundle     {dir}/{bundle}")),
+            "{}",
+            out.stdout
+        );
+    }
+    // The reference ignores only its own signature: the later scelle bundle is an extra file
+    // to it unless named with `--ignore-paths` (docs/signing.md says so).
+    let plain = reference_verify(r.path(), &keys.public("p256"), &sig);
+    assert!(
+        !plain.status.success()
+            && String::from_utf8_lossy(&plain.stderr).contains("scelle.sigstore.json"),
+        "{}",
+        text(&plain)
+    );
+    let scelle_bundle = r.path().join("scelle.sigstore.json");
+    let out = model_signing(&[
+        "verify",
+        "key",
+        dir,
+        "--public_key",
+        &keys.public("p256"),
+        "--signature",
+        sig.to_str().unwrap(),
+        "--ignore-paths",
+        scelle_bundle.to_str().unwrap(),
+    ]);
+    assert_ok(
+        &out,
+        "model_signing verify --ignore-paths scelle.sigstore.json",
+    );
+}
+
+#[test]
+fn scelle_oms_bundles_verify_in_model_signing_whichever_bundle_came_first() {
+    let keys = Keys::new();
+    for oms_first in [true, false] {
+        let r = sample_release();
+        let dir = r.path().to_str().unwrap();
+        let scelle_sign = || run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]).success();
+        let oms_sign = || {
+            run(&[
+                "sign",
+                dir,
+                "--key",
+                &keys.private("p256"),
+                "--format",
+                "oms",
+                "-q",
+            ])
+            .success()
+        };
+        if oms_first {
+            oms_sign();
+            scelle_sign();
+        } else {
+            scelle_sign();
+            oms_sign();
+        }
+        // scelle's OMS bundle lists both bundle names among its ignored paths.
+        let sig = r.path().join("model.sig");
+        assert_ok(
+            &reference_verify(r.path(), &keys.public("p256"), &sig),
+            &format!("model_signing verify (OMS bundle first: {oms_first})"),
+        );
+        run(&["verify", dir, "--key", &keys.public("ed25519")]).success();
+        run(&["verify", dir, "--key", &keys.public("p256")]).success();
+        // A file added afterwards is still caught by both tools.
+        r.file("added.bin", "x");
+        assert!(
+            !reference_verify(r.path(), &keys.public("p256"), &sig)
+                .status
+                .success()
+        );
+        assert_eq!(run(&["verify", dir, "--key", &keys.public("p256")]).code, 1);
+    }
+}
+
+#[test]
+fn a_model_signing_bundle_made_after_a_scelle_bundle_is_left_out_by_scelle() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]).success();
+    reference_sign(r.path(), &keys.private("p256"), &r.path().join("model.sig"));
+    let out = run(&["verify", dir, "--key", &keys.public("ed25519")]).success();
+    assert!(
+        out.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verified: all 5 signed files match"),
+        "{}",
+        out.stdout
+    );
+    // The reference's bundle made after ours: it lists ours as a file it signed.
+    let out = run(&["verify", dir, "--key", &keys.public("p256")]).success();
+    assert!(out.stdout.contains("files      6 signed"), "{}", out.stdout);
+}
+
+#[test]
+fn model_signing_verifies_a_scelle_oms_bundle_of_a_hub_cache_folder() {
+    let keys = Keys::new();
+    let cache = Release::new();
+    let repo = "models--org--tiny";
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let content = "{\"model_type\":\"llama\"}";
+    let blob = crate::common::sha256_hex(content.as_bytes());
+    cache.file(&format!("{repo}/blobs/{blob}"), content);
+    cache.symlink(
+        &format!("{repo}/snapshots/{commit}/config.json"),
+        &format!("../../blobs/{blob}"),
+    );
+    cache.file(&format!("{repo}/refs/main"), commit);
+    run(&[
+        "sign",
+        cache.path().join(repo).to_str().unwrap(),
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    let snapshot = cache.path().join(repo).join("snapshots").join(commit);
+    let sig = snapshot.join("model.sig");
+    // The snapshot's files are links into `blobs/`: the reference follows them only when told.
+    let out = model_signing(&[
+        "verify",
+        "key",
+        snapshot.to_str().unwrap(),
+        "--public_key",
+        &keys.public("p256"),
+        "--signature",
+        sig.to_str().unwrap(),
+        "--allow_symlinks",
+    ]);
+    assert_ok(
+        &out,
+        "model_signing verify of a hub snapshot signed by scelle",
+    );
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&sig)["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(statement["subject"][0]["name"], "org/tiny");
+}

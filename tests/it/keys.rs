@@ -205,15 +205,206 @@ fn scelle_encrypted_keys_load_in_openssl() {
 }
 
 #[test]
-fn a_private_key_others_can_read_is_refused_with_the_chmod_hint() {
+fn a_private_key_others_can_read_is_used_with_a_warning() {
     let keys = Keys::new();
     let key = keys.private("ed25519");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let r = sample_release();
-    let out = run(&["sign", r.path().to_str().unwrap(), "--key", &key])
-        .error("test-ed25519.key` is accessible by group or others (mode 0644)");
-    assert_eq!(out.hint().unwrap(), format!("run `chmod 600 {key}`"));
-    assert!(!r.path().join("scelle.sigstore.json").exists());
+    let dir = r.path().to_str().unwrap();
+    let out = run(&["sign", dir, "--key", &key]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "warning: `{key}` is accessible by group or others (mode 0644): anyone who can read it can sign as you; run `chmod 600 {key}`"
+        )
+    );
+    assert!(lines[1].starts_with("signed 5 files of "), "{}", out.stderr);
+    assert_eq!(lines.len(), 2);
+    run(&["verify", dir, "--key", &keys.public("ed25519")]).success();
+}
+
+#[test]
+fn a_public_key_given_to_sign_is_named_before_its_mode() {
+    let keys = Keys::new();
+    let r = sample_release();
+    // A `.pub` is world-readable, as it should be: what it is matters, not its mode.
+    let out = run(&[
+        "sign",
+        r.path().to_str().unwrap(),
+        "--key",
+        &keys.public("p256"),
+    ])
+    .error("test-p256.pub`: a public key, where a private key is needed");
+    assert_eq!(
+        out.hint(),
+        Some("signing needs the private key (`NAME.key`)")
+    );
+}
+
+/// Runs scelle with `args`, writing `input` to its stdin.
+fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> crate::common::Run {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn keys_come_from_an_environment_variable_or_stdin() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    let private = std::fs::read_to_string(keys.private("p256")).unwrap();
+    let public = std::fs::read(keys.public("p256")).unwrap();
+    // The private key from a variable, as CI systems hand out secrets.
+    run_cmd(scelle().env("SIGNING_KEY", &private).args([
+        "sign",
+        dir,
+        "--key",
+        "env:SIGNING_KEY",
+        "-q",
+    ]))
+    .success();
+    // The public key on stdin, for verify and check.
+    run_with_stdin(scelle().args(["verify", dir, "--key", "-"]), &public).success();
+    let out = run_with_stdin(
+        scelle().args(["check", dir, "--key", "-", "--format", "json"]),
+        &public,
+    );
+    assert!(out.code <= 1, "{}", out.stderr);
+    assert_eq!(
+        out.json()["verification"]["verified"],
+        true,
+        "{}",
+        out.stdout
+    );
+    // The private key on stdin, the public one from a variable.
+    run_with_stdin(
+        scelle().args(["sign", dir, "--key", "-", "--force", "-q"]),
+        private.as_bytes(),
+    )
+    .success();
+    run_cmd(
+        scelle()
+            .env("PUB", String::from_utf8(public).unwrap())
+            .args(["verify", dir, "--key", "env:PUB"]),
+    )
+    .success();
+}
+
+#[test]
+fn key_sources_that_hold_no_key_are_named_as_typed() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    let out = run(&["sign", dir, "--key", "env:SCELLE_NO_SUCH_VARIABLE"])
+        .error("`env:SCELLE_NO_SUCH_VARIABLE`: the environment variable `SCELLE_NO_SUCH_VARIABLE` is not set");
+    assert!(out.hint().unwrap().contains("--key env:VAR"));
+    run(&["sign", dir, "--key", "env:"]).error("`env:` names no environment variable");
+    run_cmd(
+        scelle()
+            .env("NOT_A_KEY", "hello")
+            .args(["verify", dir, "--key", "env:NOT_A_KEY"]),
+    )
+    .error("`env:NOT_A_KEY`: no PEM key block");
+    // Stdin closed: nothing to read.
+    run(&["verify", dir, "--key", "-"])
+        .error("`--key -` reads the key from stdin, but stdin was empty");
+    // One stdin, one key.
+    let public = std::fs::read(keys.public("p256")).unwrap();
+    run_with_stdin(
+        scelle().args(["verify", dir, "--key", "-", "--key", "-"]),
+        &public,
+    )
+    .error("`-` was given twice: stdin can carry one key");
+    // `./env:x` is a file of that name.
+    run(&["verify", dir, "--key", "./env:x"]).error("`./env:x` does not exist");
+}
+
+#[test]
+fn an_encrypted_key_on_stdin_needs_its_passphrase_from_a_variable() {
+    let keys = Keys::new();
+    let (k, p) = keys.openssl(
+        "enc",
+        &[
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-aes256",
+            "-pass",
+            "pass:open sesame",
+        ],
+    );
+    let encrypted = std::fs::read(&k).unwrap();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    let out = run_with_stdin(scelle().args(["sign", dir, "--key", "-"]), &encrypted).error(
+        "`-`: the key on stdin is encrypted, and its passphrase cannot be asked on the terminal while stdin carries the key",
+    );
+    assert!(out.hint().unwrap().contains("--passphrase-env VAR"));
+    run_with_stdin(
+        scelle().env("KEY_PASS", "open sesame").args([
+            "sign",
+            dir,
+            "--key",
+            "-",
+            "--passphrase-env",
+            "KEY_PASS",
+            "-q",
+        ]),
+        &encrypted,
+    )
+    .success();
+    run(&["verify", dir, "--key", &p]).success();
+}
+
+#[test]
+fn keygen_says_which_files_it_wrote() {
+    let keys = Keys::new();
+    let dir = keys.path("out");
+    std::fs::create_dir(&dir).unwrap();
+    let out = run_cmd(
+        scelle()
+            .current_dir(&dir)
+            .args(["keygen", "-o", "publisher"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let id = crate::common::sha256_hex(&std::fs::read(dir.join("publisher.pub")).unwrap());
+    assert_eq!(
+        out.stderr,
+        format!(
+            "wrote `publisher.key` (private, mode 0600) and `publisher.pub`\ned25519 key id {id}\n"
+        )
+    );
+    let out = run_cmd(scelle().current_dir(&dir).args(["keygen", "-o", "keys/"]))
+        .error("`keys/` names a folder, not the NAME of a key pair");
+    assert_eq!(
+        out.hint(),
+        Some("give a name such as `keys/publisher` (writes `NAME.key` and `NAME.pub`)")
+    );
+    let out = run_cmd(
+        scelle()
+            .current_dir(&dir)
+            .args(["keygen", "-o", "keys/publisher"]),
+    )
+    .error("cannot write `keys/publisher.key`: the folder `keys` does not exist");
+    assert_eq!(out.hint(), Some("create it first (`mkdir -p keys`)"));
 }
 
 #[test]

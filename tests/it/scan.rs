@@ -335,11 +335,9 @@ fn fifo_is_not_a_regular_file() {
 }
 
 #[test]
-fn missing_folder_and_plain_file_are_errors() {
+fn a_missing_folder_is_an_error() {
     let r = Release::new();
-    let file = r.file("f", "x");
     run(&["scan", r.path().join("nope").to_str().unwrap()]).error("nope` does not exist");
-    run(&["scan", file.to_str().unwrap()]).error("f` is not a directory");
 }
 
 #[test]
@@ -578,4 +576,210 @@ fn output_file_mode_follows_the_umask() {
         .unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o666 & !umask);
+}
+
+/// A newcomer's first commands, run from a folder holding a release `rel/`, a file `file.txt`
+/// and a key pair, with relative paths as they would type them: every mistake gets exit 2,
+/// nothing on stdout, and exactly `stderr` (a line naming the path as typed, and a hint when
+/// one helps).
+fn assert_newcomer_messages(cases: &[(&[&str], &str)]) {
+    let keys = crate::common::Keys::new();
+    let cwd = Release::new();
+    cwd.file("rel/a.txt", "hello");
+    cwd.file("file.txt", "x");
+    for name in ["test-p256.key", "test-p256.pub"] {
+        std::fs::copy(keys.path(name), cwd.path().join(name)).unwrap();
+    }
+    for (args, stderr) in cases {
+        let out = run_cmd(scelle().current_dir(cwd.path()).args(*args));
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", format!("{stderr}\n").as_str()),
+            "scelle {}",
+            args.join(" ")
+        );
+    }
+}
+
+const KEY: &str = "test-p256.key";
+const PUB: &str = "test-p256.pub";
+
+#[test]
+fn newcomer_missing_and_misplaced_paths_are_named() {
+    let no_bundle = "hint: name the bundle with `--bundle FILE`";
+    assert_newcomer_messages(&[
+        (&["scan", "nope"], "error: `nope` does not exist"),
+        (
+            &["sign", "nope", "--key", KEY],
+            "error: `nope` does not exist",
+        ),
+        (
+            &["verify", "nope", "--key", PUB],
+            "error: `nope` does not exist",
+        ),
+        (&["check", "nope"], "error: `nope` does not exist"),
+        (&["policy", "lint", "nope"], "error: `nope` does not exist"),
+        (&["policy", "test", "nope"], "error: `nope` does not exist"),
+        (
+            &["sign", "rel", "--key", "nope.key"],
+            "error: `nope.key` does not exist",
+        ),
+        (
+            &["verify", "rel", "--key", "nope.pub"],
+            "error: `nope.pub` does not exist",
+        ),
+        (
+            &["check", "rel", "--key", "nope.pub"],
+            "error: `nope.pub` does not exist",
+        ),
+        (
+            &["sign", "rel", "--key", "rel"],
+            "error: `rel` is a folder, not a key file",
+        ),
+        (
+            &["verify", "rel", "--key", "rel"],
+            "error: `rel` is a folder, not a key file",
+        ),
+        (
+            &["sign", "rel", "--key", KEY, "--manifest", "nope.json"],
+            "error: `nope.json` does not exist",
+        ),
+        (
+            &["sign", "rel", "--key", KEY, "--manifest", "rel"],
+            "error: `rel` is a folder, not a manifest",
+        ),
+        (
+            &["verify", "rel", "--key", PUB],
+            &format!(
+                "error: no bundle in `rel` (looked for `scelle.sigstore.json` and `model.sig`)\n{no_bundle}"
+            ),
+        ),
+        (
+            &["verify", "file.txt", "--key", PUB],
+            &format!(
+                "error: no bundle for `file.txt` (looked for `file.txt.sigstore.json`, `file.txt.sig`, `model.sig`)\n{no_bundle}"
+            ),
+        ),
+        (
+            &["verify", "rel", "--key", PUB, "--bundle", "nope.json"],
+            "error: `nope.json` does not exist",
+        ),
+        (
+            &["verify", "rel", "--key", PUB, "--bundle", "rel"],
+            "error: `rel` is a folder, not a bundle",
+        ),
+    ]);
+}
+
+#[test]
+fn newcomer_output_and_flag_mistakes_are_named() {
+    let usage = "\n\nFor more information, try '--help'.";
+    assert_newcomer_messages(&[
+        (
+            &["sign", "rel", "--key", KEY, "-o", "nodir/b.json"],
+            "error: cannot write `nodir/b.json`: the folder `nodir` does not exist\nhint: create it first (`mkdir -p nodir`)",
+        ),
+        (
+            &["scan", "rel", "-o", "nodir/m.json"],
+            "error: cannot write `nodir/m.json`: the folder `nodir` does not exist\nhint: create it first (`mkdir -p nodir`)",
+        ),
+        (
+            &["scan", "rel", "-j", "0"],
+            &format!("error: invalid value '0' for '--jobs <N>': give at least 1 worker{usage}"),
+        ),
+        (
+            &["verify", "rel", "--key", PUB, "-j", "0"],
+            &format!("error: invalid value '0' for '--jobs <N>': give at least 1 worker{usage}"),
+        ),
+        (
+            &["scan", ""],
+            &format!("error: a value is required for '<DIR>' but none was supplied{usage}"),
+        ),
+        (
+            &["sign", "rel", "--key", ""],
+            &format!("error: a value is required for '--key <KEY>' but none was supplied{usage}"),
+        ),
+        (
+            &["scan", "rel", "--revision", "main"],
+            "error: `--revision main`: `rel` is not a Hugging Face cache folder (`models--ORG--NAME` with `refs/` and `snapshots/`)\nhint: leave out `--revision`, or point at the `models--ORG--NAME` folder",
+        ),
+    ]);
+}
+
+#[test]
+fn a_single_file_is_a_release_of_one_file() {
+    let r = Release::new();
+    let file = r.file("weights.bin", "w");
+    let manifest = run(&["scan", file.to_str().unwrap()]).success().json();
+    assert_eq!(manifest_paths(&manifest), ["weights.bin"]);
+    assert_eq!(manifest["predicate"]["scan"]["single_file"], true);
+    assert_eq!(
+        manifest["predicate"]["scan"]["ignore"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        manifest["predicate"]["root"]["sha256"],
+        expected_root(&[("weights.bin", b"w")])
+    );
+}
+
+#[test]
+fn a_folder_holding_a_cache_tag_is_left_out_with_a_note() {
+    let r = Release::new();
+    r.file(
+        "model.safetensors",
+        crate::common::safetensors_u8(&[1, 2, 3]),
+    );
+    // What `hf download --local-dir` leaves: download metadata in a tagged cache folder.
+    r.file(
+        ".cache/huggingface/CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag.\n",
+    );
+    r.file(
+        ".cache/huggingface/download/model.safetensors.metadata",
+        "0123\nabcd\n1700000000\n",
+    );
+    // A tag without the signature is an ordinary file, and its folder is hashed.
+    r.file("notes/CACHEDIR.TAG", "not a tag");
+    let out = run(&["scan", r.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stderr,
+        "left out `.cache/huggingface/`: it holds a `CACHEDIR.TAG` (a cache, such as download metadata)\n"
+    );
+    let manifest = out.json();
+    assert_eq!(
+        manifest_paths(&manifest),
+        ["model.safetensors", "notes/CACHEDIR.TAG"]
+    );
+    assert!(
+        manifest["predicate"]["scan"]["ignore"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == ".cache/huggingface"),
+        "{}",
+        manifest["predicate"]["scan"]
+    );
+    // The verifier applies the recorded rule: a release signed so verifies as it stands.
+    let keys = crate::common::Keys::new();
+    let dir = r.path().to_str().unwrap();
+    run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]).success();
+    run(&["verify", dir, "--key", &keys.public("ed25519")]).success();
+}
+
+#[test]
+fn a_symlink_escaping_the_release_is_named_by_its_own_text() {
+    let outside = Release::new();
+    outside.file("secret", "s");
+    let sibling = outside.path().file_name().unwrap().to_str().unwrap();
+    let r = Release::new();
+    r.file("a", "a");
+    let text = format!("../{sibling}/secret");
+    r.symlink("up", &text);
+    let out = run(&["scan", r.path().to_str().unwrap(), "--allow-symlinks"]);
+    // Not the canonical absolute target, which the user never typed.
+    out.error(&format!(
+        "up` is a symbolic link to `{text}`, outside the release"
+    ));
 }

@@ -751,3 +751,603 @@ fn sign_reads_the_passphrase_of_an_encrypted_key_from_the_named_variable() {
     .success();
     run(&["verify", dir, "--key", &public]).success();
 }
+
+// Sealing as users do: findings, single files, two bundles, hub caches.
+
+/// A release with a pickle that runs code, a malformed safetensors file and a warning-level
+/// finding besides the clean sample files.
+fn release_with_findings() -> Release {
+    let r = sample_release();
+    // GLOBAL posix.system, then REDUCE: loading it runs `ls`.
+    r.file(
+        "evil.pkl",
+        b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.",
+    );
+    // A header length far past the end of the file.
+    r.file("broken.safetensors", [0xffu8; 64]);
+    r
+}
+
+#[test]
+fn sign_refuses_a_release_with_error_findings_and_lists_them() {
+    let keys = Keys::new();
+    let r = release_with_findings();
+    let dir = r.path().to_str().unwrap();
+    let out = run(&["sign", dir, "--key", &keys.private("ed25519")]);
+    // The scan ran and found a failure: exit 1, as `verify` and `check` fail a gate.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("warning: the scan of `{dir}` found 2 errors (file/code-on-load, file/malformed)")
+    );
+    // One line each, most severe first, then by file.
+    assert!(
+        lines[1].starts_with("  error    broken.safetensors: ")
+            && lines[1].ends_with("[file/malformed]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[2].starts_with("  error    evil.pkl: ") && lines[2].contains("posix.system"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        lines[3],
+        format!(
+            "error: refusing to seal `{dir}`: the scan of `{dir}` found 2 errors (file/code-on-load, file/malformed)"
+        )
+    );
+    assert!(lines[4].starts_with("hint: ") && lines[4].contains("--allow-findings"));
+    assert_eq!(lines.len(), 5, "{}", out.stderr);
+    assert!(!r.path().join("scelle.sigstore.json").exists());
+}
+
+#[test]
+fn allow_findings_seals_them_and_verify_counts_them() {
+    let keys = Keys::new();
+    let r = release_with_findings();
+    let dir = r.path().to_str().unwrap();
+    let out = run(&[
+        "sign",
+        dir,
+        "--key",
+        &keys.private("ed25519"),
+        "--allow-findings",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("warning: the scan of"),
+        "the findings are still listed: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "; sealed with 2 errors (file/code-on-load, file/malformed) (`--allow-findings`)"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The findings are in the signed manifest.
+    let bundle = read_json(&r.path().join("scelle.sigstore.json"));
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        bundle["dsseEnvelope"]["payload"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let evil = statement["predicate"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "evil.pkl")
+        .unwrap();
+    assert_eq!(evil["findings"][0]["rule"], "file/code-on-load");
+
+    let out = verify(&r, &keys, "ed25519", &[]).success();
+    assert!(
+        out.stdout.contains(
+            "findings   2 in the signed manifest, sealed by the publisher:\n             error    file/code-on-load x1\n             error    file/malformed x1\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_verdict(
+        &out,
+        "; the publisher sealed it with 2 errors (file/code-on-load, file/malformed)",
+    );
+    let json = verify(&r, &keys, "ed25519", &["--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        json["sealed_findings"],
+        serde_json::json!({
+            "total": 2, "error": 2, "warning": 0, "info": 0,
+            "rules": [
+                {"rule": "file/code-on-load", "severity": "error", "count": 1},
+                {"rule": "file/malformed", "severity": "error", "count": 1}
+            ]
+        })
+    );
+}
+
+#[test]
+fn a_clean_release_says_its_manifest_carries_no_findings() {
+    let keys = Keys::new();
+    let (r, _) = signed(&keys, "ed25519");
+    let out = verify(&r, &keys, "ed25519", &[]).success();
+    assert!(
+        out.stdout
+            .contains("findings   none in the signed manifest\n"),
+        "{}",
+        out.stdout
+    );
+    let json = verify(&r, &keys, "ed25519", &["--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["sealed_findings"]["total"], 0);
+}
+
+#[test]
+fn the_findings_list_is_capped_with_a_count_of_the_rest() {
+    let keys = Keys::new();
+    let r = sample_release();
+    for i in 0..12 {
+        r.file(&format!("shard-{i:02}.safetensors"), [0xffu8; 16]);
+    }
+    let dir = r.path().to_str().unwrap();
+    let out = run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]);
+    assert_eq!(out.code, 1);
+    // Quiet: the refusal alone, which still names the count and the rules.
+    assert_eq!(
+        out.stderr.lines().next().unwrap(),
+        format!(
+            "error: refusing to seal `{dir}`: the scan of `{dir}` found 12 errors (file/malformed)"
+        )
+    );
+    let out = run(&["sign", dir, "--key", &keys.private("ed25519")]);
+    assert_eq!(out.code, 1);
+    let listed: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("  error    "))
+        .collect();
+    assert_eq!(listed.len(), 10, "{}", out.stderr);
+    assert!(listed[9].starts_with("  error    shard-09.safetensors"));
+    assert!(
+        out.stderr.contains(&format!(
+            "  ... and 2 more (`scelle scan {dir} --format table` lists every finding)\n"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_manifest_with_error_findings_is_refused_too() {
+    let keys = Keys::new();
+    let r = release_with_findings();
+    let dir = r.path().to_str().unwrap();
+    let manifest = keys.path("m.json");
+    let out = run(&["scan", dir, "-o", manifest.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(&[
+        "sign",
+        dir,
+        "--key",
+        &keys.private("ed25519"),
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: refusing to seal `{dir}`: the manifest `{}` carries 2 errors",
+            manifest.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!r.path().join("scelle.sigstore.json").exists());
+}
+
+#[test]
+fn a_corrupted_hub_blob_blocks_sealing() {
+    let keys = Keys::new();
+    let cache = Release::new();
+    let content = b"{\"model_type\":\"llama\"}";
+    let blob = crate::common::sha256_hex(b"something else");
+    let repo = "models--org--tiny";
+    cache.file(&format!("{repo}/blobs/{blob}"), content);
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    cache.file(&format!("{repo}/refs/main"), commit);
+    cache.symlink(
+        &format!("{repo}/snapshots/{commit}/config.json"),
+        &format!("../../blobs/{blob}"),
+    );
+    let out = run(&[
+        "sign",
+        cache.path().join(repo).to_str().unwrap(),
+        "--key",
+        &keys.private("ed25519"),
+        "-q",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("found 1 error (file/hub-blob-mismatch)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_single_file_signs_and_verifies_in_both_formats() {
+    let keys = Keys::new();
+    let r = Release::new();
+    let model = r.file(
+        "model.safetensors",
+        crate::common::safetensors_u8(&[7u8; 4096]),
+    );
+    r.file("notes.txt", "not part of the single-file release");
+    let file = model.to_str().unwrap();
+    for (format, alg, bundle_name) in [
+        ("scelle", "ed25519", "model.safetensors.sigstore.json"),
+        ("oms", "p256", "model.safetensors.sig"),
+    ] {
+        let out = run(&[
+            "sign",
+            file,
+            "--key",
+            &keys.private(alg),
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let bundle = r.path().join(bundle_name);
+        assert!(
+            out.stderr.contains(&format!(
+                "signed 1 file of `model.safetensors` (root sha256:{}) with",
+                crate::common::expected_root(&[(
+                    "model.safetensors",
+                    &std::fs::read(&model).unwrap()
+                )])
+            )) && out
+                .stderr
+                .ends_with(&format!("wrote `{}`\n", bundle.display())),
+            "{}",
+            out.stderr
+        );
+        // `verify FILE` finds the file's own bundle.
+        let out = run(&["verify", file, "--key", &keys.public(alg)]).success();
+        assert_eq!(
+            verdict(&out),
+            format!(
+                "verified: the signed file matches the bundle signed by {} key {}",
+                if alg == "p256" {
+                    "ecdsa-p256-sha256"
+                } else {
+                    "ed25519"
+                },
+                &crate::common::sha256_hex(&std::fs::read(keys.public(alg)).unwrap())[..16]
+            )
+        );
+        // The folder is not the release that was signed.
+        run(&[
+            "verify",
+            r.path().to_str().unwrap(),
+            "--key",
+            &keys.public(alg),
+            "--bundle",
+            bundle.to_str().unwrap(),
+        ])
+        .error("is a folder, but the bundle signs a single file");
+    }
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&r.path().join("model.safetensors.sigstore.json"))["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(statement["predicate"]["scan"]["single_file"], true);
+    assert_eq!(statement["subject"][0]["name"], "model.safetensors");
+
+    let mut bytes = std::fs::read(&model).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&model, bytes).unwrap();
+    for alg in ["ed25519", "p256"] {
+        let out = run(&["verify", file, "--key", &keys.public(alg)]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stdout.contains("modified   model.safetensors"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn a_renamed_single_file_verifies_by_content_with_a_warning() {
+    let keys = Keys::new();
+    let r = Release::new();
+    let model = r.file("a.bin", [5u8; 100]);
+    run(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--key",
+        &keys.private("ed25519"),
+        "-q",
+    ])
+    .success();
+    let renamed = r.path().join("b.bin");
+    std::fs::rename(&model, &renamed).unwrap();
+    let out = run(&[
+        "verify",
+        renamed.to_str().unwrap(),
+        "--key",
+        &keys.public("ed25519"),
+        "--bundle",
+        r.path().join("a.bin.sigstore.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "warning: the file is named `b.bin`; it was signed as `a.bin` (the digest decides)\n"
+    );
+}
+
+/// Signs `r` in one format then the other, and checks that each bundle verifies with its own
+/// key, picked without `--bundle`, and that neither counts the other as an extra file.
+fn two_bundles(first: (&str, &str), second: (&str, &str)) {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    for (format, alg) in [first, second] {
+        run(&[
+            "sign",
+            dir,
+            "--key",
+            &keys.private(alg),
+            "--format",
+            format,
+            "-q",
+        ])
+        .success();
+    }
+    for (alg, bundle) in [("ed25519", "scelle.sigstore.json"), ("p256", "model.sig")] {
+        let out = verify(&r, &keys, alg, &[]).success();
+        assert_eq!(
+            out.stdout.lines().next().unwrap(),
+            format!(
+                "bundle     {dir}/{bundle} ({})",
+                if alg == "p256" { "oms" } else { "scelle" }
+            )
+        );
+        assert!(
+            verdict(&out).starts_with("verified: all 5 signed files match"),
+            "{}",
+            out.stdout
+        );
+    }
+    // Either key of several: the first bundle whose hint names one of them.
+    let out = run(&[
+        "verify",
+        dir,
+        "--key",
+        &keys.public("p256"),
+        "--key",
+        &keys.public("ed25519"),
+    ])
+    .success();
+    assert!(
+        out.stdout
+            .starts_with(&format!("bundle     {dir}/scelle.sigstore.json"))
+    );
+}
+
+#[test]
+fn two_bundles_verify_with_their_own_keys_scelle_first() {
+    two_bundles(("scelle", "ed25519"), ("oms", "p256"));
+}
+
+#[test]
+fn two_bundles_verify_with_their_own_keys_oms_first() {
+    two_bundles(("oms", "p256"), ("scelle", "ed25519"));
+}
+
+#[test]
+fn a_key_that_signed_neither_bundle_is_named_against_the_first() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]).success();
+    run(&[
+        "sign",
+        dir,
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+        "-q",
+    ])
+    .success();
+    let (_, other) = keys.openssl("other", &["-algorithm", "ed25519"]);
+    let out = run(&["verify", dir, "--key", &other]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .starts_with(&format!("bundle     {dir}/scelle.sigstore.json\n")),
+        "{}",
+        out.stdout
+    );
+    assert_verdict(&out, "the bundle was signed by key");
+}
+
+#[test]
+fn a_file_named_like_a_bundle_that_is_not_one_is_release_content() {
+    let keys = Keys::new();
+    let r = sample_release();
+    let dir = r.path().to_str().unwrap();
+    r.file("model.sig", "release notes, not a signature");
+    run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]).success();
+    let manifest = run(&[
+        "verify",
+        dir,
+        "--key",
+        &keys.public("ed25519"),
+        "--manifest-only",
+    ])
+    .json();
+    assert!(crate::common::manifest_paths(&manifest).contains(&"model.sig".to_owned()));
+    std::fs::write(r.path().join("model.sig"), "changed").unwrap();
+    let out = verify(&r, &keys, "ed25519", &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("modified   model.sig"),
+        "{}",
+        out.stdout
+    );
+    // Added after sealing and not a bundle: an extra file like any other.
+    let (r, _) = signed(&keys, "ed25519");
+    r.file("model.sig", "{\"mediaType\": \"text/plain\"}");
+    let out = verify(&r, &keys, "ed25519", &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("extra      model.sig"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A hub cache repository with two snapshots; `refs/main` names the first.
+fn hub_cache() -> (Release, PathBuf, [&'static str; 2]) {
+    let cache = Release::new();
+    let repo = "models--org--tiny";
+    let commits = [
+        "0123456789abcdef0123456789abcdef01234567",
+        "89abcdef0123456789abcdef0123456789abcdef",
+    ];
+    for (i, commit) in commits.iter().enumerate() {
+        let content = format!("{{\"model_type\":\"llama\",\"layers\":{i}}}");
+        let blob = crate::common::sha256_hex(content.as_bytes());
+        cache.file(&format!("{repo}/blobs/{blob}"), &content);
+        cache.symlink(
+            &format!("{repo}/snapshots/{commit}/config.json"),
+            &format!("../../blobs/{blob}"),
+        );
+    }
+    cache.file(&format!("{repo}/refs/main"), format!("{}\n", commits[0]));
+    let path = cache.path().join(repo);
+    (cache, path, commits)
+}
+
+#[test]
+fn a_hub_cache_folder_stands_for_the_snapshot_refs_main_names() {
+    let keys = Keys::new();
+    let (_cache, repo, commits) = hub_cache();
+    let repo_arg = repo.to_str().unwrap();
+    let out = run(&[
+        "sign",
+        repo_arg,
+        "--key",
+        &keys.private("p256"),
+        "--format",
+        "oms",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let snapshot = repo.join("snapshots").join(commits[0]);
+    assert_eq!(
+        out.stderr.lines().next().unwrap(),
+        format!(
+            "`{repo_arg}` is the Hugging Face cache of `org/tiny`: using snapshot {} (`main`)",
+            commits[0]
+        )
+    );
+    assert!(
+        out.stderr.contains("signed 1 file of `org/tiny`"),
+        "{}",
+        out.stderr
+    );
+    // The bundle goes in the snapshot, where a published `model.sig` would be.
+    let bundle = snapshot.join("model.sig");
+    let statement: serde_json::Value = serde_json::from_slice(&b64decode(
+        read_json(&bundle)["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(statement["subject"][0]["name"], "org/tiny");
+    assert_eq!(
+        statement["predicate"]["resources"][0]["name"],
+        "config.json"
+    );
+
+    let out = run(&["verify", repo_arg, "--key", &keys.public("p256"), "-q"]).success();
+    assert!(
+        out.stdout.contains("model      org/tiny\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(verdict(&out).starts_with("verified: the signed file matches"));
+    // The other snapshot has no bundle; with the first one's, its different file shows.
+    run(&[
+        "verify",
+        repo_arg,
+        "--key",
+        &keys.public("p256"),
+        "--revision",
+        commits[1],
+        "-q",
+    ])
+    .error("no bundle in");
+    let out = run(&[
+        "verify",
+        repo_arg,
+        "--key",
+        &keys.public("p256"),
+        "--revision",
+        commits[1],
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("modified   config.json"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&[
+        "verify",
+        repo_arg,
+        "--key",
+        &keys.public("p256"),
+        "--revision",
+        "dev",
+    ])
+    .error(&format!(
+        "`{repo_arg}` has no revision `dev` (branches: main; snapshots: {}, {})",
+        commits[0], commits[1]
+    ));
+    assert!(out.hint().unwrap().contains("--revision"));
+}
+
+#[test]
+fn a_scelle_manifest_of_a_hub_snapshot_records_the_repository() {
+    let (_cache, repo, commits) = hub_cache();
+    let out = run(&["scan", repo.to_str().unwrap(), "--revision", "main", "-q"]).success();
+    let manifest = out.json();
+    assert_eq!(
+        manifest["predicate"]["scan"]["hub"],
+        serde_json::json!({"kind": "model", "repo": "org/tiny", "revision": "main", "commit": commits[0]})
+    );
+    assert_eq!(crate::common::manifest_paths(&manifest), ["config.json"]);
+    run(&[
+        "scan",
+        sample_release().path().to_str().unwrap(),
+        "--revision",
+        "main",
+    ])
+    .error("is not a Hugging Face cache folder");
+}
