@@ -112,7 +112,7 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
     let mut out = Vec::new();
     // Ends early (the head is only the file's start): whatever came out is enough.
     let _ = r.by_ref().take(SNIFF).read_to_end(&mut out);
-    pickle::looks_like_pickle(&out, false).then_some(kind)
+    pickle::looks_like_pickle(&out, u64::MAX).then_some(kind)
 }
 
 /// A decompressing reader over `raw`.
@@ -179,7 +179,8 @@ pub fn inspect(
         }
     };
     let whole = (start.len() as u64) < SNIFF;
-    let is_pickle = pickle::looks_like_pickle(&start, whole) || named_pickle(name);
+    let size = if whole { start.len() as u64 } else { u64::MAX };
+    let is_pickle = pickle::looks_like_pickle(&start, size) || named_pickle(name);
     report.facts_from(&Facts {
         compression: kind.as_str(),
         content: if is_pickle { "pickle" } else { "unknown" },

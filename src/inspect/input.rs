@@ -85,6 +85,7 @@ pub struct SourceInput<'a> {
     buf: Vec<u8>,
     buf_start: u64,
     exhausted: bool,
+    wanted_end: u64,
 }
 
 impl<'a> SourceInput<'a> {
@@ -95,11 +96,18 @@ impl<'a> SourceInput<'a> {
             buf: Vec::new(),
             buf_start: 0,
             exhausted: false,
+            wanted_end: 0,
         }
+    }
+
+    /// Where the read that ran out of input would have ended.
+    pub fn wanted_end(&self) -> u64 {
+        self.wanted_end
     }
 
     fn short(&mut self, len: u64, what: &str) -> Malformed {
         self.exhausted = true;
+        self.wanted_end = self.pos.saturating_add(len);
         Malformed::new(
             self.pos,
             format!(

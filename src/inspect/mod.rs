@@ -169,10 +169,21 @@ pub fn classify_only(info: &FileInfo<'_>) -> Inspection {
 
 /// Inspects one file: classifies it, then runs its format's inspector over `source`.
 pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
-    let (kind, format) = classify(info.path, info.size, info.head);
+    let (mut kind, mut format) = classify(info.path, info.size, info.head);
     let mut report = Report::default();
+    if format == Format::Pickle
+        && !claims(info.path, format)
+        && !torch::inspect_sniffed_pickle(source, &mut report)
+    {
+        // The first bytes walked like a pickle, the rest does not: not one after all.
+        let name = name_of(info.path);
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        format = format_from_name(&name, ext);
+        kind = kind_of(info.path, &name, ext, format);
+    }
     let r = &mut report;
     let result = match format {
+        Format::Pickle if !claims(info.path, format) => Ok(()),
         Format::Safetensors => safetensors::inspect(source, r),
         Format::Gguf => gguf::inspect(source, r),
         Format::Onnx => onnx::inspect(source, r),
@@ -198,19 +209,20 @@ pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
         _ => Ok(()),
     };
     if let Err(m) = result {
-        if claims(info.path, format) {
-            report.malformed(m);
-        } else {
-            report.note(
-                rules::MALFORMED,
-                Severity::Warning,
-                format!(
+        report.malformed(m);
+    }
+    if !claims(info.path, format) {
+        // The format came from the first bytes alone: breaking its rules further on is worth a
+        // warning, not an error (code-on-load findings keep their severity).
+        for note in &mut report.notes {
+            if note.rule == rules::MALFORMED && note.severity == Severity::Error {
+                note.severity = Severity::Warning;
+                note.message = format!(
                     "{} (its first bytes look like {}, but its name does not say so)",
-                    m.message,
+                    note.message,
                     format.as_str()
-                ),
-                Some(m.offset),
-            );
+                );
+            }
         }
     }
     if let Some(compression) = compressed::unopenable_pickle(&name_of(info.path)) {
@@ -456,7 +468,7 @@ fn format_from_magic(head: &[u8], size: u64, ext: &str) -> Option<Format> {
     if looks_like_safetensors(head, size) {
         return Some(Format::Safetensors);
     }
-    if pickle::looks_like_pickle(head, size <= head.len() as u64) {
+    if pickle::looks_like_pickle(head, size) {
         return Some(Format::Pickle);
     }
     if head.len() >= 8 && &head[4..8] == b"TFL3" {

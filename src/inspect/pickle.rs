@@ -691,17 +691,22 @@ pub fn scan_first(input: &mut impl Input) -> Scan {
     out
 }
 
-/// True when `head` (a file's first bytes; `whole` when that is the whole file) is strong
-/// evidence of a pickle: the walk over it meets no error, or stops only because the bytes ran
-/// out in a longer file; a stream without `PROTO` must also be more than a couple of opcodes, so
-/// that a few random bytes are not taken for one.
-pub fn looks_like_pickle(head: &[u8], whole: bool) -> bool {
+/// True when `head`, the first bytes of something `size` bytes long, is strong evidence of a
+/// pickle: the walk over it meets no error, or stops only because the bytes given ran out while
+/// the rest of the file would have been long enough; a stream without `PROTO` must also be more
+/// than a couple of opcodes, so that a few random bytes are not taken for one.
+pub fn looks_like_pickle(head: &[u8], size: u64) -> bool {
     if head.is_empty() {
         return false;
     }
+    let whole = size <= head.len() as u64;
     let source = super::source::Source::bytes(head);
     let mut input = super::input::SourceInput::new(source, 0);
     let s = scan(&mut input);
+    if s.truncated && input.wanted_end() > size {
+        // A length that runs past the end of the whole file: not a pickle, a coincidence.
+        return false;
+    }
     let framed = head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
     // A complete first pickle is evidence enough whatever follows it (a payload followed by
     // junk still runs); a pickle cut off by the end of the bytes given is evidence when the walk
@@ -1428,15 +1433,18 @@ mod tests {
 
     #[test]
     fn sniffing_wants_strong_evidence() {
-        assert!(looks_like_pickle(b"\x80\x02}q\x00.", true));
-        assert!(looks_like_pickle(b"(dp0\nS'a'\np1\nI1\ns.", true));
+        assert!(looks_like_pickle(b"\x80\x02}q\x00.", 6));
+        assert!(looks_like_pickle(b"(dp0\nS'a'\np1\nI1\ns.", 19));
         assert!(looks_like_pickle(
             b"cos\nsystem\n(S'id'\ntR.junk after it",
-            false
+            1000
         ));
-        assert!(!looks_like_pickle(b"\x80\x02\xff\xfe", false));
-        assert!(!looks_like_pickle(b"N.", false), "too short to tell");
-        assert!(!looks_like_pickle(b"Lorem ipsum dolor sit amet\n", true));
-        assert!(!looks_like_pickle(b"id,text\n1,a\n", true));
+        assert!(!looks_like_pickle(b"\x80\x02\xff\xfe", 1000));
+        assert!(!looks_like_pickle(b"N.", 1000), "too short to tell");
+        assert!(!looks_like_pickle(b"Lorem ipsum dolor sit amet\n", 27));
+        assert!(!looks_like_pickle(b"id,text\n1,a\n", 12));
+        // A bytes object that fits the file, and one longer than the whole file.
+        assert!(looks_like_pickle(b"\x80\x03B\x00\x10\x00\x00", 5000));
+        assert!(!looks_like_pickle(b"\x80\x03B\x00\x00\x00\x10", 5000));
     }
 }

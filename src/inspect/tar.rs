@@ -197,7 +197,7 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
                     .iter()
                     .any(|x| m.name.ends_with(x))
                     || m.name == "pickle";
-                if named || pickle::looks_like_pickle(&head, m.size <= SNIFF) {
+                if named || pickle::looks_like_pickle(&head, m.size) {
                     torch::scan_source(data, Some(label), 0, &mut merged, report);
                 }
             }

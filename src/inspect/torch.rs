@@ -407,6 +407,29 @@ pub fn inspect_pickle(source: Source<'_>, report: &mut Report) -> Result<(), Mal
     Ok(())
 }
 
+/// A file whose first bytes walk like a pickle though its name does not say so: recorded when
+/// a whole pickle is there, or when the walk, before it broke, imported a dangerous name (the
+/// unpickler runs everything up to the break). Otherwise returns false and records nothing:
+/// random bytes that happen to start like opcodes are not a pickle.
+pub fn inspect_sniffed_pickle(source: Source<'_>, report: &mut Report) -> bool {
+    let mut merged = Merged::default();
+    let mut own = Report::default();
+    let scan = scan_source(source, None, 0, &mut merged, &mut own);
+    if scan.pickles == 0 && scan.globals_of(Class::Dangerous).is_empty() {
+        return false;
+    }
+    report.facts.extend(own.facts);
+    report.notes.extend(own.notes);
+    if scan.legacy_torch {
+        report.fact("legacy_checkpoint", true);
+    }
+    if scan.pickles > 1 || scan.trailing_bytes > 0 {
+        report.fact("trailing_bytes", scan.trailing_bytes);
+    }
+    merged.record(report);
+    true
+}
+
 /// A zip archive, whatever its name: a `torch.save` checkpoint, a `TorchScript` archive, or any
 /// zip whose members a loader may unpickle. `checkpoint` when the name says PyTorch.
 pub fn inspect_zip(
@@ -518,13 +541,12 @@ fn zip_members(
                 continue;
             }
         };
-        let whole = head.len() as u64 >= entry.size;
         if head.starts_with(b"\x93NUMPY") {
             numpy::zip_member_array(source, entry, &member, merged, report);
             continue;
         }
         let named = [".pkl", ".pickle"].iter().any(|x| entry.name.ends_with(x));
-        if !(is_data_pkl(&entry.name) || named || pickle::looks_like_pickle(&head, whole)) {
+        if !(is_data_pkl(&entry.name) || named || pickle::looks_like_pickle(&head, entry.size)) {
             continue;
         }
         if entry.method == 0 {
