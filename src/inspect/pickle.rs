@@ -714,6 +714,10 @@ pub fn looks_like_pickle(head: &[u8], size: u64) -> bool {
     if let Some(end) = s.first_end {
         return framed || end >= 8 || (whole && !s.trailing_unparsed);
     }
+    // A pickle that breaks after importing a dangerous name still runs it up to the break.
+    if !s.globals_of(Class::Dangerous).is_empty() {
+        return true;
+    }
     s.truncated && !whole && (framed || head.len() >= 64)
 }
 

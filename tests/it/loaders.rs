@@ -292,6 +292,20 @@ import torch
 for name in ("tokens.bin", "weights.dat", "checkpoint"):
     w(name, PAYLOAD0)
     proof[name] = pickle.load(open(os.path.join(d, name), "rb")) == cwd
+# A long bytes object first, so that the first bytes show no global; and a pickle that never
+# reaches STOP: the unpickler runs it up to the break (here it changes directory, harmlessly).
+padded = b"\x80\x04B" + struct.pack("<I", 600) + os.urandom(600) + b"cposix\ngetcwd\n)R0N."
+w("padded.bin", padded)
+proof["padded.bin"] = pickle.loads(padded) is None
+target = os.path.join(d, "..")
+broken = b"cposix\nchdir\n(S'" + target.encode() + b"'\ntR" + b"\xff" * 40
+w("broken.dat", broken)
+try:
+    pickle.loads(broken)
+except Exception:
+    pass
+proof["broken.dat"] = os.path.realpath(os.getcwd()) == os.path.realpath(target)
+os.chdir(cwd)
 # torch.save zips under any name: torch.load opens any file that starts with PK\x03\x04.
 for name in ("model.zip", "model", "model.dat"):
     w(name, torch_zip(PAYLOAD0))
@@ -386,7 +400,12 @@ print(json.dumps(proof))
     }
     let records = records(r.path());
     for name in proof.as_object().unwrap().keys() {
-        assert_dangerous(&records, name, "posix.getcwd");
+        let target = if name == "broken.dat" {
+            "posix.chdir"
+        } else {
+            "posix.getcwd"
+        };
+        assert_dangerous(&records, name, target);
     }
 }
 
