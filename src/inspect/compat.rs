@@ -4,8 +4,8 @@
 //! spelling can name a dangerous module under a harmless-looking name (`commands` is
 //! `subprocess`, `SimpleHTTPServer` is `http.server`, `__builtin__.intern` is `sys.intern`).
 //!
-//! Generated from the interpreter's own tables (`scripts/make-format-fixtures.py --compat` prints
-//! them); sorted, so lookups are binary searches.
+//! Generated from CPython 3.11's own tables (`python scripts/make-format-fixtures.py compat`
+//! prints them); sorted, so lookups are binary searches.
 
 /// (old module, new module), sorted by old module.
 pub(crate) const IMPORT_MAPPING: &[(&str, &str)] = &[

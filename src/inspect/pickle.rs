@@ -169,6 +169,8 @@ pub struct Scan {
     pub first_end: Option<u64>,
     /// What the first complete pickle loads, as far as the symbolic stack knows it.
     pub value: Option<Value>,
+    /// Globals the first complete pickle imports.
+    pub first_imports: usize,
 }
 
 /// A value a pickle loads, as far as the walker keeps it (integers, names, small tuples).
@@ -631,6 +633,7 @@ pub fn scan(input: &mut impl Input) -> Scan {
             Ok(value) => {
                 out.pickles += 1;
                 if out.pickles == 1 {
+                    out.first_imports = out.globals.len();
                     out.first_end = Some(input.pos());
                     out.legacy_torch = value == V::TorchMagic;
                     out.value = Some(Value::from(&value));

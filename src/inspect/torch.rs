@@ -408,14 +408,22 @@ pub fn inspect_pickle(source: Source<'_>, report: &mut Report) -> Result<(), Mal
 }
 
 /// A file whose first bytes walk like a pickle though its name does not say so: recorded when
-/// a whole pickle is there, or when the walk, before it broke, imported a dangerous name (the
-/// unpickler runs everything up to the break). Otherwise returns false and records nothing:
-/// random bytes that happen to start like opcodes are not a pickle.
+/// it is one (framed, or pickles from end to end), or when the walk imports a dangerous name
+/// before it breaks (the unpickler runs everything up to the break). Otherwise returns false and records
+/// nothing: random bytes that happen to start like opcodes are not a pickle.
 pub fn inspect_sniffed_pickle(source: Source<'_>, report: &mut Report) -> bool {
     let mut merged = Merged::default();
     let mut own = Report::default();
     let scan = scan_source(source, None, 0, &mut merged, &mut own);
-    if scan.pickles == 0 && scan.globals_of(Class::Dangerous).is_empty() {
+    let head = source
+        .read(0, source.size().min(2), "pickle")
+        .unwrap_or_default();
+    let framed = head.len() == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
+    // A framed pickle, a file that is nothing but pickles, a complete pickle that imports
+    // something; or a stream that imports a dangerous name (a loader runs it before anything
+    // breaks). Anything else is random bytes that happened to start like opcodes.
+    let whole = scan.pickles > 0 && (framed || !scan.trailing_unparsed || scan.first_imports > 0);
+    if !whole && scan.globals_of(Class::Dangerous).is_empty() {
         return false;
     }
     report.facts.extend(own.facts);
