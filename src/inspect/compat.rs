@@ -1,10 +1,10 @@
-//! The renames CPython's unpickler applies to protocol 0-2 pickles written by Python 2
-//! (`_compat_pickle`, as in CPython 3.11): `find_class` first looks the (module, name) pair up in
+//! The renames `CPython`'s unpickler applies to protocol 0-2 pickles written by Python 2
+//! (`_compat_pickle`, as in `CPython` 3.11): `find_class` first looks the (module, name) pair up in
 //! the name table, and otherwise renames the module alone. They matter for safety because an old
 //! spelling can name a dangerous module under a harmless-looking name (`commands` is
 //! `subprocess`, `SimpleHTTPServer` is `http.server`, `__builtin__.intern` is `sys.intern`).
 //!
-//! Generated from CPython 3.11's own tables (`python scripts/make-format-fixtures.py compat`
+//! Generated from `CPython` 3.11's own tables (`python scripts/make-format-fixtures.py compat`
 //! prints them); sorted, so lookups are binary searches.
 
 /// (old module, new module), sorted by old module.
@@ -67,7 +67,10 @@ pub(crate) const IMPORT_MAPPING: &[(&str, &str)] = &[
 ];
 
 /// ((old module, old name), (new module, new name)), sorted by the old pair.
-pub(crate) const NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+/// A (module, name) pair.
+type Pair = (&'static str, &'static str);
+
+pub(crate) const NAME_MAPPING: &[(Pair, Pair)] = &[
     (
         ("UserDict", "IterableUserDict"),
         ("collections", "UserDict"),

@@ -108,7 +108,7 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
         return Some(kind);
     }
     let mut raw: &[u8] = head;
-    let mut r = decoder(kind, &mut raw, u64::MAX).ok()?;
+    let mut r = decoder(kind, &mut raw, u64::MAX);
     let mut out = Vec::new();
     // Ends early (the head is only the file's start): whatever came out is enough.
     let _ = r.by_ref().take(SNIFF).read_to_end(&mut out);
@@ -116,18 +116,14 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
 }
 
 /// A decompressing reader over `raw`.
-fn decoder<'a>(
-    kind: Compression,
-    raw: &'a mut dyn Read,
-    cap: u64,
-) -> Result<Box<dyn Read + 'a>, Malformed> {
-    Ok(match kind {
+fn decoder<'a>(kind: Compression, raw: &'a mut dyn Read, cap: u64) -> Box<dyn Read + 'a> {
+    match kind {
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
         Compression::Zlib => Box::new(flate2::read::ZlibDecoder::new(raw)),
         Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(raw)),
         Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(raw)),
         Compression::Xz | Compression::Lzma => Box::new(PushDecoded::new(kind, raw, cap)),
-    })
+    }
 }
 
 /// Facts of a compressed file.
@@ -150,17 +146,16 @@ pub fn inspect(
     };
     let claimed = kind.named(name);
     let mut raw = SourceReader::new(source, 0, source.size());
-    let start = decoder(kind, &mut raw, SNIFF).and_then(|mut r| {
+    let start = {
+        let mut r = decoder(kind, &mut raw, SNIFF);
         let mut out = Vec::new();
         match r.by_ref().take(SNIFF).read_to_end(&mut out) {
             Ok(_) => Ok(out),
-            Err(e) if !out.is_empty() => {
-                let _ = e;
-                Ok(out)
-            }
+            // Cut short further on: the start is there.
+            Err(_) if !out.is_empty() => Ok(out),
             Err(e) => Err(Malformed::new(0, format!("does not decompress: {e}"))),
         }
-    });
+    };
     let start = match start {
         Ok(bytes) => bytes,
         Err(m) => {
@@ -189,7 +184,7 @@ pub fn inspect(
         return Ok(());
     }
     let mut raw = SourceReader::new(source, 0, source.size());
-    let mut reader = decoder(kind, &mut raw, MAX_PUSH_DECODED)?;
+    let mut reader = decoder(kind, &mut raw, MAX_PUSH_DECODED);
     let mut input = ReadInput::new(&mut reader, MAX_DECOMPRESSED);
     let scan = pickle::scan(&mut input);
     if scan

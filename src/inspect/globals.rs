@@ -3,7 +3,7 @@
 //! A global is the pair the unpickler's `find_class(module, name)` receives, after the Python 2
 //! renames ([`super::compat`]). Classification is on the pair, never on the two joined into one
 //! dotted string: the unpickler imports `module` and then walks `name` attribute by attribute
-//! (CPython 3.11 does that once a `PROTO 4` has been read, which any pickle can start with), so
+//! (`CPython` 3.11 does that once a `PROTO 4` has been read, which any pickle can start with), so
 //! `("torch.nn.modules.module", "torch.os.system")` is `os.system`, not a layer class.
 //!
 //! Allow-list first, exact pairs only: a global is `weights-only` when

@@ -487,7 +487,7 @@ fn looks_like_safetensors(head: &[u8], size: u64) -> bool {
     let mut len = [0u8; 8];
     len.copy_from_slice(&head[..8]);
     let n = u64::from_le_bytes(len);
-    if n < 2 || n > 100_000_000 || n > size.saturating_sub(8) {
+    if !(2..=100_000_000).contains(&n) || n > size.saturating_sub(8) {
         return false;
     }
     let available = usize::try_from(n).map_or(head.len(), |n| (8 + n).min(head.len()));

@@ -122,6 +122,7 @@ pub struct NestedLoad {
 }
 
 /// What a scan found in one or more consecutive pickles.
+#[allow(clippy::struct_excessive_bools)] // independent facts about one walk, each read on its own
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan {
     /// The first protocol declared (`PROTO`).
@@ -473,6 +474,7 @@ fn counted_bytes(
 
 /// Decodes a Python bytes literal's escapes (`codecs.escape_decode`, which the `STRING` opcode
 /// applies to its quoted argument): `\x73`, `\163`, `\n`, `\\`, `\'`...
+#[allow(clippy::many_single_char_names)] // a byte-by-byte decoder reads best with short names
 fn escape_decode(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;

@@ -467,6 +467,7 @@ struct Members {
 
 /// Inspects every member of the zip in `source`: pickles (by content or name), object arrays,
 /// and the record `torch.load` unpickles.
+#[allow(clippy::too_many_lines)] // one pass over the members, each kind handled in turn
 fn zip_members(
     source: Source<'_>,
     label: Option<&str>,
