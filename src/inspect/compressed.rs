@@ -22,8 +22,9 @@ use crate::finding::Severity;
 
 /// Decompressed bytes walked at most (a bomb stops here with a finding).
 pub const MAX_DECOMPRESSED: u64 = 8 * 1024 * 1024 * 1024;
-/// LZMA and xz decode through a push decoder into memory: at most this much.
-const MAX_PUSH_DECODED: u64 = 256 * 1024 * 1024;
+/// LZMA and xz decode through a push decoder into memory: at most this much (beyond it, the
+/// stream is reported as too large to inspect rather than held).
+const MAX_PUSH_DECODED: u64 = 32 * 1024 * 1024;
 /// Decompressed bytes sniffed.
 const SNIFF: u64 = 512;
 
@@ -108,7 +109,7 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
         return Some(kind);
     }
     let mut raw: &[u8] = head;
-    let mut r = decoder(kind, &mut raw, u64::MAX);
+    let mut r = decoder(kind, &mut raw, SNIFF);
     let mut out = Vec::new();
     // Ends early (the head is only the file's start): whatever came out is enough.
     let _ = r.by_ref().take(SNIFF).read_to_end(&mut out);
@@ -192,11 +193,16 @@ pub fn inspect(
         .as_ref()
         .is_some_and(|e| e.message.contains("the most read"))
     {
+        let most = if matches!(kind, Compression::Xz | Compression::Lzma) {
+            MAX_PUSH_DECODED
+        } else {
+            MAX_DECOMPRESSED
+        };
         report.note(
             rules::UNSCANNABLE,
             Severity::Error,
             format!(
-                "a {} compressed pickle that decompresses to more than {MAX_DECOMPRESSED} bytes: scelle stopped there, so what the rest would run is unknown",
+                "a {} compressed pickle that decompresses to more than {most} bytes: scelle stopped there, so what the rest would run is unknown",
                 kind.as_str()
             ),
             None,
@@ -269,10 +275,15 @@ impl<'a> PushDecoded<'a> {
             _ => lzma_rs::lzma_decompress(&mut input, &mut out),
         };
         if let Err(e) = result {
-            // Stopped by the cap, or the stream ends early: what came out is still served.
-            if out.buf.is_empty() || (out.buf.len() as u64) < self.cap {
-                self.failure = Some(e.to_string());
-            }
+            // What came out is still served, then the failure.
+            self.failure = Some(if out.buf.len() as u64 >= self.cap {
+                format!(
+                    "decompresses to more than {} bytes, the most read",
+                    self.cap
+                )
+            } else {
+                e.to_string()
+            });
         }
         self.decoded = std::io::Cursor::new(out.buf);
     }
@@ -387,6 +398,44 @@ mod tests {
             "zlib of text is not our business"
         );
         assert_eq!(sniff(b"x\x9c not really zlib"), None);
+    }
+
+    #[test]
+    fn an_xz_bomb_is_unscannable_not_held() {
+        // 64 MiB of pushes and pops (`N0`), compressed to a few kilobytes.
+        let mut data = b"\x80\x02".to_vec();
+        data.extend(b"N0".repeat(32 * 1024 * 1024));
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut &data[..], &mut xz).unwrap();
+        let mut report = Report::default();
+        inspect(
+            "bomb.pkl.xz",
+            &xz[..xz.len().min(512)],
+            Source::bytes(&xz),
+            &mut report,
+        )
+        .unwrap();
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.rule == rules::UNSCANNABLE
+                    && n.message.contains("more than 33554432 bytes")),
+            "{:?}",
+            report.notes
+        );
+    }
+
+    #[test]
+    fn lz4_frames_are_walked() {
+        let pickle = b"cposix\nsystem\n(S'id'\ntR.";
+        let mut enc = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        enc.write_all(pickle).unwrap();
+        let lz4 = enc.finish().unwrap();
+        assert_eq!(sniff(&lz4), Some(Compression::Lz4));
+        let mut report = Report::default();
+        inspect("model.pkl.lz4", &lz4, Source::bytes(&lz4), &mut report).unwrap();
+        assert_eq!(report.facts["pickle"]["verdict"], "dangerous", "{report:?}");
     }
 
     #[test]
