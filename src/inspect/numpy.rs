@@ -201,12 +201,8 @@ fn note_object_array(member: Option<&str>, at: Option<u64>, report: &mut Report)
 fn object_array(source: Source<'_>, h: &Header, report: &mut Report) {
     note_object_array(None, Some(h.data_offset), report);
     let mut merged = Merged::default();
-    match source.slice(h.data_offset, source.size() - h.data_offset, "array data") {
-        Ok(data) => {
-            torch::scan_source(data, None, 0, &mut merged, report);
-        }
-        Err(m) => report.malformed(m),
-    }
+    // Walked in place, so that offsets are the file's.
+    torch::scan_source_from(source, h.data_offset, None, 0, &mut merged, report);
     merged.record(report);
 }
 

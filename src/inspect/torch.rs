@@ -379,7 +379,19 @@ pub(crate) fn scan_source(
     merged: &mut Merged,
     report: &mut Report,
 ) -> Scan {
-    let mut scan = pickle::scan(&mut SourceInput::new(source, 0));
+    scan_source_from(source, 0, label, depth, merged, report)
+}
+
+/// Scans the pickle stream that starts at `offset` of `source`.
+pub(crate) fn scan_source_from(
+    source: Source<'_>,
+    offset: u64,
+    label: Option<String>,
+    depth: u32,
+    merged: &mut Merged,
+    report: &mut Report,
+) -> Scan {
+    let mut scan = pickle::scan(&mut SourceInput::new(source, offset));
     resolve_nested(
         Some(source),
         &mut scan,
