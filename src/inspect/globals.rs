@@ -359,7 +359,6 @@ const DENY_MODULES: &[&str] = &[
     "os2emxpath",
     "pandas.core.computation",
     "pandas.io.pickle",
-    "pathlib",
     "pdb",
     "pexpect",
     "pickle",
