@@ -169,7 +169,25 @@ def make_good():
 
     torch, _ = install_fake_torch()
     write(GOOD, "pytorch_model.bin", benign_checkpoint(torch))
+    # The oldest torch.save format: a tar of `storages` (a count, then each storage's pickled
+    # (key, location, class), its element count and data, then the views), `tensors` and
+    # `pickle`.
+    import tarfile
+    storages = (pickle_of(1, 2) + pickle_of(("0", "cpu", torch.FloatStorage), 2) + struct.pack("<q", 3)
+                + bytes(12) + pickle_of([], 2))
+    tensors = pickle_of(1, 2) + pickle_of(("t0", "0", torch.FloatStorage), 2) + struct.pack("<i", 1) \
+        + struct.pack("<qq", 3, 1) + struct.pack("<q", 0)
+    legacy = io.BytesIO()
+    with tarfile.open(fileobj=legacy, mode="w:", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in (("sys_info", pickle_of({"protocol_version": 1001}, 2)), ("storages", storages),
+                           ("tensors", tensors), ("pickle", pickle_of(OrderedDict(), 2))):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            t.addfile(info, io.BytesIO(data))
+    write(GOOD, "legacy-checkpoint.tar", legacy.getvalue())
     write(GOOD, "state.pkl", pickle_of({"epoch": 3, "lr": 0.001, "names": ["a", "b"]}, 4))
+    import gzip
+    write(GOOD, "state.pkl.gz", gzip.compress(pickle_of({"epoch": 3, "names": ["a", "b"]}, 2), mtime=0))
 
     import onnx
     from onnx import TensorProto, helper
@@ -266,9 +284,78 @@ def make_bad():
     # Parquet footer whose schema list claims 2^60 elements.
     footer = bytes([0x15, 0x02, 0x19, 0xfc]) + b"\x80\x80\x80\x80\x80\x80\x80\x80\x10"
     write(BAD, "parquet-huge-list.parquet", b"PAR1" + footer + struct.pack("<I", len(footer)) + b"PAR1")
+    make_bad_loaders(torch)
+
+
+def make_bad_loaders(torch):
+    """Files that loaders read whatever their name, and names that resolve through attributes."""
+    import bz2, gzip, tarfile
+    system = pickle_of(Command(os.system, ("echo pwned",)), 0)
+    # find_class imports torch.nn.modules.module, then walks torch -> os -> system.
+    write(BAD, "pickle-dotted-name.pt", b"\x80\x04ctorch.nn.modules.module\ntorch.os.system\n(S'id'\ntR.")
+    # Protocol 0: no PROTO opcode to recognise, under a name that claims nothing.
+    write(BAD, "pickle-protocol0.bin", system)
+    # A torch.save zip whose data.pkl runs a command, named as anything but a checkpoint.
+    write(BAD, "zip-checkpoint-renamed.dat",
+          torch_zip(Command(os.system, ("echo pwned",)), []))
+    # An object field inside a structured dtype.
+    arr = np.zeros(1, dtype=[("a", "O"), ("b", "<f4")])
+    arr["a"][0] = Command(os.system, ("id",))
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=True)
+    write(BAD, "npy-structured-object.npy", buf.getvalue())
+    # A gzip-compressed pickle, as pickle.dump(obj, gzip.open(...)) writes it.
+    write(BAD, "pickle-gzip.pkl.gz", gzip.compress(system, mtime=0))
+    # The oldest torch.save format: a tar whose `pickle` member runs a command.
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in (("sys_info", pickle_of({}, 2)), ("pickle", system),
+                           ("storages", pickle_of(0, 2) + pickle_of([], 2)), ("tensors", pickle_of(0, 2))):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            t.addfile(info, io.BytesIO(data))
+    write(BAD, "tar-legacy-checkpoint.bin", out.getvalue())
+    # Two config.json members: Keras (zipfile) reads the last, which has a Lambda layer.
+    keras = io.BytesIO()
+    with zipfile.ZipFile(keras, "w", zipfile.ZIP_STORED) as z:
+        import warnings
+        warnings.simplefilter("ignore")
+        z.writestr(zipfile.ZipInfo("config.json", date_time=EPOCH), json.dumps({
+            "class_name": "Sequential", "config": {"layers": []}}))
+        z.writestr(zipfile.ZipInfo("config.json", date_time=EPOCH), json.dumps({
+            "class_name": "Sequential", "config": {"layers": [
+                {"class_name": "Lambda", "config": {"name": "evil", "function": "4wEAAAAA"}}]}}))
+    write(BAD, "keras-duplicate-config.keras", keras.getvalue())
+    # torch.storage._load_from_bytes (a second torch.load) of bytes holding a payload.
+    storage = types.ModuleType("torch.storage")
+    def _load_from_bytes(b):
+        raise RuntimeError("never called")
+    _load_from_bytes.__module__ = "torch.storage"
+    _load_from_bytes.__qualname__ = "_load_from_bytes"
+    storage._load_from_bytes = _load_from_bytes
+    sys.modules["torch.storage"] = storage
+    write(BAD, "pickle-nested-load.pt", pickle_of(Command(_load_from_bytes, (pickle_of(Command(os.system, ("id",)), 2),)), 2))
+    # The encryption flag on data.pkl in the central directory: no reader hands out its bytes.
+    enc = bytearray(benign_checkpoint(torch))
+    central = enc.find(b"PK\x01\x02")
+    enc[central + 8] |= 1
+    write(BAD, "zip-encrypted-member.pt", bytes(enc))
+
+
+def print_compat():
+    """The tables of src/inspect/compat.rs, from this interpreter's `_compat_pickle`."""
+    import _compat_pickle as c
+    for k, v in sorted(c.IMPORT_MAPPING.items()):
+        print(f'    ("{k}", "{v}"),')
+    print()
+    for k, v in sorted(c.NAME_MAPPING.items()):
+        print(f'    (("{k[0]}", "{k[1]}"), ("{v[0]}", "{v[1]}")),')
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["compat"]:
+        print_compat()
+        sys.exit(0)
     make_good()
     make_bad()
     print(f"wrote {len(os.listdir(GOOD))} format fixtures and {len(os.listdir(BAD))} hostile files")

@@ -7,5 +7,5 @@ use scelle::inspect::source::Source;
 
 fuzz_target!(|data: &[u8]| {
     let source = Source::bytes(data);
-    let _ = scelle::inspect::torch::inspect_zip(source, &mut Report::default());
+    let _ = scelle::inspect::torch::inspect_zip(source, true, &mut Report::default());
 });

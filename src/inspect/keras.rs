@@ -152,8 +152,15 @@ fn record(config: &Value, heuristic: bool, report: &mut Report) {
 
 /// A Keras 3 `.keras` archive.
 pub fn inspect_keras(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
-    let archive = zip::read_noting(source, report)?;
-    if let Some(meta) = archive.entries.iter().find(|e| e.name == "metadata.json") {
+    let archive = zip::read(source)?;
+    // Python's `zipfile` maps each name to its last central entry: with duplicates, Keras
+    // reads the last one, and so does this reader.
+    if let Some(meta) = archive
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.name == "metadata.json")
+    {
         let member = zip::open(source, meta, 1024 * 1024)?;
         let bytes = member
             .source()
@@ -164,7 +171,12 @@ pub fn inspect_keras(source: Source<'_>, report: &mut Report) -> Result<(), Malf
             report.fact("keras_version", version);
         }
     }
-    let Some(entry) = archive.entries.iter().find(|e| e.name == "config.json") else {
+    let Some(entry) = archive
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.name == "config.json")
+    else {
         return Err(Malformed::new(0, "no `config.json` in the archive"));
     };
     let member = zip::open(source, entry, MAX_CONFIG)?;
@@ -175,7 +187,9 @@ pub fn inspect_keras(source: Source<'_>, report: &mut Report) -> Result<(), Malf
         Malformed::new(entry.data_offset, format!("`config.json` is not JSON: {e}"))
     })?;
     record(&config, false, report);
-    Ok(())
+    // The weights (`model.weights.h5` or `.npz`) and assets: any member a loader could
+    // unpickle is scanned as in every zip.
+    super::torch::inspect_zip(source, false, report)
 }
 
 /// A legacy HDF5 (`.h5`) Keras model: the `model_config` attribute is found by scanning for its

@@ -2,15 +2,28 @@
 //! facts its header gives (tensors, parameters, dtypes, records...) and whether loading it can run
 //! code.
 //!
-//! The format comes from the file's first bytes when the format has a signature (a renamed
-//! safetensors file is still safetensors, a `.bin` may be a zip checkpoint or a raw pickle),
-//! then from the name. Inspectors read headers and footers only, with bounded positioned reads
-//! on the file the hasher has open; full-file facts (line counts) come from the hashing pass.
-//! A malformed file is a finding on that file, never an error that stops the scan.
+//! The format comes from the file's first bytes when they are strong evidence of one (a whole
+//! valid signature or header, a pickle whose opcodes walk, a tar header whose checksum is
+//! right), then from the name: a renamed safetensors file is still safetensors, a `.bin` may be
+//! a zip checkpoint, a pickle of any protocol, a legacy tar checkpoint or raw tokens. Loaders
+//! decide by content too (`torch.load` takes any zip and tries any other file as a tar, then as
+//! pickles; `pickle.load` and `np.load(allow_pickle=True)` read whatever they are given), so
+//! every file is sniffed whatever its name. A file that only looks like a format from its first
+//! bytes and then breaks that format's rules is `file/malformed` at warning level, unless its
+//! name also says that format (or the format is a zip, which `torch.load` opens on its first
+//! four bytes alone).
+//!
+//! Inspectors read headers and footers only, with bounded positioned reads on the file the
+//! hasher has open (archive members and compressed pickles are walked as they decompress);
+//! full-file facts (line counts) come from the hashing pass. A malformed file is a finding on
+//! that file, never an error that stops the scan.
 
+pub mod compat;
+pub mod compressed;
 pub mod gguf;
 pub mod globals;
 pub mod hf;
+pub mod input;
 pub mod keras;
 pub mod numpy;
 pub mod onnx;
@@ -19,6 +32,7 @@ pub mod pickle;
 pub mod safetensors;
 pub mod source;
 pub mod summary;
+pub mod tar;
 pub mod text;
 pub mod torch;
 pub mod zip;
@@ -52,6 +66,11 @@ pub mod rules {
     pub const HUB_BLOB_MISMATCH: &str = "file/hub-blob-mismatch";
     /// Worth knowing, not a problem (a chat template, an unusual but valid layout).
     pub const NOTE: &str = "file/note";
+    /// A part of the file that a loader would read could not be inspected (an encrypted archive
+    /// member or one compressed with a method scelle cannot read, a compressed pickle that
+    /// decompresses past the cap or with a compression scelle cannot open, legacy checkpoint
+    /// records that cannot be delimited): whether loading it runs code is unknown.
+    pub const UNSCANNABLE: &str = "file/unscannable";
 }
 
 /// Facts about one file, by name (format-specific; documented in `docs/manifest.md`).
@@ -150,16 +169,30 @@ pub fn classify_only(info: &FileInfo<'_>) -> Inspection {
 
 /// Inspects one file: classifies it, then runs its format's inspector over `source`.
 pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
-    let (kind, format) = classify(info.path, info.size, info.head);
+    let (mut kind, mut format) = classify(info.path, info.size, info.head);
     let mut report = Report::default();
+    if format == Format::Pickle
+        && !claims(info.path, format)
+        && !torch::inspect_sniffed_pickle(source, &mut report)
+    {
+        // The first bytes walked like a pickle, the rest does not: not one after all.
+        let name = name_of(info.path);
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        format = format_from_name(&name, ext);
+        kind = kind_of(info.path, &name, ext, format);
+    }
     let r = &mut report;
     let result = match format {
+        Format::Pickle if !claims(info.path, format) => Ok(()),
         Format::Safetensors => safetensors::inspect(source, r),
         Format::Gguf => gguf::inspect(source, r),
         Format::Onnx => onnx::inspect(source, r),
         Format::Parquet => parquet::inspect(source, r),
-        Format::PytorchZip => torch::inspect_zip(source, r),
+        Format::PytorchZip => torch::inspect_zip(source, true, r),
+        Format::Zip => torch::inspect_zip(source, false, r),
         Format::Pickle => torch::inspect_pickle(source, r),
+        Format::Tar => tar::inspect(source, r),
+        Format::Compressed => compressed::inspect(&name_of(info.path), info.head, source, r),
         Format::Npy => numpy::inspect_npy(source, r),
         Format::Npz => numpy::inspect_npz(source, r),
         Format::Keras => keras::inspect_keras(source, r),
@@ -178,12 +211,57 @@ pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
     if let Err(m) = result {
         report.malformed(m);
     }
+    if !claims(info.path, format) {
+        // The format came from the first bytes alone: breaking its rules further on is worth a
+        // warning, not an error (code-on-load findings keep their severity).
+        for note in &mut report.notes {
+            if note.rule == rules::MALFORMED && note.severity == Severity::Error {
+                note.severity = Severity::Warning;
+                note.message = format!(
+                    "{} (its first bytes look like {}, but its name does not say so)",
+                    note.message,
+                    format.as_str()
+                );
+            }
+        }
+    }
+    if let Some(compression) = compressed::unopenable_pickle(&name_of(info.path)) {
+        report.note(
+            rules::UNSCANNABLE,
+            Severity::Error,
+            format!(
+                "its name says a {compression}-compressed pickle, which scelle cannot open: whether loading it runs code is unknown"
+            ),
+            None,
+        );
+    }
     Inspection {
         kind,
         format,
         facts: report.facts,
         findings: findings_for(info.path, report.notes),
     }
+}
+
+fn name_of(path: &RelPath) -> String {
+    path.file_name().to_ascii_lowercase()
+}
+
+/// Whether a malformed `format` is an error: the name says that format, or the format is one a
+/// loader opens on its signature alone (a zip, for `torch.load`).
+fn claims(path: &RelPath, format: Format) -> bool {
+    let name = name_of(path);
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if matches!(
+        format,
+        Format::PytorchZip | Format::Zip | Format::Npz | Format::Keras
+    ) {
+        return true;
+    }
+    format_from_name(&name, ext) == format
+        || (format == Format::Pickle
+            && matches!(ext, "bin" | "mar")
+            && name.starts_with("pytorch_model"))
 }
 
 /// One finding about a file, located at the file.
@@ -282,6 +360,8 @@ pub enum Format {
     Tsv,
     Tar,
     Zip,
+    /// A gzip, zlib, bzip2, xz, LZMA or LZ4 stream (facts say which, and what it holds).
+    Compressed,
     Json,
     Yaml,
     Toml,
@@ -317,6 +397,7 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Tar => "tar",
             Format::Zip => "zip",
+            Format::Compressed => "compressed",
             Format::Json => "json",
             Format::Yaml => "yaml",
             Format::Toml => "toml",
@@ -347,11 +428,11 @@ pub fn classify(path: &RelPath, size: u64, head: &[u8]) -> (Kind, Format) {
     if size < LFS_POINTER_MAX && LFS_PREFIXES.iter().any(|p| head.starts_with(p)) {
         return (Kind::Other, Format::LfsPointer);
     }
-    let format = format_from_magic(head, ext).unwrap_or_else(|| format_from_name(&name, ext));
+    let format = format_from_magic(head, size, ext).unwrap_or_else(|| format_from_name(&name, ext));
     (kind_of(path, &name, ext, format), format)
 }
 
-fn format_from_magic(head: &[u8], ext: &str) -> Option<Format> {
+fn format_from_magic(head: &[u8], size: u64, ext: &str) -> Option<Format> {
     if head.starts_with(b"GGUF") {
         return Some(Format::Gguf);
     }
@@ -378,12 +459,17 @@ fn format_from_magic(head: &[u8], ext: &str) -> Option<Format> {
             _ => Format::Zip,
         });
     }
-    // PROTO opcode then a protocol number: a pickle stream (protocol 2 and later).
-    if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
-        return Some(Format::Pickle);
+    if tar::looks_like_tar(head) {
+        return Some(Format::Tar);
     }
-    if looks_like_safetensors(head) {
+    if compressed::sniff(head).is_some() {
+        return Some(Format::Compressed);
+    }
+    if looks_like_safetensors(head, size) {
         return Some(Format::Safetensors);
+    }
+    if pickle::looks_like_pickle(head, size) {
+        return Some(Format::Pickle);
     }
     if head.len() >= 8 && &head[4..8] == b"TFL3" {
         return Some(Format::Tflite);
@@ -391,15 +477,29 @@ fn format_from_magic(head: &[u8], ext: &str) -> Option<Format> {
     None
 }
 
-/// A u64 little-endian header length followed by a JSON object (leading spaces are allowed).
-fn looks_like_safetensors(head: &[u8]) -> bool {
-    if head.len() < 9 {
+/// A u64 little-endian header length that fits the file and the reference's 100 MB limit,
+/// followed by a JSON object: parsed whole when the head holds it, otherwise valid as far as
+/// the head goes.
+fn looks_like_safetensors(head: &[u8], size: u64) -> bool {
+    if head.len() < 10 {
         return false;
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(&head[..8]);
     let n = u64::from_le_bytes(len);
-    n >= 2 && head[8..].iter().find(|b| **b != b' ') == Some(&b'{')
+    if !(2..=100_000_000).contains(&n) || n > size.saturating_sub(8) {
+        return false;
+    }
+    let available = usize::try_from(n).map_or(head.len(), |n| (8 + n).min(head.len()));
+    let json = &head[8..available];
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return false;
+    }
+    match serde_json::from_slice::<serde_json::Map<String, Value>>(json) {
+        Ok(_) => true,
+        // Cut off by the end of the head, not by a syntax error.
+        Err(e) => e.is_eof() && available < 8 + usize::try_from(n).unwrap_or(usize::MAX),
+    }
 }
 
 fn format_from_name(name: &str, ext: &str) -> Format {
@@ -478,6 +578,7 @@ fn kind_of(path: &RelPath, name: &str, ext: &str, format: Format) -> Kind {
         | Format::Csv
         | Format::Tsv
         | Format::Tar => Kind::Dataset,
+        Format::Compressed if in_data_folder(path) => Kind::Dataset,
         Format::Python => Kind::Code,
         Format::Text if ext == "txt" && in_data_folder(path) => Kind::Dataset,
         Format::Markdown | Format::Pdf | Format::Text => Kind::Docs,
@@ -489,7 +590,7 @@ fn kind_of(path: &RelPath, name: &str, ext: &str, format: Format) -> Kind {
             }
         }
         Format::Sentencepiece | Format::Tiktoken => Kind::Tokenizer,
-        Format::Zip | Format::LfsPointer | Format::Unknown => match ext {
+        Format::Zip | Format::Compressed | Format::LfsPointer | Format::Unknown => match ext {
             "sh" | "js" | "ts" | "rs" | "c" | "cc" | "cpp" | "cu" | "h" | "ipynb" | "jinja" => {
                 Kind::Code
             }

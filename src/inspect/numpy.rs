@@ -1,25 +1,26 @@
 //! NumPy `.npy` arrays and `.npz` archives of them.
 //!
 //! A `.npy` header is a Python dict literal (`{'descr': '<f4', 'fortran_order': False,
-//! 'shape': (3, 4), }`); it is tokenised here, never evaluated. An object array (`'|O'`) stores
-//! a pickle after the header: `np.load(allow_pickle=True)` would unpickle it, so it is scanned
-//! like any pickle. `.npz` members are read header-first, without inflating their data.
+//! 'shape': (3, 4), }`); it is tokenised here, never evaluated. An array whose dtype holds
+//! Python objects (`'|O'`, or an object field anywhere in a structured dtype, nested or in a
+//! sub-array) stores a pickle after the header: `np.load(allow_pickle=True)` would unpickle it,
+//! so it is scanned like any pickle. `.npz` members are read header-first, without inflating
+//! their data; `np.load` treats every member that starts with the `.npy` magic as an array,
+//! whatever its name, and so does this reader.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::pickle;
+use super::input::ReadInput;
 use super::source::{Malformed, Source};
-use super::torch::Merged;
-use super::{Report, rules, zip};
+use super::torch::{self, Merged};
+use super::{Report, compressed, pickle, rules, zip};
 use crate::finding::Severity;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 /// `numpy.load`'s default header limit is 10,000 bytes; allow more, but bounded.
 const MAX_HEADER: u64 = 64 * 1024;
-/// Object-array pickles read from an `.npz` member.
-const MAX_OBJECT_MEMBER: u64 = 64 * 1024 * 1024;
 
 /// A parsed `.npy` header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +28,9 @@ pub struct Header {
     pub dtype: String,
     pub shape: Vec<u64>,
     pub fortran_order: bool,
+    /// The dtype holds Python objects somewhere (`dtype.hasobject`).
+    #[serde(skip)]
+    pub has_object: bool,
     /// Elements (product of the shape).
     pub elements: u64,
     /// Where the array data starts.
@@ -37,7 +41,7 @@ pub struct Header {
 impl Header {
     /// Object arrays hold Python objects, pickled.
     pub fn is_object(&self) -> bool {
-        self.dtype.contains('O')
+        self.has_object
     }
 
     /// Bytes per element for simple dtypes (`<f4` -> 4), when known.
@@ -97,11 +101,13 @@ pub fn header(source: Source<'_>) -> Result<Header, Malformed> {
             .find(|(k, _)| matches!(k, Literal::Str(s) if s == key))
             .map(|(_, v)| v)
     };
-    let dtype = match get("descr") {
-        Some(Literal::Str(s)) => s.clone(),
-        Some(Literal::List(_)) => "structured".to_owned(),
+    let descr = get("descr").ok_or_else(|| Malformed::new(start, "header has no `descr`"))?;
+    let dtype = match descr {
+        Literal::Str(s) => s.clone(),
+        Literal::List(_) | Literal::Dict(_) => "structured".to_owned(),
         _ => return Err(Malformed::new(start, "header has no `descr`")),
     };
+    let has_object = holds_objects(descr, 0);
     let fortran_order = matches!(get("fortran_order"), Some(Literal::Bool(true)));
     let Some(Literal::Tuple(dims)) = get("shape") else {
         return Err(Malformed::new(start, "header has no `shape` tuple"));
@@ -124,9 +130,35 @@ pub fn header(source: Source<'_>) -> Result<Header, Malformed> {
         dtype,
         shape,
         fortran_order,
+        has_object,
         elements,
         data_offset: start + len,
     })
+}
+
+/// Whether a `descr` holds an object type anywhere: a type string of kind `O`, a field of a
+/// structured dtype (`(name, type)` or `(name, type, shape)`, the name possibly a
+/// `(title, name)` pair), a nested field list, or the `formats` of a dict form. Field names are
+/// never mistaken for types.
+fn holds_objects(descr: &Literal, depth: usize) -> bool {
+    if depth > MAX_NESTING {
+        // Deeper than a header can be parsed: assume the worst.
+        return true;
+    }
+    match descr {
+        Literal::Str(t) => t.trim_start_matches(['<', '>', '|', '=']).starts_with('O'),
+        Literal::List(fields) => fields.iter().any(|f| match f {
+            Literal::Tuple(parts) | Literal::List(parts) => {
+                parts.get(1).is_some_and(|t| holds_objects(t, depth + 1))
+            }
+            other => holds_objects(other, depth + 1),
+        }),
+        Literal::Tuple(parts) => parts.first().is_some_and(|t| holds_objects(t, depth + 1)),
+        Literal::Dict(entries) => entries.iter().any(|(k, v)| {
+            matches!(k, Literal::Str(k) if k == "formats") && holds_objects(v, depth + 1)
+        }),
+        _ => false,
+    }
 }
 
 /// A `.npy` file.
@@ -136,7 +168,7 @@ pub fn inspect_npy(source: Source<'_>, report: &mut Report) -> Result<(), Malfor
     // An array in a model folder is weights: its elements count as parameters in the summary.
     report.fact("parameters", h.elements);
     if h.is_object() {
-        object_array(source, &h, None, report);
+        object_array(source, &h, report);
     } else if let Some(size) = h.item_size() {
         let expected = h.elements.saturating_mul(size);
         let actual = source.size() - h.data_offset;
@@ -152,21 +184,92 @@ pub fn inspect_npy(source: Source<'_>, report: &mut Report) -> Result<(), Malfor
     Ok(())
 }
 
-/// An object array: its data is a pickle, scanned like any other.
-fn object_array(source: Source<'_>, h: &Header, member: Option<&str>, report: &mut Report) {
-    let name = member.map(|m| format!("`{m}` is ")).unwrap_or_default();
+/// The warning every object array gets: loading it needs `allow_pickle=True`.
+fn note_object_array(member: Option<&str>, at: Option<u64>, report: &mut Report) {
+    let name = member.map(|m| format!("{m} is ")).unwrap_or_default();
     report.note(
         rules::NOTE,
         Severity::Warning,
         format!(
             "{name}an object array: loading it needs `allow_pickle=True`, which unpickles its data"
         ),
-        Some(h.data_offset),
+        at,
     );
-    let scan = pickle::scan(&mut source.cursor(h.data_offset));
+}
+
+/// An object array: its data is a pickle, scanned like any other.
+fn object_array(source: Source<'_>, h: &Header, report: &mut Report) {
+    note_object_array(None, Some(h.data_offset), report);
     let mut merged = Merged::default();
-    merged.add(member.map(str::to_owned), scan);
+    // Walked in place, so that offsets are the file's.
+    torch::scan_source_from(source, h.data_offset, None, 0, &mut merged, report);
     merged.record(report);
+}
+
+/// An archive member that starts with the `.npy` magic: its object data, when it has any, is
+/// scanned into `merged`.
+pub(crate) fn zip_member_array(
+    source: Source<'_>,
+    entry: &zip::Entry,
+    member: &str,
+    merged: &mut Merged,
+    report: &mut Report,
+) {
+    let h = match zip::prefix(source, entry, MAX_HEADER + 16)
+        .and_then(|head| header(Source::bytes(&head)))
+    {
+        Ok(h) => h,
+        Err(m) => {
+            report.note(
+                rules::MALFORMED,
+                Severity::Error,
+                format!("{member}: {}", m.message),
+                None,
+            );
+            return;
+        }
+    };
+    if !h.is_object() {
+        return;
+    }
+    note_object_array(Some(member), None, report);
+    let label = format!("the object data of {member}");
+    if entry.method == 0 {
+        match source
+            .slice(entry.data_offset, entry.compressed_size, &entry.name)
+            .and_then(|m| {
+                m.slice(
+                    h.data_offset,
+                    m.size().saturating_sub(h.data_offset),
+                    &entry.name,
+                )
+            }) {
+            Ok(data) => {
+                torch::scan_source(data, Some(label), 0, merged, report);
+            }
+            Err(m) => report.malformed(m),
+        }
+        return;
+    }
+    match zip::reader(source, entry) {
+        Ok(mut r) => {
+            let mut input = ReadInput::new(&mut r, compressed::MAX_DECOMPRESSED);
+            let scan = match input_skip(&mut input, h.data_offset) {
+                Ok(()) => pickle::scan(&mut input),
+                Err(m) => {
+                    report.malformed(m);
+                    return;
+                }
+            };
+            merged.add_stream(label, scan, report);
+        }
+        Err(m) => report.malformed(m),
+    }
+}
+
+fn input_skip(input: &mut ReadInput<'_>, n: u64) -> Result<(), Malformed> {
+    use super::input::Input;
+    input.skip(n, "array header")
 }
 
 /// Facts of an `.npz` archive.
@@ -179,42 +282,30 @@ struct NpzFacts {
     object_arrays: Vec<String>,
 }
 
-/// An `.npz` archive.
+/// An `.npz` archive: the arrays' headers give the facts; the safety walk (object arrays, and
+/// any member a loader could unpickle) is the one every zip gets.
 pub fn inspect_npz(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
-    let archive = zip::read_noting(source, report)?;
+    let archive = zip::read(source)?;
     let mut facts = NpzFacts::default();
-    let is_npy = |name: &str| {
-        std::path::Path::new(name)
-            .extension()
-            .is_some_and(|x| x.eq_ignore_ascii_case("npy"))
-    };
-    for entry in archive.entries.iter().filter(|e| is_npy(&e.name)) {
-        let head = zip::prefix(source, entry, MAX_HEADER + 16)?;
-        let h = match header(Source::bytes(&head)) {
-            Ok(h) => h,
-            Err(m) => {
-                report.note(
-                    rules::MALFORMED,
-                    Severity::Error,
-                    format!("`{}`: {}", entry.name, m.message),
-                    None,
-                );
-                continue;
-            }
+    for entry in &archive.entries {
+        let Ok(head) = zip::prefix(source, entry, MAX_HEADER + 16) else {
+            continue;
+        };
+        if !head.starts_with(MAGIC) {
+            continue;
+        }
+        let Ok(h) = header(Source::bytes(&head)) else {
+            continue;
         };
         facts.arrays += 1;
         facts.parameters = facts.parameters.saturating_add(h.elements);
         *facts.dtypes.entry(h.dtype.clone()).or_default() += h.elements;
         if h.is_object() {
             facts.object_arrays.push(entry.name.clone());
-            match zip::open(source, entry, MAX_OBJECT_MEMBER) {
-                Ok(member) => object_array(member.source(), &h, Some(&entry.name), report),
-                Err(m) => report.malformed(m),
-            }
         }
     }
     report.facts_from(&facts);
-    Ok(())
+    torch::inspect_zip(source, false, report)
 }
 
 /// The Python literals a `.npy` header uses.

@@ -5,12 +5,23 @@
 //! in one archive: a local name that differs from the central one, a name listed twice, more
 //! than one end-of-directory record, entry counts that disagree. Members are read stored or
 //! deflated, with a cap on the inflated size (no zip bombs).
+//!
+//! How the loaders read a member, which this reader follows: PyTorch (miniz, through
+//! `caffe2::serialize::PyTorchStreamReader`) and Python's `zipfile` both take the method, the
+//! sizes and the flags from the **central** directory, and find the data right after the local
+//! header (30 bytes, the local name and the local extra field, whatever the local header says
+//! otherwise). Neither checks the CRC before handing out data (PyTorch builds miniz with
+//! `MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS`; `zipfile` raises only once the whole member has been
+//! read, after the unpickler has run what it read), so the CRC is ignored here too. A data
+//! descriptor (flag bit 3) changes nothing: the central sizes are used. Both refuse a member
+//! whose central flags say encrypted (bits 0 and 6) or patched (bit 5), and miniz reads only
+//! stored and deflated members: those members are reported as unreadable, never skipped.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 
+use super::input::SourceReader;
 use super::source::{Malformed, Source};
-use super::{Report, rules};
-use crate::finding::Severity;
 
 const EOCD_SIGNATURE: u32 = 0x0605_4b50;
 const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
@@ -28,6 +39,8 @@ pub struct Entry {
     pub name: String,
     /// 0 stored, 8 deflated; others are reported and not read.
     pub method: u16,
+    /// Central general-purpose flags.
+    pub flags: u16,
     pub encrypted: bool,
     pub compressed_size: u64,
     pub size: u64,
@@ -61,20 +74,6 @@ fn u64_at(b: &[u8], i: usize) -> u64 {
     })
 }
 
-/// Reads the archive and records its parser differentials as findings on the file.
-pub fn read_noting(source: Source<'_>, report: &mut Report) -> Result<Archive, Malformed> {
-    let archive = read(source)?;
-    for (warning, offset) in &archive.warnings {
-        report.note(
-            rules::NONCONFORMING,
-            Severity::Warning,
-            warning.clone(),
-            Some(*offset),
-        );
-    }
-    Ok(archive)
-}
-
 /// Where the central directory is, from the end records.
 struct Directory {
     offset: u64,
@@ -83,6 +82,7 @@ struct Directory {
 }
 
 /// Reads the central directory of the archive in `source`.
+#[allow(clippy::too_many_lines)] // one pass over the central directory, each check in turn
 pub fn read(source: Source<'_>) -> Result<Archive, Malformed> {
     let mut archive = Archive::default();
     let directory = find_directory(source, &mut archive)?;
@@ -179,7 +179,10 @@ pub fn read(source: Source<'_>) -> Result<Archive, Malformed> {
         archive.entries.push(Entry {
             name,
             method,
-            encrypted: flags & 1 != 0,
+            flags,
+            // Traditional (bit 0) or strong (bit 6) encryption, or a patch (bit 5): neither
+            // miniz nor `zipfile` hands out such a member's bytes.
+            encrypted: flags & 0x61 != 0,
             compressed_size,
             size,
             data_offset,
@@ -277,7 +280,7 @@ fn zip64_sizes(extra: &[u8], size: &mut u64, compressed: &mut u64, offset: &mut 
     }
 }
 
-/// A member's bytes: a view into the file when stored, a buffer when deflated.
+/// A member's bytes: a view into the file when stored, a buffer when compressed.
 #[derive(Debug)]
 pub enum Member<'a> {
     Stored(Source<'a>),
@@ -293,85 +296,103 @@ impl<'a> Member<'a> {
     }
 }
 
-/// The first `max` bytes of a member (all of it when shorter): enough to read a header without
-/// inflating gigabytes.
-pub fn prefix(source: Source<'_>, entry: &Entry, max: u64) -> Result<Vec<u8>, Malformed> {
+/// Why a member cannot be read, when it cannot: encrypted or patched members and compression
+/// methods other than stored, deflate, bzip2 and LZMA (the ones Python's `zipfile` reads; miniz
+/// reads only the first two).
+pub fn unreadable(entry: &Entry) -> Option<String> {
+    if entry.encrypted {
+        return Some(format!(
+            "`{}` is marked encrypted (general-purpose flags 0x{:04x})",
+            entry.name, entry.flags
+        ));
+    }
     match entry.method {
-        0 => source.read(
-            entry.data_offset,
-            entry.compressed_size.min(max),
-            &entry.name,
-        ),
-        8 if !entry.encrypted => {
-            // Only as much input as can inflate to `max` bytes, at the maximum deflate ratio.
-            let input = entry
-                .compressed_size
-                .min(max.saturating_mul(2).saturating_add(1024));
-            let compressed = source.read(entry.data_offset, input, &entry.name)?;
-            let limit = usize::try_from(max).unwrap_or(usize::MAX);
-            match miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, limit) {
-                Ok(bytes) => Ok(bytes),
-                // Stopped at the limit, or at the end of the input given: the prefix is there.
-                Err(e) if !e.output.is_empty() => Ok(e.output),
-                Err(e) => Err(Malformed::new(
-                    entry.data_offset,
-                    format!("`{}` does not inflate: {e}", entry.name),
-                )),
-            }
-        }
-        _ => open(source, entry, max).map(|m| match m {
-            Member::Stored(s) => s
-                .read(0, s.size().min(max), &entry.name)
-                .unwrap_or_default(),
-            Member::Inflated(bytes) => bytes,
-        }),
+        0 | 8 | 12 | 14 => None,
+        other => Some(format!(
+            "`{}` uses compression method {other}, which scelle cannot read",
+            entry.name
+        )),
     }
 }
 
-/// Opens a member for reading; a deflated member is inflated up to `max_inflated` bytes.
+/// A member's bytes as they decompress, read once.
+pub fn reader<'a>(source: Source<'a>, entry: &Entry) -> Result<Box<dyn Read + 'a>, Malformed> {
+    if let Some(why) = unreadable(entry) {
+        return Err(Malformed::new(entry.data_offset, why));
+    }
+    let raw = SourceReader::new(source, entry.data_offset, entry.compressed_size);
+    Ok(match entry.method {
+        0 => Box::new(raw),
+        8 => Box::new(flate2::read::DeflateDecoder::new(raw)),
+        12 => Box::new(bzip2::read::BzDecoder::new(raw)),
+        _ => Box::new(super::compressed::ZipLzma::new(raw, entry.size)),
+    })
+}
+
+/// Reads up to `max` bytes from `reader`; `Ok` with fewer bytes when it ends first.
+pub(crate) fn read_up_to(
+    reader: &mut dyn Read,
+    max: u64,
+    name: &str,
+    at: u64,
+) -> Result<Vec<u8>, Malformed> {
+    let mut out = Vec::new();
+    reader
+        .take(max)
+        .read_to_end(&mut out)
+        .map_err(|e| Malformed::new(at, format!("`{name}` does not decompress: {e}")))?;
+    Ok(out)
+}
+
+/// The first `max` bytes of a member (all of it when shorter): enough to read a header without
+/// inflating gigabytes.
+pub fn prefix(source: Source<'_>, entry: &Entry, max: u64) -> Result<Vec<u8>, Malformed> {
+    let mut r = reader(source, entry)?;
+    read_up_to(
+        &mut r,
+        max.min(entry.size.max(max)),
+        &entry.name,
+        entry.data_offset,
+    )
+}
+
+/// Opens a member for reading; a compressed member is decompressed up to `max_inflated` bytes.
 pub fn open<'a>(
     source: Source<'a>,
     entry: &Entry,
     max_inflated: u64,
 ) -> Result<Member<'a>, Malformed> {
-    if entry.encrypted {
-        return Err(Malformed::new(
-            entry.data_offset,
-            format!("`{}` is encrypted", entry.name),
-        ));
+    if let Some(why) = unreadable(entry) {
+        return Err(Malformed::new(entry.data_offset, why));
     }
-    match entry.method {
-        0 => Ok(Member::Stored(source.slice(
+    if entry.method == 0 {
+        return Ok(Member::Stored(source.slice(
             entry.data_offset,
             entry.compressed_size,
             &entry.name,
-        )?)),
-        8 => {
-            if entry.size > max_inflated {
-                return Err(Malformed::new(
-                    entry.data_offset,
-                    format!(
-                        "`{}` inflates to {} bytes, more than the {max_inflated} read",
-                        entry.name, entry.size
-                    ),
-                ));
-            }
-            let compressed = source.read(entry.data_offset, entry.compressed_size, &entry.name)?;
-            let limit = usize::try_from(max_inflated).unwrap_or(usize::MAX);
-            miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, limit)
-                .map(Member::Inflated)
-                .map_err(|e| {
-                    Malformed::new(
-                        entry.data_offset,
-                        format!("`{}` does not inflate: {e}", entry.name),
-                    )
-                })
-        }
-        other => Err(Malformed::new(
-            entry.data_offset,
-            format!("`{}` uses compression method {other}", entry.name),
-        )),
+        )?));
     }
+    if entry.size > max_inflated {
+        return Err(Malformed::new(
+            entry.data_offset,
+            format!(
+                "`{}` inflates to {} bytes, more than the {max_inflated} read",
+                entry.name, entry.size
+            ),
+        ));
+    }
+    let mut r = reader(source, entry)?;
+    let bytes = read_up_to(&mut r, max_inflated + 1, &entry.name, entry.data_offset)?;
+    if bytes.len() as u64 > max_inflated {
+        return Err(Malformed::new(
+            entry.data_offset,
+            format!(
+                "`{}` inflates to more than the {max_inflated} bytes read",
+                entry.name
+            ),
+        ));
+    }
+    Ok(Member::Inflated(bytes))
 }
 
 #[cfg(test)]

@@ -244,24 +244,33 @@ print("{}")
 
 /// Each hostile file, the rule it must raise, and words of the message.
 #[rustfmt::skip]
-const HOSTILE: [(&str, &str, &str); 18] = [
+const HOSTILE: [(&str, &str, &str); 27] = [
     ("gguf-huge-string.gguf", "file/malformed", "length 1152921504606846976 is over the 1073741824-byte limit"),
     ("gguf-huge-tensor-count.gguf", "file/malformed", "tensor count 1152921504606846976"),
+    ("keras-duplicate-config.keras", "file/code-on-load", "Lambda layers (evil)"),
     ("keras-lambda.keras", "file/code-on-load", "Lambda layers (evil)"),
+    ("npy-structured-object.npy", "file/code-on-load", "calls `posix.system`"),
     ("lfs-bad-oid.safetensors", "file/malformed", "malformed Git LFS pointer"),
     ("numpy-object-reduce.npy", "file/code-on-load", "calls `posix.system`"),
     ("onnx-external-escape.onnx", "file/escaping-reference", "`../../etc/passwd`"),
     ("parquet-huge-list.parquet", "file/malformed", "1152921504606846976 elements"),
     ("pickle-builtins-exec.pkl", "file/code-on-load", "calls `builtins.exec`"),
+    ("pickle-dotted-name.pt", "file/code-on-load", "calls `torch.nn.modules.module:torch.os.system`"),
+    ("pickle-gzip.pkl.gz", "file/code-on-load", "calls `posix.system`"),
+    ("pickle-nested-load.pt", "file/code-on-load", "the bytes passed to `torch.storage._load_from_bytes`"),
     ("pickle-nested-100000.pkl", "file/nonconforming", "nests 100000 levels deep"),
     ("pickle-os-system.pkl", "file/code-on-load", "calls `posix.system`"),
+    ("pickle-protocol0.bin", "file/code-on-load", "calls `posix.system`"),
     ("pickle-stack-global.pkl", "file/code-on-load", "calls `posix.system`"),
     ("pickle-subprocess-popen.pkl", "file/code-on-load", "calls `subprocess.Popen`"),
     ("safetensors-header-beyond-file.safetensors", "file/malformed", "runs past the end of the file"),
     ("safetensors-overlapping-offsets.safetensors", "file/malformed", "overlaps the tensor before it"),
     ("safetensors-truncated-header.safetensors", "file/malformed", "header length"),
+    ("tar-legacy-checkpoint.bin", "file/code-on-load", "tar member `pickle`"),
     ("torch-hidden-payload.pt", "file/code-on-load", "of `archive/extra/optimizer.pkl`"),
     ("zip-central-directory-lies.pt", "file/malformed", "does not fit before the end record"),
+    ("zip-checkpoint-renamed.dat", "file/code-on-load", "calls `posix.system`"),
+    ("zip-encrypted-member.pt", "file/unscannable", "`archive/data.pkl` is marked encrypted"),
     ("zip-local-name-differs.pt", "file/nonconforming", "named `archive/Data.pkl` in its local header"),
 ];
 
@@ -345,6 +354,20 @@ fn format_fixtures_are_read_without_findings() {
         records["pytorch_model.bin"]["facts"]["pickle"]["verdict"],
         "weights-only"
     );
+    // The oldest torch.save format: every pickle of its three members walked in their layout.
+    let legacy = &records["legacy-checkpoint.tar"];
+    assert_eq!(legacy["format"], "tar");
+    assert_eq!(legacy["facts"]["legacy_checkpoint"], true);
+    assert_eq!(
+        legacy["facts"]["pickle"]["verdict"], "weights-only",
+        "{legacy}"
+    );
+    assert_eq!(legacy["facts"]["pickle"]["pickles"], 7, "{legacy}");
+    let gz = &records["state.pkl.gz"];
+    assert_eq!(gz["format"], "compressed");
+    assert_eq!(gz["facts"]["compression"], "gzip");
+    assert_eq!(gz["facts"]["content"], "pickle");
+    assert_eq!(gz["facts"]["pickle"]["verdict"], "weights-only", "{gz}");
 }
 
 #[test]

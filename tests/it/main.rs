@@ -19,6 +19,7 @@ mod inspect_onnx;
 mod inspect_parquet;
 mod interop;
 mod keys;
+mod loaders;
 mod robustness;
 mod scan;
 mod scenarios;

@@ -133,8 +133,23 @@ proptest! {
     }
 
     #[test]
+    fn inspectors_never_panic_on_random_bytes_behind_signatures(
+        magic in proptest::sample::select(vec![
+            &b"\x1f\x8b\x08"[..], b"BZh91AY&SY", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18", b"x\x9c",
+            b"\x5d\x00\x00\x80\x00", b"PK\x03\x04", b"\x80\x02", b"\x80\x04\x95",
+        ]),
+        rest in proptest::collection::vec(any::<u8>(), 0..2048),
+    ) {
+        let mut bytes = magic.to_vec();
+        bytes.extend(rest);
+        for name in ["x.bin", "x.pkl", "x.pkl.gz", "x.pt"] {
+            inspect_any(name, &bytes);
+        }
+    }
+
+    #[test]
     fn inspectors_never_panic_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        for name in ["x.safetensors", "x.gguf", "x.pkl", "x.pt", "x.npy", "x.npz", "x.onnx", "x.parquet", "x.keras", "x.h5", "config.json", "d.jsonl"] {
+        for name in ["x.safetensors", "x.gguf", "x.pkl", "x.pt", "x.npy", "x.npz", "x.onnx", "x.parquet", "x.keras", "x.h5", "config.json", "d.jsonl", "x.tar", "x.pkl.gz", "x.bin", "x.zip", "x"] {
             inspect_any(name, &bytes);
         }
     }
