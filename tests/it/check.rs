@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Keys, Release, py, run, shared_schemas};
+use crate::common::{Keys, Release, py, run, schema};
 use crate::scenarios::Outcomes;
 
 pub(crate) fn demo() -> PathBuf {
@@ -339,7 +339,7 @@ fn sarif_output_validates_against_the_official_schema() {
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stdout, "", "with -o nothing reaches stdout");
-    let schema = shared_schemas("sarif-schema-2.1.0.json");
+    let schema = schema("sarif-schema-2.1.0.json");
     let out = py(
         "import json, sys, jsonschema\n\
          schema = json.load(open(sys.argv[1])); log = json.load(open(sys.argv[2]))\n\
