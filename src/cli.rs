@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::console::ColorChoice;
 use crate::finding::Severity;
 use crate::manifest::RelPath;
+use crate::policy::Stage;
 use crate::sign::{Algorithm, BundleFormat};
 
 /// Seal open-model releases: hash every weight and dataset file, record what each file is,
@@ -77,9 +78,16 @@ pub struct CheckArgs {
     /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
     #[arg(short, long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// A built-in pack name, a pack file or its folder (repeatable; default: every built-in pack)
+    /// Add a pack: a pack file, its folder, or a built-in name with `--no-builtin` (repeatable)
     #[arg(short, long, value_name = "NAME|PATH")]
     pub policy: Vec<String>,
+    /// Run only the packs given with `--policy`, not the built-in ones
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// When the check is made: `pre-sign` (before signing: the signature rules do not apply) or
+    /// `release` (the published release: every rule applies)
+    #[arg(long, value_enum, default_value_t = Stage::Release, value_name = "STAGE")]
+    pub stage: Stage,
     /// Check as of this date, YYYY-MM-DD (default: today, or `SOURCE_DATE_EPOCH`)
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     pub as_of: Option<String>,
@@ -98,6 +106,17 @@ pub struct CheckArgs {
     /// Also list the rules that passed or did not apply (table and Markdown)
     #[arg(long)]
     pub all: bool,
+    /// Waive rules or finding codes as FILE says: `waivers:` entries with `id`, `subjects`,
+    /// `reason`, `approver`, `expires` (repeatable; adds to the `waivers:` of `scelle.yaml`)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
+    /// Ignore the `waivers:` section of the release's `scelle.yaml` (an auditor's view)
+    #[arg(long)]
+    pub no_declared_waivers: bool,
+    /// SARIF: the folder result paths are relative to, for code scanning (default: the git
+    /// repository holding the release, else the release folder)
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
@@ -119,7 +138,7 @@ pub enum CheckFormat {
 pub enum PolicyCommand {
     /// List the packs and their rule counts
     List(PolicyListArgs),
-    /// Say what a rule checks, when it applies, the article and the fix
+    /// Say what a rule or a finding code checks, why, its severity and the fix
     Explain(PolicyExplainArgs),
     /// Check pack files: load errors, unknown fields, duplicate ids, rules that never apply
     Lint(PolicyLintArgs),
@@ -130,8 +149,8 @@ pub enum PolicyCommand {
 /// `scelle policy list`
 #[derive(Debug, Args)]
 pub struct PolicyListArgs {
-    /// Pack files to list too
-    #[arg(short, long, value_name = "NAME|PATH")]
+    /// Pack files (or folders) to list besides the built-in packs
+    #[arg(short, long, value_name = "PATH")]
     pub policy: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -141,10 +160,12 @@ pub struct PolicyListArgs {
 /// `scelle policy explain`
 #[derive(Debug, Args)]
 pub struct PolicyExplainArgs {
-    /// A rule id (`AIA-53-1-c-01`), or a pack name for all its rules
+    /// A rule id (`AIA-53-1-c-01`), a finding code (`file/code-on-load`), a pack name for all
+    /// its rules, or a code family (`file`, `verify`, `waiver`) for all its codes
+    #[arg(value_name = "RULE|CODE")]
     pub rule: String,
-    /// Look in these packs (default: every built-in pack)
-    #[arg(short, long, value_name = "NAME|PATH")]
+    /// Look in these pack files (or folders) too, besides the built-in packs
+    #[arg(short, long, value_name = "PATH")]
     pub policy: Vec<String>,
 }
 
@@ -285,6 +306,21 @@ pub struct ScanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ScanFormat::Json)]
     pub format: ScanFormat,
+    /// Exit 1 when a finding on a file (not waived) is at or above this severity, or a waiver
+    /// has expired (default: findings never fail a scan)
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Waive finding codes as FILE says: `waivers:` entries with `id`, `subjects`, `reason`,
+    /// `approver`, `expires` (repeatable; adds to the `waivers:` of `scelle.yaml`)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
+    /// Ignore the `waivers:` section of the release's `scelle.yaml`
+    #[arg(long)]
+    pub no_declared_waivers: bool,
+    /// SARIF: the folder result paths are relative to (default: the git repository holding the
+    /// release, else the release folder)
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
@@ -320,6 +356,8 @@ pub enum ScanFormat {
     Json,
     /// A human summary
     Table,
+    /// The findings on files as SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
 }
 
 /// A release-relative path given on the command line: `./` prefixes and trailing `/` are

@@ -154,6 +154,7 @@ fn check_reports_each_failure_with_its_article_line_and_fix() {
     let run = run(&[
         "check",
         demo().to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -205,6 +206,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
         run(&[
             "check",
             demo,
+            "--no-builtin",
             "--policy",
             &pack,
             "--as-of",
@@ -218,6 +220,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
         run(&[
             "check",
             demo,
+            "--no-builtin",
             "--policy",
             &pack,
             "--as-of",
@@ -233,6 +236,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
     let early = run(&[
         "check",
         demo,
+        "--no-builtin",
         "--policy",
         &strict,
         "--as-of",
@@ -266,6 +270,7 @@ fn the_json_report_is_documented_sorted_and_deterministic() {
     let args = [
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--policy",
@@ -326,6 +331,7 @@ fn sarif_output_validates_against_the_official_schema() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--policy",
@@ -385,6 +391,7 @@ fn junit_output_has_a_test_case_per_rule() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -432,6 +439,7 @@ fn markdown_output_has_a_summary_table_and_the_failures() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -473,6 +481,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
         &keys.public("ed25519"),
         "--bundle",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -487,6 +496,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
     let unverified = run(&[
         "check",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -523,6 +533,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
         &keys.public("p256"),
         "--bundle",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -549,6 +560,7 @@ fn a_manifest_is_checked_with_positions_from_the_declaration_beside_it() {
     let run = run(&[
         "check",
         manifest.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -658,6 +670,7 @@ fn a_pack_reading_file_facts_sees_them_in_a_manifest_and_a_bundle() {
         let run = run(&[
             "check",
             input.to_str().unwrap(),
+            "--no-builtin",
             "--policy",
             policy,
             "--format",
