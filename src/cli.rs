@@ -49,20 +49,110 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a signing key pair: NAME.key (private, mode 0600) and NAME.pub
+    #[command(after_help = examples::KEYGEN)]
     Keygen(KeygenArgs),
     /// Walk, hash and classify a release folder; write the unsigned manifest
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// Seal a release: scan it and write a signed bundle
+    #[command(after_help = examples::SIGN)]
     Sign(SignArgs),
     /// Check a bundle's signature and re-hash the release against it
+    #[command(after_help = examples::VERIFY)]
     Verify(VerifyArgs),
     /// Check a release against the EU AI Act and GDPR policy packs
+    #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
     /// List, explain, lint and test policy packs
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::POLICY)]
     Policy(PolicyCommand),
     /// Write a commented `scelle.yaml`, filled from what the release already says
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
+    /// Print a shell completion script
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the man page in roff, or write one page per command to a folder
+    #[command(after_help = examples::MAN)]
+    Man(ManArgs),
+}
+
+/// Examples shown after each command's help: real invocations (a test parses every one).
+pub mod examples {
+    pub const KEYGEN: &str = "Examples:
+  scelle keygen -o publisher
+  scelle keygen -a p256 -o oms
+  scelle keygen -o publisher --passphrase-env SCELLE_PASSPHRASE";
+    pub const SCAN: &str = "Examples:
+  scelle scan release/
+  scelle scan release/ --format table
+  scelle scan release/ -o manifest.json --ignore checkpoints
+  scelle scan release/ --format sarif --waivers ci/waivers.yaml --fail-on error -o scan.sarif";
+    pub const SIGN: &str = "Examples:
+  scelle sign release/ --key publisher.key
+  scelle sign release/ --key oms.key --format oms
+  scelle sign release/ --key publisher.key --manifest manifest.json";
+    pub const VERIFY: &str = "Examples:
+  scelle verify release/ --key publisher.pub
+  scelle verify release/ --key ref.pub --bundle release/model.sig
+  scelle verify release/ --key publisher.pub --format json -o verify.json";
+    pub const CHECK: &str = "Examples:
+  scelle check release/ --stage pre-sign
+  scelle check release/ --key publisher.pub --format sarif -o scelle.sarif
+  scelle check release/ --policy ci/our-pack.yaml --waivers ci/waivers.yaml
+  scelle check release/ --no-builtin --policy gdpr-training-data --as-of 2027-08-02";
+    pub const POLICY: &str = "Examples:
+  scelle policy list
+  scelle policy explain RI-SIGN-01
+  scelle policy explain file/code-on-load
+  scelle policy test --require-coverage policies/";
+    pub const POLICY_LIST: &str = "Examples:
+  scelle policy list
+  scelle policy list --format json
+  scelle policy list --policy ci/our-pack.yaml";
+    pub const POLICY_EXPLAIN: &str = "Examples:
+  scelle policy explain AIA-53-1-c-01
+  scelle policy explain file/code-on-load
+  scelle policy explain release-integrity
+  scelle policy explain waiver";
+    pub const POLICY_LINT: &str = "Examples:
+  scelle policy lint policies/
+  scelle policy lint ci/our-pack.yaml";
+    pub const POLICY_TEST: &str = "Examples:
+  scelle policy test policies/
+  scelle policy test --require-coverage policies/
+  scelle policy test ci/our-pack.yaml --format json";
+    pub const INIT: &str = "Examples:
+  scelle init release/
+  scelle init release/ -o -
+  scelle init release/ --force";
+    pub const COMPLETIONS: &str = "Examples:
+  scelle completions bash
+  scelle completions zsh
+  scelle completions fish";
+    pub const MAN: &str = "Examples:
+  scelle man
+  scelle man -o man/";
+}
+
+/// `scelle completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `scelle man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `scelle.1` and one `scelle-COMMAND.1` per command into DIR instead of printing
+    /// `scelle.1`
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace pages that exist
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `scelle check`
@@ -137,12 +227,16 @@ pub enum CheckFormat {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// List the packs and their rule counts
+    #[command(after_help = examples::POLICY_LIST)]
     List(PolicyListArgs),
     /// Say what a rule or a finding code checks, why, its severity and the fix
+    #[command(after_help = examples::POLICY_EXPLAIN)]
     Explain(PolicyExplainArgs),
     /// Check pack files: load errors, unknown fields, duplicate ids, rules that never apply
+    #[command(after_help = examples::POLICY_LINT)]
     Lint(PolicyLintArgs),
     /// Run the `tests:` cases of pack files
+    #[command(after_help = examples::POLICY_TEST)]
     Test(PolicyTestArgs),
 }
 
@@ -384,6 +478,49 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command, down to `policy explain`, with its path (`scelle policy explain`).
+    fn commands(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name());
+            out.push((path.clone(), sub.clone()));
+            commands(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_shows_real_examples_after_its_help() {
+        let mut all = Vec::new();
+        commands(&Cli::command(), "scelle", &mut all);
+        assert!(all.len() >= 13, "{}", all.len());
+        for (path, cmd) in all {
+            let help = cmd
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .skip_while(|l| *l != "Examples:")
+                .skip(1)
+                .collect();
+            assert!(
+                (2..=4).contains(&examples.len()) || (path == "scelle man" && examples.len() == 2),
+                "`{path}` shows {} examples",
+                examples.len()
+            );
+            for example in examples {
+                let line = example.trim_start();
+                assert!(
+                    line.starts_with(&format!("{path} ")) || line == path,
+                    "`{path}`: an example of another command: {line}"
+                );
+                let argv: Vec<&str> = line.split_whitespace().collect();
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Checker {
         // An entry left empty is not declared; one that declares anything declares it whole.
         if !out.is_empty() {
             for (name, field) in fields {
-                if field.required && !out.contains_key(name) {
+                if field.required && !out.contains_key(name) && node.get(name).is_none() {
                     let what = if at.is_empty() { "the file" } else { at };
                     self.problem(
                         node.pos,

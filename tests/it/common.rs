@@ -111,6 +111,7 @@ pub fn scelle() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scelle"));
     cmd.env("SOURCE_DATE_EPOCH", "1700000000")
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .env_remove("RUST_LOG");
     cmd
 }
