@@ -340,6 +340,8 @@ fn sarif_output_validates_against_the_official_schema() {
         "2026-11-28",
         "--format",
         "sarif",
+        "--sarif-root",
+        env!("CARGO_MANIFEST_DIR"),
         "-o",
         sarif.to_str().unwrap(),
     ]);
@@ -375,7 +377,11 @@ fn sarif_output_validates_against_the_official_schema() {
     let r = results.iter().find(|r| r["ruleId"] == "TP-1").unwrap();
     assert_eq!(r["level"], "error");
     let loc = &r["locations"][0]["physicalLocation"];
-    assert_eq!(loc["artifactLocation"]["uri"], "scelle.yaml");
+    assert_eq!(
+        loc["artifactLocation"],
+        serde_json::json!({"uri": "fixtures/demo/scelle.yaml", "uriBaseId": "%SRCROOT%"}),
+        "relative to `--sarif-root`"
+    );
     assert_eq!(loc["region"]["startLine"], 133);
     assert_eq!(
         rules[usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap()]["id"],
@@ -777,7 +783,7 @@ fn policy_list_and_explain_describe_the_built_in_packs() {
         explain.stdout
     );
     let unknown = run(&["policy", "explain", "RI-DOC-1"]);
-    unknown.error("no rule or pack `RI-DOC-1` (did you mean `RI-DOC-01`?)");
+    unknown.error("no rule, finding code or pack `RI-DOC-1` (did you mean `RI-DOC-01`?)");
 }
 
 #[test]
