@@ -157,6 +157,8 @@ pub struct ManArgs {
 
 /// `scelle check`
 #[derive(Debug, Args)]
+// Each flag is one independent yes/no a user types; no state machine hides in them.
+#[allow(clippy::struct_excessive_bools)]
 pub struct CheckArgs {
     /// A release folder (scanned, with its `scelle.yaml`), a manifest, or a bundle
     #[arg(default_value = ".")]

@@ -489,26 +489,23 @@ impl Ledger {
                 .waivers
                 .iter()
                 .position(|w| !w.expired(&self.as_of) && w.covers(id, unit));
-            match active {
-                Some(i) => {
-                    self.matched[i] += 1;
-                    let covers = unit.map(str::to_owned);
-                    if let Some(a) = applied.iter_mut().find(|a| a.waiver == self.waivers[i]) {
-                        a.covers.extend(covers);
-                    } else {
-                        applied.push(Applied {
-                            waiver: self.waivers[i].clone(),
-                            covers: covers.into_iter().collect(),
-                        });
-                    }
+            if let Some(i) = active {
+                self.matched[i] += 1;
+                let covers = unit.map(str::to_owned);
+                if let Some(a) = applied.iter_mut().find(|a| a.waiver == self.waivers[i]) {
+                    a.covers.extend(covers);
+                } else {
+                    applied.push(Applied {
+                        waiver: self.waivers[i].clone(),
+                        covers: covers.into_iter().collect(),
+                    });
                 }
-                None => {
-                    uncovered.push(unit.unwrap_or(id).to_owned());
-                    for w in self.waivers.iter().filter(|w| w.covers(id, unit)) {
-                        let said = format!("expired on {} ({})", w.expires, w.at());
-                        if !expired.contains(&said) {
-                            expired.push(said);
-                        }
+            } else {
+                uncovered.push(unit.unwrap_or(id).to_owned());
+                for w in self.waivers.iter().filter(|w| w.covers(id, unit)) {
+                    let said = format!("expired on {} ({})", w.expires, w.at());
+                    if !expired.contains(&said) {
+                        expired.push(said);
                     }
                 }
             }

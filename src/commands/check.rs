@@ -20,7 +20,7 @@ use crate::report::{self, Output};
 use crate::scan;
 use crate::sign::{self, load_public_key};
 use crate::verify::{self, SignatureStatus, VerifyOptions};
-use crate::waiver::{self, Ledger, Waiver};
+use crate::waiver::{self, Ledger, WaivedFinding, Waiver};
 use crate::walk;
 
 /// What `check` reads, once resolved.
@@ -104,35 +104,7 @@ pub(crate) fn run(
         }
         _ => None,
     };
-    let declared = match (&full, &input.statement) {
-        (Some(s), _) | (None, Parsed::Full(s)) => s.predicate.declared.as_ref(),
-        (None, Parsed::Light { statement, .. }) => statement.predicate.declared.as_ref(),
-    };
-    let waivers = load_waivers(
-        &args.waivers,
-        !args.no_declared_waivers,
-        declared,
-        input.positions.as_ref().map(|p| &p.fields),
-    )?;
-    let mut ledger = Ledger::new(waivers, &as_of);
-    // A waived finding on a file is taken out of what the packs see, and listed as waived.
-    let waived_findings = match (&mut full, &mut input.statement) {
-        (Some(s), _) | (None, Parsed::Full(s)) => waiver::take_waived(
-            s.predicate
-                .files
-                .iter_mut()
-                .map(|f| (f.path.as_str(), &mut f.findings)),
-            &mut ledger,
-        ),
-        (None, Parsed::Light { statement, .. }) => waiver::take_waived(
-            statement
-                .predicate
-                .files
-                .iter_mut()
-                .map(|f| (f.path.as_str(), &mut f.findings)),
-            &mut ledger,
-        ),
-    };
+    let (ledger, waived_findings) = waive_file_findings(args, &mut input, &mut full, &as_of)?;
     let source = match (&full, &input.statement) {
         (Some(s), _) | (None, Parsed::Full(s)) => Source::Manifest(s),
         (None, Parsed::Light { statement, .. }) => Source::Light(statement),
@@ -179,6 +151,45 @@ pub(crate) fn run(
     };
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
+}
+
+/// The run's waivers, and the findings on files they cover, taken out of the statement the
+/// packs will read.
+fn waive_file_findings(
+    args: &CheckArgs,
+    input: &mut Input,
+    full: &mut Option<Statement>,
+    as_of: &str,
+) -> anyhow::Result<(Ledger, Vec<WaivedFinding>)> {
+    let declared = match (&*full, &input.statement) {
+        (Some(s), _) | (None, Parsed::Full(s)) => s.predicate.declared.as_ref(),
+        (None, Parsed::Light { statement, .. }) => statement.predicate.declared.as_ref(),
+    };
+    let waivers = load_waivers(
+        &args.waivers,
+        !args.no_declared_waivers,
+        declared,
+        input.positions.as_ref().map(|p| &p.fields),
+    )?;
+    let mut ledger = Ledger::new(waivers, as_of);
+    let waived = match (full, &mut input.statement) {
+        (Some(s), _) | (None, Parsed::Full(s)) => waiver::take_waived(
+            s.predicate
+                .files
+                .iter_mut()
+                .map(|f| (f.path.as_str(), &mut f.findings)),
+            &mut ledger,
+        ),
+        (None, Parsed::Light { statement, .. }) => waiver::take_waived(
+            statement
+                .predicate
+                .files
+                .iter_mut()
+                .map(|f| (f.path.as_str(), &mut f.findings)),
+            &mut ledger,
+        ),
+    };
+    Ok((ledger, waived))
 }
 
 /// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.

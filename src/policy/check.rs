@@ -122,7 +122,7 @@ pub struct Options<'a> {
     pub as_of: &'a str,
     pub stage: Stage,
     pub positions: Option<&'a Positions>,
-    /// The waivers of the run; file findings were already judged ([`waiver::take_waived`]).
+    /// The waivers of the run; file findings were already judged ([`crate::waiver::take_waived`]).
     pub ledger: Ledger,
     pub waived_findings: Vec<WaivedFinding>,
 }
@@ -202,44 +202,62 @@ pub fn run(
         .collect();
     for pack in &mut results {
         pack.results.sort_by(|a, b| a.id.cmp(&b.id));
-        for r in pack
-            .results
-            .iter_mut()
-            .filter(|r| r.outcome == Outcome::Fail)
-        {
-            let subjects = if r.subjects.is_empty() {
-                r.field.iter().cloned().collect()
-            } else {
-                r.subjects.clone()
-            };
-            let judgement = ledger.judge(&r.id, &subjects);
-            r.waived = judgement.waived;
-            r.waivers = judgement.applied;
-            if let Some(note) = judgement.note {
-                r.note = Some(match r.note.take() {
-                    Some(before) => format!("{before}; {note}"),
-                    None => note,
-                });
-            }
-            if r.waived {
-                pack.counts.fail -= 1;
-                pack.counts.waived += 1;
-            }
-        }
+        apply_waivers(pack, &mut ledger);
     }
     let waivers = ledger.statuses();
+    let summary = summarise(&results, waived_findings.len(), &waivers);
+    CheckReport {
+        schema_version: SCHEMA_VERSION,
+        generator: Generator::this(),
+        subject,
+        as_of: as_of.to_owned(),
+        stage,
+        verification,
+        packs: results,
+        waived_findings,
+        waivers,
+        summary,
+        disclaimer: DISCLAIMER,
+    }
+}
+
+/// Judges each failure of a pack against the waivers; a waived one moves to `counts.waived`.
+fn apply_waivers(pack: &mut PackResult, ledger: &mut Ledger) {
+    for r in pack
+        .results
+        .iter_mut()
+        .filter(|r| r.outcome == Outcome::Fail)
+    {
+        let subjects = if r.subjects.is_empty() {
+            r.field.iter().cloned().collect()
+        } else {
+            r.subjects.clone()
+        };
+        let judgement = ledger.judge(&r.id, &subjects);
+        r.waived = judgement.waived;
+        r.waivers = judgement.applied;
+        if let Some(note) = judgement.note {
+            r.note = Some(match r.note.take() {
+                Some(before) => format!("{before}; {note}"),
+                None => note,
+            });
+        }
+        if r.waived {
+            pack.counts.fail -= 1;
+            pack.counts.waived += 1;
+        }
+    }
+}
+
+/// Totals over every pack.
+fn summarise(results: &[PackResult], waived_findings: usize, waivers: &[WaiverStatus]) -> Summary {
+    let status = |s: Status| waivers.iter().filter(|w| w.status == s).count();
     let mut summary = Summary {
         packs: results.len(),
         packs_applicable: results.iter().filter(|p| p.applies).count(),
-        waived_findings: waived_findings.len(),
-        waivers_expired: waivers
-            .iter()
-            .filter(|w| w.status == Status::Expired)
-            .count(),
-        waivers_unused: waivers
-            .iter()
-            .filter(|w| w.status == Status::Unused)
-            .count(),
+        waived_findings,
+        waivers_expired: status(Status::Expired),
+        waivers_unused: status(Status::Unused),
         ..Summary::default()
     };
     for r in results.iter().flat_map(|p| &p.results) {
@@ -255,19 +273,7 @@ pub fn run(
             }
         }
     }
-    CheckReport {
-        schema_version: SCHEMA_VERSION,
-        generator: Generator::this(),
-        subject,
-        as_of: as_of.to_owned(),
-        stage,
-        verification,
-        packs: results,
-        waived_findings,
-        waivers,
-        summary,
-        disclaimer: DISCLAIMER,
-    }
+    summary
 }
 
 struct Locator<'a> {

@@ -291,6 +291,15 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
             }
         }
     }
+    waived_findings_section(report, color, width, &mut out);
+    waiver_problems_section(report, color, width, &mut out);
+    summary_line(report, color, width, &mut out);
+    push_wrapped(&mut out, "", 0, report.disclaimer, 0, width);
+    out
+}
+
+/// The findings on files that waivers took out of what the packs saw.
+fn waived_findings_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
     if !report.waived_findings.is_empty() {
         let _ = writeln!(
             out,
@@ -299,7 +308,7 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
         );
         for w in &report.waived_findings {
             push_wrapped(
-                &mut out,
+                out,
                 &format!("  {} ", paint(color, "2", "waived ")),
                 10,
                 &format!("{}  {}  [{}]", w.path, w.finding.message, w.finding.rule),
@@ -307,7 +316,7 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
                 width,
             );
             push_wrapped(
-                &mut out,
+                out,
                 "          waived: ",
                 18,
                 &w.waiver.waiver.describe(),
@@ -316,6 +325,10 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
             );
         }
     }
+}
+
+/// The waivers that expired or matched nothing.
+fn waiver_problems_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
     let problems: Vec<_> = report
         .waivers
         .iter()
@@ -329,16 +342,16 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
                 _ => ("unused", "1;33"),
             };
             push_wrapped(
-                &mut out,
+                out,
                 &format!("  {} ", paint(color, code, &format!("{name:<7}"))),
                 10,
                 &format!("{}  {}", f.rule, f.message),
                 10,
                 width,
             );
-            push_wrapped(&mut out, "          ", 10, &w.waiver.at(), 12, width);
+            push_wrapped(out, "          ", 10, &w.waiver.at(), 12, width);
             push_wrapped(
-                &mut out,
+                out,
                 "          fix: ",
                 15,
                 f.fix.as_deref().unwrap_or_default(),
@@ -347,6 +360,10 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
             );
         }
     }
+}
+
+/// The totals line.
+fn summary_line(report: &CheckReport, color: bool, width: usize, out: &mut String) {
     let sum = &report.summary;
     let waived = if sum.rules.waived > 0 || sum.waived_findings > 0 {
         format!(
@@ -363,7 +380,7 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     };
     let _ = writeln!(out);
     push_wrapped(
-        &mut out,
+        out,
         &format!("{} ", paint(color, "1", "summary")),
         8,
         &format!(
@@ -386,8 +403,6 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
         2,
         width,
     );
-    push_wrapped(&mut out, "", 0, report.disclaimer, 0, width);
-    out
 }
 
 /// `1 error`, `2 errors`.
@@ -396,6 +411,50 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+/// The Markdown sections on waived findings and on the waivers.
+fn markdown_waivers(report: &CheckReport, out: &mut String) {
+    if !report.waived_findings.is_empty() {
+        let _ = writeln!(out, "\n## Waived findings on files\n");
+        let _ = writeln!(out, "| File | Code | Finding | Waiver |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for w in &report.waived_findings {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | waived: {} |",
+                md_escape(&w.path),
+                w.finding.rule,
+                md_escape(&w.finding.message),
+                md_escape(&w.waiver.waiver.describe())
+            );
+        }
+    }
+    if !report.waivers.is_empty() {
+        let _ = writeln!(out, "\n## Waivers\n");
+        let _ = writeln!(
+            out,
+            "| Waiver | Subjects | Status | Reason | Approver | Expires | Where |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for w in &report.waivers {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | `{}` |",
+                w.waiver.id,
+                md_escape(&w.waiver.subjects.join(", ")),
+                match w.status {
+                    Status::Applied => format!("applied ({})", w.matched),
+                    Status::Expired => "**expired**".to_owned(),
+                    Status::Unused => "unused".to_owned(),
+                },
+                md_escape(&crate::codes::squash(&w.waiver.reason)),
+                md_escape(&w.waiver.approver),
+                w.waiver.expires,
+                w.waiver.at()
+            );
+        }
     }
 }
 
@@ -500,46 +559,7 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
             );
         }
     }
-    if !report.waived_findings.is_empty() {
-        let _ = writeln!(out, "\n## Waived findings on files\n");
-        let _ = writeln!(out, "| File | Code | Finding | Waiver |");
-        let _ = writeln!(out, "|---|---|---|---|");
-        for w in &report.waived_findings {
-            let _ = writeln!(
-                out,
-                "| `{}` | `{}` | {} | waived: {} |",
-                md_escape(&w.path),
-                w.finding.rule,
-                md_escape(&w.finding.message),
-                md_escape(&w.waiver.waiver.describe())
-            );
-        }
-    }
-    if !report.waivers.is_empty() {
-        let _ = writeln!(out, "\n## Waivers\n");
-        let _ = writeln!(
-            out,
-            "| Waiver | Subjects | Status | Reason | Approver | Expires | Where |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-        for w in &report.waivers {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} | `{}` |",
-                w.waiver.id,
-                md_escape(&w.waiver.subjects.join(", ")),
-                match w.status {
-                    Status::Applied => format!("applied ({})", w.matched),
-                    Status::Expired => "**expired**".to_owned(),
-                    Status::Unused => "unused".to_owned(),
-                },
-                md_escape(&crate::codes::squash(&w.waiver.reason)),
-                md_escape(&w.waiver.approver),
-                w.waiver.expires,
-                w.waiver.at()
-            );
-        }
-    }
+    markdown_waivers(report, &mut out);
     let _ = writeln!(out, "\n---\n\n{}", report.disclaimer);
     out
 }

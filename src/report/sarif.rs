@@ -359,7 +359,7 @@ fn file_result(
     result
 }
 
-fn log(rules: Rules, results: Vec<Value>, bases: Value, properties: Value) -> Vec<u8> {
+fn log(rules: &Rules, results: &[Value], bases: &Value, properties: &Value) -> Vec<u8> {
     let log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -427,10 +427,10 @@ pub fn render(report: &CheckReport, roots: &Roots) -> Vec<u8> {
     ));
     let s = &report.summary;
     log(
-        rules,
-        results,
-        roots.bases(&report.subject.name),
-        json!({
+        &rules,
+        &results,
+        &roots.bases(&report.subject.name),
+        &json!({
             "asOf": report.as_of,
             "stage": report.stage,
             "subject": report.subject,
@@ -474,9 +474,9 @@ pub fn render_scan(
         .filter(|w| w.status == Status::Applied)
         .count();
     log(
-        rules,
-        results,
-        roots.bases(release),
-        json!({"release": release, "asOf": as_of, "findings": findings.len(), "waiversApplied": applied}),
+        &rules,
+        &results,
+        &roots.bases(release),
+        &json!({"release": release, "asOf": as_of, "findings": findings.len(), "waiversApplied": applied}),
     )
 }

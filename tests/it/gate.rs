@@ -39,8 +39,7 @@ fn outcome_of(report: &Value, id: &str) -> (String, String) {
     results(report)
         .into_iter()
         .find(|(i, _, _)| i == id)
-        .map(|(_, o, m)| (o, m))
-        .unwrap_or_else(|| panic!("no result for {id}"))
+        .map_or_else(|| panic!("no result for {id}"), |(_, o, m)| (o, m))
 }
 
 #[test]
@@ -533,33 +532,36 @@ fn waived_release(expires: &str) -> Release {
     r
 }
 
+/// `check` of `r` with release-integrity before signing, as of 2026-11-28, wide lines.
+fn gate_check(r: &Release, extra: &[&str]) -> crate::common::Run {
+    run_cmd(
+        scelle().current_dir(r.path()).env("COLUMNS", "400").args(
+            [
+                &[
+                    "check",
+                    ".",
+                    "--no-builtin",
+                    "--policy",
+                    "release-integrity",
+                    "--stage",
+                    "pre-sign",
+                    "--as-of",
+                    "2026-11-28",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        ),
+    )
+}
+
 const CI_WAIVERS: &str = "waivers:\n  - id: RI-LFS-01\n    subjects: [weights.bin]\n    reason: the weights are fetched by the release job after this gate\n    approver: release-team@gate.example\n    expires: 2027-03-31\n";
 
 #[test]
-fn waivers_excuse_failures_in_every_format_until_they_expire() {
+fn the_declarations_waiver_takes_a_file_finding_out_of_what_the_packs_see() {
     let r = waived_release("2027-06-30");
     r.file("ci/waivers.yaml", CI_WAIVERS);
-    let check = |extra: &[&str]| {
-        run_cmd(
-            scelle().current_dir(r.path()).env("COLUMNS", "400").args(
-                [
-                    &[
-                        "check",
-                        ".",
-                        "--no-builtin",
-                        "--policy",
-                        "release-integrity",
-                        "--stage",
-                        "pre-sign",
-                        "--as-of",
-                        "2026-11-28",
-                    ][..],
-                    extra,
-                ]
-                .concat(),
-            ),
-        )
-    };
+    let check = |extra: &[&str]| gate_check(&r, extra);
 
     // Without any waiver both failures count.
     let bare = check(&["--no-declared-waivers", "--format", "json"]);
@@ -583,7 +585,13 @@ fn waivers_excuse_failures_in_every_format_until_they_expire() {
     assert_eq!(waived["waiver"]["origin"], "declaration");
     assert_eq!(waived["waiver"]["location"]["file"], "scelle.yaml");
     assert_eq!(waived["waiver"]["location"]["line"], 6);
+}
 
+#[test]
+fn a_waived_failure_passes_the_gate_and_every_format_says_why() {
+    let r = waived_release("2027-06-30");
+    r.file("ci/waivers.yaml", CI_WAIVERS);
+    let check = |extra: &[&str]| gate_check(&r, extra);
     // With the CI file, the LFS failure is waived: the gate passes, every format says why.
     let json = check(&["--waivers", "ci/waivers.yaml", "--format", "json"]);
     assert_eq!(json.code, 0, "{}", json.stderr);
@@ -611,7 +619,13 @@ fn waivers_excuse_failures_in_every_format_until_they_expire() {
         .map(|w| w["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["applied", "applied"]);
+}
 
+#[test]
+fn waivers_show_in_the_table_markdown_sarif_and_junit() {
+    let r = waived_release("2027-06-30");
+    r.file("ci/waivers.yaml", CI_WAIVERS);
+    let check = |extra: &[&str]| gate_check(&r, extra);
     let table = check(&["--waivers", "ci/waivers.yaml"]);
     assert_eq!(table.code, 0);
     assert!(
@@ -674,7 +688,12 @@ fn waivers_excuse_failures_in_every_format_until_they_expire() {
             .stdout
             .contains("<testcase name=\"file/code-on-load: legacy/evil.pkl\"")
     );
+}
 
+#[test]
+fn a_waiver_stops_applying_on_its_expiry_day() {
+    let r = waived_release("2027-06-30");
+    r.file("ci/waivers.yaml", CI_WAIVERS);
     // On its expiry day the CI waiver stops applying: the failure counts and the waiver fails.
     let late = run_cmd(scelle().current_dir(r.path()).args([
         "check",
