@@ -30,6 +30,9 @@ pub const UNUSED: &str = "waiver/unused";
 pub const MAX_FILE: u64 = 1 << 20;
 /// The longest subject pattern: matching costs its length times the subject's.
 pub const MAX_PATTERN: usize = 1024;
+/// The most waivers one file or declaration holds: each finding is judged against those of its
+/// id, and a release checked by an auditor may be hostile.
+pub const MAX_WAIVERS: usize = 1000;
 
 /// Where a waiver was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -324,6 +327,15 @@ fn check_ids(
 ) -> Result<Vec<Waiver>, Vec<Problem>> {
     let known: Vec<&str> = codes::CODES.iter().map(|c| c.id).collect();
     let mut problems = Vec::new();
+    if waivers.len() > MAX_WAIVERS {
+        problems.push(Problem {
+            pos: positions.get("waivers").copied().unwrap_or_default(),
+            message: format!(
+                "{} waivers: at most {MAX_WAIVERS} are read from one file",
+                waivers.len()
+            ),
+        });
+    }
     for (i, w) in waivers.iter().enumerate() {
         let pos = |key: &str| {
             positions
@@ -451,6 +463,8 @@ impl WaiverStatus {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     waivers: Vec<Waiver>,
+    /// The indexes of the waivers of each id, in the order written.
+    by_id: BTreeMap<String, Vec<usize>>,
     as_of: String,
     matched: Vec<usize>,
 }
@@ -459,8 +473,13 @@ impl Ledger {
     /// `as_of` decides which waivers have expired.
     pub fn new(waivers: Vec<Waiver>, as_of: &str) -> Self {
         let matched = vec![0; waivers.len()];
+        let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, w) in waivers.iter().enumerate() {
+            by_id.entry(w.id.clone()).or_default().push(i);
+        }
         Ledger {
             waivers,
+            by_id,
             as_of: as_of.to_owned(),
             matched,
         }
@@ -484,11 +503,14 @@ impl Ledger {
         let mut applied: Vec<Applied> = Vec::new();
         let mut uncovered = Vec::new();
         let mut expired = Vec::new();
+        let candidates = self.by_id.get(id).map_or(&[][..], Vec::as_slice);
+        if candidates.is_empty() {
+            return Judgement::default();
+        }
         for unit in units {
-            let active = self
-                .waivers
-                .iter()
-                .position(|w| !w.expired(&self.as_of) && w.covers(id, unit));
+            let active = candidates.iter().copied().find(|&i| {
+                !self.waivers[i].expired(&self.as_of) && self.waivers[i].covers(id, unit)
+            });
             if let Some(i) = active {
                 self.matched[i] += 1;
                 let covers = unit.map(str::to_owned);
@@ -502,7 +524,11 @@ impl Ledger {
                 }
             } else {
                 uncovered.push(unit.unwrap_or(id).to_owned());
-                for w in self.waivers.iter().filter(|w| w.covers(id, unit)) {
+                for w in candidates
+                    .iter()
+                    .map(|&i| &self.waivers[i])
+                    .filter(|w| w.covers(id, unit))
+                {
                     let said = format!("expired on {} ({})", w.expires, w.at());
                     if !expired.contains(&said) {
                         expired.push(said);
@@ -699,6 +725,12 @@ mod tests {
             err,
             "w.yaml:2:5: `file/code-on-lod` is not a finding code (did you mean `file/code-on-load`?)"
         );
+        let many = format!(
+            "waivers:\n{}",
+            "  - {id: R-1, reason: r, approver: a, expires: 2027-01-01}\n".repeat(MAX_WAIVERS + 1)
+        );
+        let err = parse_file(&many, "w.yaml").unwrap_err().to_string();
+        assert!(err.contains("1001 waivers: at most 1000"), "{err}");
         let ok = parse_file(&fixed.replace("code-on-lod", "code-on-load"), "w.yaml").unwrap();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].location.line, Some(6));
