@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::console::ColorChoice;
 use crate::finding::Severity;
 use crate::manifest::RelPath;
+use crate::policy::Stage;
 use crate::sign::{Algorithm, BundleFormat};
 
 /// Seal open-model releases: hash every weight and dataset file, record what each file is,
@@ -48,24 +49,116 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a signing key pair: NAME.key (private, mode 0600) and NAME.pub
+    #[command(after_help = examples::KEYGEN)]
     Keygen(KeygenArgs),
     /// Walk, hash and classify a release folder; write the unsigned manifest
+    #[command(after_help = examples::SCAN)]
     Scan(ScanArgs),
     /// Seal a release: scan it and write a signed bundle
+    #[command(after_help = examples::SIGN)]
     Sign(SignArgs),
     /// Check a bundle's signature and re-hash the release against it
+    #[command(after_help = examples::VERIFY)]
     Verify(VerifyArgs),
     /// Check a release against the EU AI Act and GDPR policy packs
+    #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
     /// List, explain, lint and test policy packs
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::POLICY)]
     Policy(PolicyCommand),
     /// Write a commented `scelle.yaml`, filled from what the release already says
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
+    /// Print a shell completion script
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the man page in roff, or write one page per command to a folder
+    #[command(after_help = examples::MAN)]
+    Man(ManArgs),
+}
+
+/// Examples shown after each command's help: real invocations (a test parses every one).
+pub mod examples {
+    pub const KEYGEN: &str = "Examples:
+  scelle keygen -o publisher
+  scelle keygen -a p256 -o oms
+  scelle keygen -o publisher --passphrase-env SCELLE_PASSPHRASE";
+    pub const SCAN: &str = "Examples:
+  scelle scan release/
+  scelle scan release/ --format table
+  scelle scan release/ -o manifest.json --ignore checkpoints
+  scelle scan release/ --format sarif --waivers ci/waivers.yaml --fail-on error -o scan.sarif";
+    pub const SIGN: &str = "Examples:
+  scelle sign release/ --key publisher.key
+  scelle sign release/ --key oms.key --format oms
+  scelle sign release/ --key publisher.key --manifest manifest.json";
+    pub const VERIFY: &str = "Examples:
+  scelle verify release/ --key publisher.pub
+  scelle verify release/ --key ref.pub --bundle release/model.sig
+  scelle verify release/ --key publisher.pub --format json -o verify.json";
+    pub const CHECK: &str = "Examples:
+  scelle check release/ --stage pre-sign
+  scelle check release/ --key publisher.pub --format sarif -o scelle.sarif
+  scelle check release/ --policy ci/our-pack.yaml --waivers ci/waivers.yaml
+  scelle check release/ --no-builtin --policy gdpr-training-data --as-of 2027-08-02";
+    pub const POLICY: &str = "Examples:
+  scelle policy list
+  scelle policy explain RI-SIGN-01
+  scelle policy explain file/code-on-load
+  scelle policy test --require-coverage policies/";
+    pub const POLICY_LIST: &str = "Examples:
+  scelle policy list
+  scelle policy list --format json
+  scelle policy list --policy ci/our-pack.yaml";
+    pub const POLICY_EXPLAIN: &str = "Examples:
+  scelle policy explain AIA-53-1-c-01
+  scelle policy explain file/code-on-load
+  scelle policy explain release-integrity
+  scelle policy explain waiver";
+    pub const POLICY_LINT: &str = "Examples:
+  scelle policy lint policies/
+  scelle policy lint ci/our-pack.yaml";
+    pub const POLICY_TEST: &str = "Examples:
+  scelle policy test policies/
+  scelle policy test --require-coverage policies/
+  scelle policy test ci/our-pack.yaml --format json";
+    pub const INIT: &str = "Examples:
+  scelle init release/
+  scelle init release/ -o -
+  scelle init release/ --force";
+    pub const COMPLETIONS: &str = "Examples:
+  scelle completions bash
+  scelle completions zsh
+  scelle completions fish";
+    pub const MAN: &str = "Examples:
+  scelle man
+  scelle man -o man/";
+}
+
+/// `scelle completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `scelle man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `scelle.1` and one `scelle-COMMAND.1` per command into DIR instead of printing
+    /// `scelle.1`
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace pages that exist
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `scelle check`
 #[derive(Debug, Args)]
+// Each flag is one independent yes/no a user types; no state machine hides in them.
+#[allow(clippy::struct_excessive_bools)]
 pub struct CheckArgs {
     /// A release folder (scanned, with its `scelle.yaml`), a manifest, or a bundle
     #[arg(default_value = ".")]
@@ -77,9 +170,16 @@ pub struct CheckArgs {
     /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
     #[arg(short, long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// A built-in pack name, a pack file or its folder (repeatable; default: every built-in pack)
+    /// Add a pack: a pack file, its folder, or a built-in name with `--no-builtin` (repeatable)
     #[arg(short, long, value_name = "NAME|PATH")]
     pub policy: Vec<String>,
+    /// Run only the packs given with `--policy`, not the built-in ones
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// When the check is made: `pre-sign` (before signing: the signature rules do not apply) or
+    /// `release` (the published release: every rule applies)
+    #[arg(long, value_enum, default_value_t = Stage::Release, value_name = "STAGE")]
+    pub stage: Stage,
     /// Check as of this date, YYYY-MM-DD (default: today, or `SOURCE_DATE_EPOCH`)
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     pub as_of: Option<String>,
@@ -98,6 +198,17 @@ pub struct CheckArgs {
     /// Also list the rules that passed or did not apply (table and Markdown)
     #[arg(long)]
     pub all: bool,
+    /// Waive rules or finding codes as FILE says: `waivers:` entries with `id`, `subjects`,
+    /// `reason`, `approver`, `expires` (repeatable; adds to the `waivers:` of `scelle.yaml`)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
+    /// Ignore the `waivers:` section of the release's `scelle.yaml` (an auditor's view)
+    #[arg(long)]
+    pub no_declared_waivers: bool,
+    /// SARIF: the folder result paths are relative to, for code scanning (default: the git
+    /// repository holding the release, else the release folder)
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
@@ -118,20 +229,24 @@ pub enum CheckFormat {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// List the packs and their rule counts
+    #[command(after_help = examples::POLICY_LIST)]
     List(PolicyListArgs),
-    /// Say what a rule checks, when it applies, the article and the fix
+    /// Say what a rule or a finding code checks, why, its severity and the fix
+    #[command(after_help = examples::POLICY_EXPLAIN)]
     Explain(PolicyExplainArgs),
     /// Check pack files: load errors, unknown fields, duplicate ids, rules that never apply
+    #[command(after_help = examples::POLICY_LINT)]
     Lint(PolicyLintArgs),
     /// Run the `tests:` cases of pack files
+    #[command(after_help = examples::POLICY_TEST)]
     Test(PolicyTestArgs),
 }
 
 /// `scelle policy list`
 #[derive(Debug, Args)]
 pub struct PolicyListArgs {
-    /// Pack files to list too
-    #[arg(short, long, value_name = "NAME|PATH")]
+    /// Pack files (or folders) to list besides the built-in packs
+    #[arg(short, long, value_name = "PATH")]
     pub policy: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -141,10 +256,12 @@ pub struct PolicyListArgs {
 /// `scelle policy explain`
 #[derive(Debug, Args)]
 pub struct PolicyExplainArgs {
-    /// A rule id (`AIA-53-1-c-01`), or a pack name for all its rules
+    /// A rule id (`AIA-53-1-c-01`), a finding code (`file/code-on-load`), a pack name for all
+    /// its rules, or a code family (`file`, `verify`, `waiver`) for all its codes
+    #[arg(value_name = "RULE|CODE")]
     pub rule: String,
-    /// Look in these packs (default: every built-in pack)
-    #[arg(short, long, value_name = "NAME|PATH")]
+    /// Look in these pack files (or folders) too, besides the built-in packs
+    #[arg(short, long, value_name = "PATH")]
     pub policy: Vec<String>,
 }
 
@@ -297,6 +414,21 @@ pub struct ScanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ScanFormat::Json)]
     pub format: ScanFormat,
+    /// Exit 1 when a finding on a file (not waived) is at or above this severity, or a waiver
+    /// has expired (default: findings never fail a scan)
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Waive finding codes as FILE says: `waivers:` entries with `id`, `subjects`, `reason`,
+    /// `approver`, `expires` (repeatable; adds to the `waivers:` of `scelle.yaml`)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
+    /// Ignore the `waivers:` section of the release's `scelle.yaml`
+    #[arg(long)]
+    pub no_declared_waivers: bool,
+    /// SARIF: the folder result paths are relative to (default: the git repository holding the
+    /// release, else the release folder)
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
@@ -336,6 +468,8 @@ pub enum ScanFormat {
     Json,
     /// A human summary
     Table,
+    /// The findings on files as SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
 }
 
 /// A worker count: a whole number, at least 1.
@@ -370,6 +504,49 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command, down to `policy explain`, with its path (`scelle policy explain`).
+    fn commands(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name());
+            out.push((path.clone(), sub.clone()));
+            commands(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_shows_real_examples_after_its_help() {
+        let mut all = Vec::new();
+        commands(&Cli::command(), "scelle", &mut all);
+        assert!(all.len() >= 13, "{}", all.len());
+        for (path, cmd) in all {
+            let help = cmd
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .skip_while(|l| *l != "Examples:")
+                .skip(1)
+                .collect();
+            assert!(
+                (2..=4).contains(&examples.len()) || (path == "scelle man" && examples.len() == 2),
+                "`{path}` shows {} examples",
+                examples.len()
+            );
+            for example in examples {
+                let line = example.trim_start();
+                assert!(
+                    line.starts_with(&format!("{path} ")) || line == path,
+                    "`{path}`: an example of another command: {line}"
+                );
+                let argv: Vec<&str> = line.split_whitespace().collect();
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,9 +5,11 @@ use crate::manifest::ManifestError;
 use crate::manifest::descriptor::DescriptorError;
 use crate::policy::builtin::PolicyError;
 use crate::report::OutputError;
+use crate::report::sarif::RootError;
 use crate::scan::ScanError;
 use crate::sign::{KeyError, SignError};
 use crate::verify::VerifyError;
+use crate::waiver::WaiverError;
 
 /// A command could not run (exit status 2). Findings are never errors.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,10 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Descriptor(#[from] DescriptorError),
+    #[error(transparent)]
+    Waiver(#[from] WaiverError),
+    #[error(transparent)]
+    SarifRoot(#[from] RootError),
 }
 
 impl Error {
@@ -42,6 +48,8 @@ impl Error {
             Error::Verify(e) => e.hint(),
             Error::Policy(e) => e.hint(),
             Error::Descriptor(e) => e.hint(),
+            Error::Waiver(e) => e.hint(),
+            Error::SarifRoot(e) => e.hint(),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod commands;
 pub mod console;
 mod error;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod scan;
 pub mod sign;
 pub mod verify;
+pub mod waiver;
 pub mod walk;
 pub mod yaml;
 

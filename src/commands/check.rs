@@ -20,6 +20,7 @@ use crate::report::{self, Output};
 use crate::scan;
 use crate::sign::{self, load_public_key};
 use crate::verify::{self, SignatureStatus, VerifyOptions};
+use crate::waiver::{self, Ledger, WaivedFinding, Waiver};
 use crate::walk;
 
 /// What `check` reads, once resolved.
@@ -67,7 +68,7 @@ pub(crate) fn run(
     };
     // The packs load (their YAML) while the input is read: each takes milliseconds.
     let (packs, input) = std::thread::scope(|scope| {
-        let packs = scope.spawn(|| builtin::resolve(&args.policy));
+        let packs = scope.spawn(|| builtin::resolve(&args.policy, args.no_builtin));
         let input = if args.input.is_dir() {
             folder(args, console)
         } else {
@@ -79,41 +80,74 @@ pub(crate) fn run(
         (packs, input)
     });
     let packs = packs.map_err(Error::from)?;
-    let input = input?;
+    for name in builtin::redundant(&args.policy, args.no_builtin) {
+        console.warn(&format!(
+            "`--policy {name}` adds nothing: every built-in pack runs unless `--no-builtin` is given"
+        ));
+    }
+    let mut input = input?;
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
-    let full;
-    let source = match &input.statement {
-        Parsed::Full(statement) => Source::Manifest(statement),
+    let mut full = match &input.statement {
         Parsed::Light { from, bundle, .. }
             if packs
                 .iter()
                 .any(|p| p.reads("files") || p.reads("manifest")) =>
         {
-            full = if *bundle {
-                manifest::parse_manifest(from, &read_payload(from)?)
-            } else {
-                manifest::parse_manifest_from(from, reader(from)?)
-            }
-            .map_err(Error::from)?;
-            Source::Manifest(&full)
+            Some(
+                if *bundle {
+                    manifest::parse_manifest(from, &read_payload(from)?)
+                } else {
+                    manifest::parse_manifest_from(from, reader(from)?)
+                }
+                .map_err(Error::from)?,
+            )
         }
-        Parsed::Light { statement, .. } => Source::Light(statement),
+        _ => None,
+    };
+    let (ledger, waived_findings) = waive_file_findings(args, &mut input, &mut full, &as_of)?;
+    let source = match (&full, &input.statement) {
+        (Some(s), _) | (None, Parsed::Full(s)) => Source::Manifest(s),
+        (None, Parsed::Light { statement, .. }) => Source::Light(statement),
     };
     let report = policy::check::run(
         source,
         input.verification,
         input.subject,
         &packs,
-        &as_of,
-        input.positions.as_ref(),
+        policy::check::Options {
+            as_of: &as_of,
+            stage: args.stage,
+            positions: input.positions.as_ref(),
+            ledger,
+            waived_findings,
+        },
     );
+    for w in &report.waivers {
+        if let Some(f) = w.finding(&as_of) {
+            console.warn(&format!("{}: {}", w.waiver.at(), f.message));
+        }
+    }
     let color = output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
     let bytes = match args.format {
-        CheckFormat::Table => report::check::table(&report, args.all, color).into_bytes(),
+        CheckFormat::Table => report::check::table(
+            &report,
+            args.all,
+            &report::table::Layout::for_output(&output, color),
+        )
+        .into_bytes(),
         CheckFormat::Json => report::check::json(&report),
-        CheckFormat::Sarif => report::sarif::render(&report),
+        CheckFormat::Sarif => {
+            let release = if args.input.is_dir() {
+                args.input.clone()
+            } else {
+                parent_of(&args.input)
+            };
+            let roots = report::sarif::Roots::find(&release, args.sarif_root.as_deref())
+                .map_err(Error::from)?;
+            report::sarif::render(&report, &roots)
+        }
         CheckFormat::Junit => report::junit::render(&report).into_bytes(),
         CheckFormat::Markdown => report::check::markdown(&report, args.all).into_bytes(),
     };
@@ -121,8 +155,47 @@ pub(crate) fn run(
     Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
 }
 
+/// The run's waivers, and the findings on files they cover, taken out of the statement the
+/// packs will read.
+fn waive_file_findings(
+    args: &CheckArgs,
+    input: &mut Input,
+    full: &mut Option<Statement>,
+    as_of: &str,
+) -> anyhow::Result<(Ledger, Vec<WaivedFinding>)> {
+    let declared = match (&*full, &input.statement) {
+        (Some(s), _) | (None, Parsed::Full(s)) => s.predicate.declared.as_ref(),
+        (None, Parsed::Light { statement, .. }) => statement.predicate.declared.as_ref(),
+    };
+    let waivers = load_waivers(
+        &args.waivers,
+        !args.no_declared_waivers,
+        declared,
+        input.positions.as_ref().map(|p| &p.fields),
+    )?;
+    let mut ledger = Ledger::new(waivers, as_of);
+    let waived = match (full, &mut input.statement) {
+        (Some(s), _) | (None, Parsed::Full(s)) => waiver::take_waived(
+            s.predicate
+                .files
+                .iter_mut()
+                .map(|f| (f.path.as_str(), &mut f.findings)),
+            &mut ledger,
+        ),
+        (None, Parsed::Light { statement, .. }) => waiver::take_waived(
+            statement
+                .predicate
+                .files
+                .iter_mut()
+                .map(|f| (f.path.as_str(), &mut f.findings)),
+            &mut ledger,
+        ),
+    };
+    Ok((ledger, waived))
+}
+
 /// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.
-fn today() -> anyhow::Result<String> {
+pub(crate) fn today() -> anyhow::Result<String> {
     let now = crate::clock::now().map_err(|e| Error::from(scan::ScanError::from(e)))?;
     Ok(now.strftime("%Y-%m-%d").to_string())
 }
@@ -359,7 +432,38 @@ fn subject<F>(kind: &str, name: String, statement: &Statement<F>) -> Subject {
         root: Some(predicate.root.sha256.to_hex()),
         files: predicate.files.len(),
         declared: predicate.declared.is_some(),
+        model: None,
+        provider: None,
+        parameters: None,
+        formats: Vec::new(),
     }
+    .with_model(predicate.declared.as_ref(), predicate.model.as_ref())
+}
+
+/// The folder a manifest or bundle file is in.
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The waivers of a run: the declaration's (unless `declared` is false), then each file's.
+pub(crate) fn load_waivers(
+    files: &[PathBuf],
+    use_declared: bool,
+    declared: Option<&serde_json::Value>,
+    positions: Option<&std::collections::BTreeMap<String, crate::yaml::Pos>>,
+) -> Result<Vec<Waiver>, Error> {
+    let mut all = if use_declared {
+        waiver::check_declared(waiver::from_declaration(declared, positions), positions)?
+    } else {
+        Vec::new()
+    };
+    for file in files {
+        all.extend(waiver::read_file(file)?);
+    }
+    Ok(all)
 }
 
 /// The positions of the declaration's fields, from the `scelle.yaml` beside the input, when

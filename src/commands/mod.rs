@@ -2,8 +2,10 @@
 //! each command returns the exit status its findings call for, or an error when it could not run.
 
 mod check;
+mod completions;
 mod init;
 mod keygen;
+pub mod man;
 mod policy;
 mod scan;
 mod sign;
@@ -23,5 +25,7 @@ pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
         Command::Check(args) => check::run(args, &cli.global, console),
         Command::Policy(command) => policy::run(command, console),
         Command::Init(args) => init::run(args, console),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, console),
     }
 }

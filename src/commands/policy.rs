@@ -10,6 +10,7 @@ use crate::Error;
 use crate::cli::{
     PolicyCommand, PolicyExplainArgs, PolicyLintArgs, PolicyListArgs, PolicyTestArgs, ReportFormat,
 };
+use crate::codes;
 use crate::console::Console;
 use crate::exit::ExitStatus;
 use crate::manifest::schema::Schema;
@@ -33,12 +34,7 @@ fn write(text: &str) -> anyhow::Result<()> {
 }
 
 fn list(args: &PolicyListArgs) -> anyhow::Result<ExitStatus> {
-    let mut packs = builtin::all()
-        .map_err(PolicyError::from)
-        .map_err(Error::from)?;
-    if !args.policy.is_empty() {
-        packs = builtin::resolve(&args.policy).map_err(Error::from)?;
-    }
+    let packs = builtin::resolve(&args.policy, false).map_err(Error::from)?;
     let text = match args.format {
         ReportFormat::Json => {
             let list: Vec<_> = packs
@@ -83,7 +79,27 @@ fn list(args: &PolicyListArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitStatus> {
-    let packs = builtin::resolve(&args.policy).map_err(Error::from)?;
+    let packs = builtin::resolve(&args.policy, false).map_err(Error::from)?;
+    if let Some(code) = codes::get(&args.rule) {
+        write(&code_explanation(code, &packs))?;
+        return Ok(ExitStatus::Success);
+    }
+    if let Some((family, what)) = codes::FAMILIES.iter().find(|(f, _)| *f == args.rule)
+        && !packs.iter().any(|p| p.name == args.rule)
+    {
+        let mut out = format!("{family}/*  finding codes {what}\n");
+        for c in codes::CODES.iter().filter(|c| c.family() == *family) {
+            let _ = writeln!(
+                out,
+                "  {:<26} {:<7}  {}",
+                c.id,
+                c.severity.as_str(),
+                c.title
+            );
+        }
+        write(&out)?;
+        return Ok(ExitStatus::Success);
+    }
     if let Some(pack) = packs.iter().find(|p| p.name == args.rule) {
         let mut out = String::new();
         let _ = writeln!(out, "{}  {} ({})", pack.name, pack.title, pack.version);
@@ -112,14 +128,53 @@ fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitStatus> {
         let ids: Vec<&str> = packs
             .iter()
             .flat_map(|p| p.rules.iter().map(|r| r.id.as_str()))
+            .chain(codes::CODES.iter().map(|c| c.id))
             .collect();
         let near = crate::manifest::descriptor::closest(&args.rule, &ids)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        return Err(anyhow::anyhow!("no rule or pack `{}`{near}", args.rule));
+        return Err(anyhow::anyhow!(
+            "no rule, finding code or pack `{}`{near}",
+            args.rule
+        ));
     };
     write(&explanation(pack, rule))?;
     Ok(ExitStatus::Success)
+}
+
+/// What `policy explain CODE` prints: what a finding of the code means, why it matters, its
+/// severity, the fix, and the rules of the packs that read it.
+pub(crate) fn code_explanation(code: &codes::Code, packs: &[Pack]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}  {}", code.id, code.title);
+    let _ = writeln!(out, "severity   {}", code.severity_text());
+    let _ = writeln!(out, "means      {}", codes::squash(code.means));
+    let _ = writeln!(out, "matters    {}", codes::squash(code.why));
+    let _ = writeln!(out, "fix        {}", codes::squash(code.fix));
+    let quoted = format!("'{}'", code.id);
+    let readers: Vec<String> = packs
+        .iter()
+        .flat_map(|p| {
+            p.rules
+                .iter()
+                .filter(|r| {
+                    std::iter::once(&r.expression)
+                        .chain(&r.subjects)
+                        .any(|e| e.source.contains(&quoted))
+                })
+                .map(move |r| format!("{} ({})", r.id, p.name))
+        })
+        .collect();
+    if !readers.is_empty() {
+        let _ = writeln!(out, "checked by {}", readers.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "waive it   `waivers:` entry with `id: {}` (see `docs/policies.md`)",
+        code.id
+    );
+    let _ = writeln!(out, "see        {}", code.help_uri());
+    out
 }
 
 /// What `policy explain RULE` prints.

@@ -4,11 +4,16 @@ use std::io::IsTerminal;
 
 use crate::Error;
 use crate::cli::{GlobalArgs, HashArgs, ScanArgs, ScanFormat, WalkArgs};
+use crate::codes;
+use crate::commands::check::{load_waivers, today};
 use crate::console::Console;
 use crate::exit::ExitStatus;
+use crate::finding::Finding;
 use crate::manifest::RelPath;
+use crate::report::sarif::{Roots, ScanFinding};
 use crate::report::{self, Output};
 use crate::scan::{self, ScanOptions};
+use crate::waiver::{Ledger, Waiver};
 use crate::walk::{self, SymlinkPolicy, WalkOptions};
 
 pub(crate) fn run(
@@ -32,16 +37,79 @@ pub(crate) fn run(
         report::human_bytes(scan.bytes),
         scan.elapsed.as_secs_f64()
     ));
+    let predicate = &scan.statement.predicate;
+    let waivers: Vec<Waiver> = load_waivers(
+        &args.waivers,
+        !args.no_declared_waivers,
+        predicate.declared.as_ref(),
+        scan.declared.as_ref().map(|d| &d.positions),
+    )?
+    .into_iter()
+    // Waivers of pack rules are for `check`; a scan judges finding codes.
+    .filter(|w| codes::is_code_like(&w.id))
+    .collect();
+    let as_of = today()?;
+    let mut ledger = Ledger::new(waivers, &as_of);
+    let findings: Vec<ScanFinding<'_>> = predicate
+        .files
+        .iter()
+        .flat_map(|f| f.findings.iter().map(move |x| (f.path.as_str(), x)))
+        .map(|(path, finding)| {
+            let judgement = ledger.judge(&finding.rule, &[path.to_owned()]);
+            ScanFinding {
+                path,
+                finding,
+                waiver: judgement
+                    .applied
+                    .into_iter()
+                    .next()
+                    .filter(|_| judgement.waived),
+            }
+        })
+        .collect();
+    let statuses = ledger.statuses();
+    let problems: Vec<Finding> = statuses.iter().filter_map(|w| w.finding(&as_of)).collect();
+    for w in &statuses {
+        if let Some(f) = w.finding(&as_of) {
+            console.warn(&format!("{}: {}", w.waiver.at(), f.message));
+        }
+    }
     let bytes = match args.format {
         ScanFormat::Json => scan.statement.to_json_bytes(),
         ScanFormat::Table => {
             let color =
                 output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
-            report::table::scan_summary(&scan, &args.dir.display().to_string(), color).into_bytes()
+            report::table::scan_summary(
+                &scan,
+                &args.dir.display().to_string(),
+                &report::table::Waived {
+                    findings: &findings,
+                    waivers: &statuses,
+                },
+                &report::table::Layout::for_output(&output, color),
+            )
+            .into_bytes()
+        }
+        ScanFormat::Sarif => {
+            let roots = Roots::find(&args.dir, args.sarif_root.as_deref()).map_err(Error::from)?;
+            let name = fs_err::canonicalize(&args.dir)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| ".".into());
+            report::sarif::render_scan(&name, &findings, &statuses, &as_of, &roots)
         }
     };
     output.write(&bytes).map_err(Error::from)?;
-    Ok(ExitStatus::Success)
+    let Some(level) = args.fail_on else {
+        return Ok(ExitStatus::Success);
+    };
+    let failing: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.waiver.is_none())
+        .map(|f| f.finding.clone())
+        .chain(problems)
+        .collect();
+    Ok(ExitStatus::from_findings(&failing, level))
 }
 
 /// Options shared by every command that walks and hashes a release.

@@ -187,6 +187,18 @@ impl Checker {
                 out.insert(key.name.clone(), v);
             }
         }
+        // An entry left empty is not declared; one that declares anything declares it whole.
+        if !out.is_empty() {
+            for (name, field) in fields {
+                if field.required && !out.contains_key(name) && node.get(name).is_none() {
+                    let what = if at.is_empty() { "the file" } else { at };
+                    self.problem(
+                        node.pos,
+                        format!("`{what}` has no `{name}`, which is required"),
+                    );
+                }
+            }
+        }
         (!out.is_empty()).then_some(Value::Object(out))
     }
 

@@ -62,6 +62,8 @@ pub struct Field {
     pub doc: String,
     /// The provisions that ask for it.
     pub law: Option<String>,
+    /// An entry that declares anything must declare this field (`required: true`).
+    pub required: bool,
 }
 
 /// The whole schema: a section whose fields are the top-level sections, in order.
@@ -125,6 +127,7 @@ pub fn common_ref_fields() -> &'static [(String, Field)] {
                         ty,
                         doc: (*doc).to_owned(),
                         law: None,
+                        required: false,
                     },
                 )
             })
@@ -204,6 +207,7 @@ fn load() -> Result<Schema, SchemaError> {
             ty: Ty::Object(fields_of(&root, "")?),
             doc: "the declaration".into(),
             law: None,
+            required: false,
         },
     })
 }
@@ -233,11 +237,15 @@ fn field_of(node: &Node, path: &str) -> Result<Field, SchemaError> {
             ty: scalar(name).ok_or_else(|| bad("unknown type"))?,
             doc: String::new(),
             law: None,
+            required: false,
         });
     }
     if let NodeValue::Map(entries) = &node.value
         && let Some((key, _)) = entries.iter().find(|(k, _)| {
-            !["type", "doc", "law", "fields", "items", "values"].contains(&k.name.as_str())
+            ![
+                "type", "doc", "law", "fields", "items", "values", "required",
+            ]
+            .contains(&k.name.as_str())
         })
     {
         // Usually a comma inside an unquoted flow value split it in two.
@@ -249,6 +257,10 @@ fn field_of(node: &Node, path: &str) -> Result<Field, SchemaError> {
     let text = |key: &str| node.get(key).and_then(Node::as_str).map(str::to_owned);
     let doc = text("doc").unwrap_or_default();
     let law = text("law");
+    let required = matches!(
+        node.get("required").map(|n| &n.value),
+        Some(NodeValue::Bool(true))
+    );
     let ty = match text("type").as_deref() {
         None | Some("object") => Ty::Object(fields_of(
             node.get("fields")
@@ -272,7 +284,12 @@ fn field_of(node: &Node, path: &str) -> Result<Field, SchemaError> {
         }
         Some(name) => scalar(name).ok_or_else(|| bad("unknown type"))?,
     };
-    Ok(Field { ty, doc, law })
+    Ok(Field {
+        ty,
+        doc,
+        law,
+        required,
+    })
 }
 
 fn scalar(name: &str) -> Option<Ty> {
@@ -373,8 +390,9 @@ fn rows(fields: &[(String, Field)], at: &str) -> Vec<String> {
                 out.extend(rows(extra, &path));
             }
             ty => out.push(format!(
-                "| `{path}` | {} | {} | {law} |\n",
+                "| `{path}` | {} | {}{} | {law} |\n",
                 cell(&ty.to_string()),
+                if field.required { "required: " } else { "" },
                 cell(&field.doc)
             )),
         }

@@ -75,6 +75,8 @@ pub enum PolicyError {
     Unknown(String),
     #[error("two packs are named `{0}`")]
     Duplicate(String),
+    #[error("`--no-builtin` leaves no pack to run")]
+    NothingToRun,
     #[error("rule id `{id}` is in both `{first}` and `{second}`")]
     DuplicateRule {
         id: String,
@@ -90,7 +92,13 @@ impl PolicyError {
                 "built-in packs: {} (`scelle policy list`)",
                 names().collect::<Vec<_>>().join(", ")
             )),
+            PolicyError::Duplicate(name) if get(name).is_some() => Some(format!(
+                "`{name}` is a built-in pack: pass `--no-builtin` to run your version instead of it"
+            )),
             PolicyError::Duplicate(_) => Some("give each pack its own `metadata.name`".into()),
+            PolicyError::NothingToRun => {
+                Some("name the packs to run with `--policy NAME|FILE|DIR`".into())
+            }
             PolicyError::DuplicateRule { .. } => {
                 Some("rule ids must be unique across the packs of one check".into())
             }
@@ -110,31 +118,52 @@ pub fn from_file(path: &Path) -> Result<Pack, PolicyError> {
     Ok(pack::load(&text, &display, &display)?)
 }
 
-/// `--policy` values: a built-in name, a pack file, or a pack's folder (holding `pack.yaml`);
-/// none means every built-in pack.
-pub fn resolve(specs: &[String]) -> Result<Vec<Pack>, PolicyError> {
-    let packs = if specs.is_empty() {
-        all()?
-    } else {
-        specs
-            .iter()
-            .map(|spec| match get(spec) {
-                Some(pack) => Ok(pack?),
-                None if Path::new(spec).is_file() => from_file(Path::new(spec)),
-                None if Path::new(spec).join("pack.yaml").is_file() => {
-                    from_file(&Path::new(spec).join("pack.yaml"))
-                }
-                None => Err(PolicyError::Unknown(spec.clone())),
-            })
-            .collect::<Result<Vec<_>, _>>()?
-    };
+/// Which packs a check runs: the built-in packs (unless `no_builtin`) plus each `--policy`
+/// value, a built-in name, a pack file, or a pack's folder (holding `pack.yaml`). A built-in name
+/// given while the built-in packs run anyway adds nothing (see [`redundant`]).
+pub fn resolve(specs: &[String], no_builtin: bool) -> Result<Vec<Pack>, PolicyError> {
+    if no_builtin && specs.is_empty() {
+        return Err(PolicyError::NothingToRun);
+    }
+    let mut packs = if no_builtin { Vec::new() } else { all()? };
+    for spec in specs {
+        if !no_builtin && get(spec).is_some() {
+            continue;
+        }
+        packs.push(match get(spec) {
+            Some(pack) => pack?,
+            None if Path::new(spec).is_file() => from_file(Path::new(spec))?,
+            None if Path::new(spec).join("pack.yaml").is_file() => {
+                from_file(&Path::new(spec).join("pack.yaml"))?
+            }
+            None => return Err(PolicyError::Unknown(spec.clone())),
+        });
+    }
+    check_unique(&packs)?;
+    Ok(packs)
+}
+
+/// The `--policy` values that name a built-in pack while every built-in pack runs anyway: the
+/// user probably meant to run only those, which is `--no-builtin`.
+pub fn redundant(specs: &[String], no_builtin: bool) -> Vec<&str> {
+    if no_builtin {
+        return Vec::new();
+    }
+    specs
+        .iter()
+        .filter(|s| get(s).is_some())
+        .map(String::as_str)
+        .collect()
+}
+
+/// Pack names and rule ids must be unique: reports and SARIF name results by rule id alone.
+fn check_unique(packs: &[Pack]) -> Result<(), PolicyError> {
     let mut seen = std::collections::BTreeSet::new();
     let mut rules = std::collections::BTreeMap::new();
-    for p in &packs {
+    for p in packs {
         if !seen.insert(p.name.as_str()) {
             return Err(PolicyError::Duplicate(p.name.clone()));
         }
-        // Reports and SARIF name results by rule id alone.
         for r in &p.rules {
             if let Some(first) = rules.insert(r.id.as_str(), p.name.as_str()) {
                 return Err(PolicyError::DuplicateRule {
@@ -145,7 +174,7 @@ pub fn resolve(specs: &[String]) -> Result<Vec<Pack>, PolicyError> {
             }
         }
     }
-    Ok(packs)
+    Ok(())
 }
 
 /// The rule catalogue of `docs/policies.md`, written from the built-in packs.
@@ -192,7 +221,7 @@ mod tests {
 
     #[test]
     fn every_built_in_pack_loads_with_unique_rule_ids() {
-        let packs = resolve(&[]).unwrap();
+        let packs = resolve(&[], false).unwrap();
         assert_eq!(packs.len(), PACKS.len());
         for (pack, (name, _)) in packs.iter().zip(PACKS) {
             assert_eq!(pack.name, name, "the folder name is the pack name");
@@ -244,7 +273,12 @@ mod tests {
             "2026-01-01",
             |_| true,
         );
-        let result = crate::policy::eval::evaluate(&trusted, &facts.context(), "2026-01-01");
+        let result = crate::policy::eval::evaluate(
+            &trusted,
+            &facts.context(),
+            "2026-01-01",
+            crate::policy::eval::Stage::Release,
+        );
         assert_eq!(result.results[0].outcome, crate::finding::Outcome::Error);
         assert!(
             result.results[0].message.contains("does not parse"),

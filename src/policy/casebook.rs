@@ -79,7 +79,12 @@ pub fn run(pack: &Pack, dir: &Path) -> PackTests {
             match facts_of(case, pack, dir) {
                 Err(problem) => result.problems.push(problem),
                 Ok((facts, as_of)) => {
-                    let outcome = eval::evaluate(pack, &facts.context(), &as_of);
+                    let outcome = eval::evaluate(
+                        pack,
+                        &facts.context(),
+                        &as_of,
+                        case.stage.unwrap_or_default(),
+                    );
                     result.problems.extend(outcome.errors.iter().cloned());
                     for (id, expected, _) in &case.expect {
                         let Some(got) = outcome.results.iter().find(|r| r.id == *id) else {

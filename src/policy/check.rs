@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::eval::{self, Counts, PackResult, RuleResult};
+use super::eval::{self, Counts, PackResult, RuleResult, Stage};
 use super::facts::{Facts, Source, VerificationFacts};
 use super::pack::Pack;
 use crate::finding::{Finding, Location, Outcome, Severity};
 use crate::manifest::Generator;
 use crate::manifest::descriptor::{FILE_NAME, locate};
+use crate::waiver::{Ledger, Status, WaivedFinding, WaiverStatus};
 use crate::yaml::Pos;
 
 /// Version of the JSON report's layout.
@@ -40,6 +41,55 @@ pub struct Subject {
     pub files: usize,
     /// Whether a `scelle.yaml` declaration was present.
     pub declared: bool,
+    /// The model as declared: `model.name` and `model.version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The provider as declared: `provider.legal_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The scanned model: its parameter count and weight formats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<String>,
+}
+
+impl Subject {
+    /// What a statement says about the model and its provider, into `self`.
+    #[must_use]
+    pub fn with_model(mut self, declared: Option<&Value>, model: Option<&Value>) -> Self {
+        (self.model, self.provider) = declared_names(declared);
+        self.parameters = model
+            .and_then(|m| m.get("parameter_count"))
+            .and_then(Value::as_u64);
+        self.formats = model
+            .and_then(|m| m.get("formats"))
+            .and_then(Value::as_array)
+            .map(|f| {
+                f.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self
+    }
+}
+
+/// The model (`model.name` and `model.version`) and the provider (`provider.legal_name`) a
+/// declaration names.
+pub fn declared_names(declared: Option<&Value>) -> (Option<String>, Option<String>) {
+    let text = |path: &str| {
+        declared
+            .and_then(|v| v.pointer(path))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let model = match (text("/model/name"), text("/model/version")) {
+        (Some(name), Some(version)) => Some(format!("{name} {version}")),
+        (name, _) => name,
+    };
+    (model, text("/provider/legal_name"))
 }
 
 /// The positions of the declaration's fields, when its file is at hand.
@@ -54,10 +104,27 @@ pub struct Summary {
     pub packs: usize,
     pub packs_applicable: usize,
     pub rules: Counts,
-    /// Failures by reported severity.
+    /// Failures not waived, by reported severity.
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// File findings a waiver took out of what the packs saw.
+    pub waived_findings: usize,
+    /// Waivers that expired, and waivers that matched nothing.
+    pub waivers_expired: usize,
+    pub waivers_unused: usize,
+}
+
+/// How a check is made, besides the manifest and the packs.
+#[derive(Debug)]
+pub struct Options<'a> {
+    /// `YYYY-MM-DD`.
+    pub as_of: &'a str,
+    pub stage: Stage,
+    pub positions: Option<&'a Positions>,
+    /// The waivers of the run; file findings were already judged ([`crate::waiver::take_waived`]).
+    pub ledger: Ledger,
+    pub waived_findings: Vec<WaivedFinding>,
 }
 
 /// The whole report.
@@ -67,8 +134,16 @@ pub struct CheckReport {
     pub generator: Generator,
     pub subject: Subject,
     pub as_of: String,
+    /// When in the release process the check was made (`--stage`).
+    pub stage: Stage,
     pub verification: VerificationFacts,
     pub packs: Vec<PackResult>,
+    /// Findings on files that waivers took out of what the packs saw.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waived_findings: Vec<WaivedFinding>,
+    /// Every waiver of the run and what became of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverStatus>,
     pub summary: Summary,
     pub disclaimer: &'static str,
 }
@@ -79,9 +154,15 @@ pub fn run(
     verification: VerificationFacts,
     subject: Subject,
     packs: &[Pack],
-    as_of: &str,
-    positions: Option<&Positions>,
+    options: Options<'_>,
 ) -> CheckReport {
+    let Options {
+        as_of,
+        stage,
+        positions,
+        mut ledger,
+        waived_findings,
+    } = options;
     let facts = Facts::new(source, &verification, as_of, |name| {
         packs.iter().any(|p| p.reads(name))
     });
@@ -110,7 +191,7 @@ pub fn run(
     let mut results: Vec<PackResult> = packs
         .iter()
         .map(|pack| {
-            let mut result = eval::evaluate(pack, &ctx, as_of);
+            let mut result = eval::evaluate(pack, &ctx, as_of, stage);
             for r in &mut result.results {
                 if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
                     r.locations = locator.locate(r);
@@ -119,17 +200,72 @@ pub fn run(
             result
         })
         .collect();
-    for r in &mut results {
-        r.results.sort_by(|a, b| a.id.cmp(&b.id));
+    for pack in &mut results {
+        pack.results.sort_by(|a, b| a.id.cmp(&b.id));
+        apply_waivers(pack, &mut ledger);
     }
+    let waivers = ledger.statuses();
+    let summary = summarise(&results, waived_findings.len(), &waivers);
+    CheckReport {
+        schema_version: SCHEMA_VERSION,
+        generator: Generator::this(),
+        subject,
+        as_of: as_of.to_owned(),
+        stage,
+        verification,
+        packs: results,
+        waived_findings,
+        waivers,
+        summary,
+        disclaimer: DISCLAIMER,
+    }
+}
+
+/// Judges each failure of a pack against the waivers; a waived one moves to `counts.waived`.
+fn apply_waivers(pack: &mut PackResult, ledger: &mut Ledger) {
+    for r in pack
+        .results
+        .iter_mut()
+        .filter(|r| r.outcome == Outcome::Fail)
+    {
+        let subjects = if r.subjects.is_empty() {
+            r.field.iter().cloned().collect()
+        } else {
+            r.subjects.clone()
+        };
+        let judgement = ledger.judge(&r.id, &subjects);
+        r.waived = judgement.waived;
+        r.waivers = judgement.applied;
+        if let Some(note) = judgement.note {
+            r.note = Some(match r.note.take() {
+                Some(before) => format!("{before}; {note}"),
+                None => note,
+            });
+        }
+        if r.waived {
+            pack.counts.fail -= 1;
+            pack.counts.waived += 1;
+        }
+    }
+}
+
+/// Totals over every pack.
+fn summarise(results: &[PackResult], waived_findings: usize, waivers: &[WaiverStatus]) -> Summary {
+    let status = |s: Status| waivers.iter().filter(|w| w.status == s).count();
     let mut summary = Summary {
         packs: results.len(),
         packs_applicable: results.iter().filter(|p| p.applies).count(),
+        waived_findings,
+        waivers_expired: status(Status::Expired),
+        waivers_unused: status(Status::Unused),
         ..Summary::default()
     };
     for r in results.iter().flat_map(|p| &p.results) {
         summary.rules.add(r.outcome);
-        if r.outcome == Outcome::Fail {
+        if r.waived {
+            summary.rules.fail -= 1;
+            summary.rules.waived += 1;
+        } else if r.outcome == Outcome::Fail {
             match r.severity {
                 Severity::Error => summary.errors += 1,
                 Severity::Warning => summary.warnings += 1,
@@ -137,16 +273,7 @@ pub fn run(
             }
         }
     }
-    CheckReport {
-        schema_version: SCHEMA_VERSION,
-        generator: Generator::this(),
-        subject,
-        as_of: as_of.to_owned(),
-        verification,
-        packs: results,
-        summary,
-        disclaimer: DISCLAIMER,
-    }
+    summary
 }
 
 struct Locator<'a> {
@@ -209,11 +336,25 @@ impl Locator<'_> {
 }
 
 impl CheckReport {
-    /// One finding per rule that ran, for the exit status.
-    pub fn findings(&self) -> Vec<Finding> {
+    /// The rules that do not apply because of the stage of the check, by id.
+    pub fn not_applicable_at_stage(&self) -> Vec<&str> {
+        let reason = self.stage.not_applicable_reason();
         self.packs
             .iter()
             .flat_map(|p| &p.results)
+            .filter(|r| r.outcome == Outcome::NotApplicable && r.message == reason)
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
+    /// One finding per rule that ran and was not waived, and one per expired or unused
+    /// waiver, for the exit status.
+    pub fn findings(&self) -> Vec<Finding> {
+        let waivers = self.waivers.iter().filter_map(|w| w.finding(&self.as_of));
+        self.packs
+            .iter()
+            .flat_map(|p| &p.results)
+            .filter(|r| !r.waived)
             .map(|r| Finding {
                 rule: r.id.clone(),
                 severity: r.severity,
@@ -224,6 +365,7 @@ impl CheckReport {
                 reference: Some(r.reference.clone()),
                 fix: Some(r.fix.clone()),
             })
+            .chain(waivers)
             .collect()
     }
 }

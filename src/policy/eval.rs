@@ -15,6 +15,48 @@ use super::expr::Expr;
 use super::facts::{describe_error, from_cel};
 use super::pack::{Effective, Pack, Rule};
 use crate::finding::{Location, Outcome, Severity};
+use crate::waiver::Applied;
+
+/// When in the release process a check is made. Rules that only make sense for a sealed release
+/// (the signature) list the stages they apply at (`stages:`); at another stage they are
+/// `not_applicable`, and the report says why. Nothing else changes with the stage.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Before signing (the usual pre-release gate): the signature rules do not apply
+    PreSign,
+    /// The release as published: every rule applies
+    #[default]
+    Release,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::PreSign => "pre-sign",
+            Stage::Release => "release",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s {
+            "pre-sign" => Some(Stage::PreSign),
+            "release" => Some(Stage::Release),
+            _ => None,
+        }
+    }
+
+    /// Why a rule limited to other stages does not apply at this one.
+    pub fn not_applicable_reason(self) -> String {
+        let when = match self {
+            Stage::PreSign => "checked before signing",
+            Stage::Release => "checked as a published release",
+        };
+        format!("not applicable: {when} (--stage {})", self.as_str())
+    }
+}
 
 /// The outcome of one rule.
 #[derive(Debug, Clone, Serialize)]
@@ -46,13 +88,22 @@ pub struct RuleResult {
     /// Why the severity differs from the rule's, or why the effective date moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A failure that waivers in force cover for every subject: it does not fail the run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub waived: bool,
+    /// The waivers that covered some subject of the failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Applied>,
 }
 
 /// How many rules ended how.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub pass: usize,
+    /// Failures not waived.
     pub fail: usize,
+    /// Failures a waiver covers.
+    pub waived: usize,
     pub not_applicable: usize,
     pub error: usize,
 }
@@ -68,7 +119,7 @@ impl Counts {
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.not_applicable + self.error
+        self.pass + self.fail + self.waived + self.not_applicable + self.error
     }
 }
 
@@ -134,8 +185,8 @@ fn effective_date(
     (default.cloned(), None)
 }
 
-/// Evaluates `pack` in `root` (the facts), `as_of` a `YYYY-MM-DD` date.
-pub fn evaluate(pack: &Pack, root: &Context<'_, '_>, as_of: &str) -> PackResult {
+/// Evaluates `pack` in `root` (the facts), `as_of` a `YYYY-MM-DD` date, at `stage`.
+pub fn evaluate(pack: &Pack, root: &Context<'_, '_>, as_of: &str, stage: Stage) -> PackResult {
     let mut scope = root.new_inner_scope();
     let mut values: HashMap<Key, Cel> = HashMap::new();
     let mut variables = BTreeMap::new();
@@ -180,6 +231,12 @@ pub fn evaluate(pack: &Pack, root: &Context<'_, '_>, as_of: &str) -> PackResult 
         .iter()
         .map(|rule| {
             let result = match &applies {
+                Ok(true) if !rule.applies_at(stage) => skipped(
+                    rule,
+                    pack,
+                    Outcome::NotApplicable,
+                    stage.not_applicable_reason(),
+                ),
                 Ok(true) => rule_result(pack, rule, &scope, as_of),
                 Ok(false) => skipped(
                     rule,
@@ -229,6 +286,8 @@ fn base(rule: &Rule, pack: &Pack, outcome: Outcome, message: String) -> RuleResu
         effective: None,
         in_effect: true,
         note: None,
+        waived: false,
+        waivers: Vec::new(),
     }
 }
 
@@ -414,7 +473,7 @@ rules:
             as_of,
             |_| true,
         );
-        evaluate(&pack, &facts.context(), as_of)
+        evaluate(&pack, &facts.context(), as_of, Stage::Release)
     }
 
     fn outcome(r: &PackResult, id: &str) -> (Outcome, Severity, String) {

@@ -17,6 +17,6 @@ pub mod functions;
 pub mod pack;
 
 pub use check::{CheckReport, Subject};
-pub use eval::{Counts, PackResult, RuleResult};
+pub use eval::{Counts, PackResult, RuleResult, Stage};
 pub use facts::{Facts, VerificationFacts};
 pub use pack::{LoadError, Pack};

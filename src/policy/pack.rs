@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use super::eval::Stage;
 use super::expr::{self, Expr, ExprError, Scope, Site};
 use crate::finding::{Outcome, Severity};
 use crate::manifest::descriptor::{check_date, closest};
@@ -96,7 +97,16 @@ pub struct Rule {
     pub effective: Option<String>,
     pub effective_when: Vec<Effective>,
     pub help_uri: Option<String>,
+    /// The stages the rule applies at (`stages: [release]`); empty: every stage.
+    pub stages: Vec<Stage>,
     pub pos: Pos,
+}
+
+impl Rule {
+    /// Whether the rule applies at `stage`.
+    pub fn applies_at(&self, stage: Stage) -> bool {
+        self.stages.is_empty() || self.stages.contains(&stage)
+    }
 }
 
 impl Pack {
@@ -137,6 +147,8 @@ pub struct TestCase {
     /// Overrides of `verification` facts.
     pub verification: Option<Node>,
     pub as_of: Option<String>,
+    /// The stage of the check (`--stage`); default `release`.
+    pub stage: Option<Stage>,
     pub expect: Vec<(String, Outcome, Pos)>,
     pub pos: Pos,
 }
@@ -190,7 +202,7 @@ const METADATA: [&str; 8] = [
     "description",
     "help_uri",
 ];
-const RULE: [&str; 15] = [
+const RULE: [&str; 16] = [
     "id",
     "title",
     "severity",
@@ -206,14 +218,16 @@ const RULE: [&str; 15] = [
     "effective",
     "effective_when",
     "help_uri",
+    "stages",
 ];
-const TEST: [&str; 7] = [
+const TEST: [&str; 8] = [
     "name",
     "scelle",
     "manifest",
     "set",
     "verification",
     "as_of",
+    "stage",
     "expect",
 ];
 
@@ -605,6 +619,7 @@ impl Reader<'_> {
             let effective = self.date(item, "effective", &where_);
             let effective_when = self.effective_when(item, &where_, variables);
             let help_uri = self.string(item, "help_uri", &where_, false);
+            let stages = self.stages(item, &where_);
             if let Some(w) = &when
                 && w.expr.source.trim() == "false"
             {
@@ -638,9 +653,42 @@ impl Reader<'_> {
                     effective,
                     effective_when,
                     help_uri,
+                    stages,
                     pos: item.pos,
                 });
             }
+        }
+        out
+    }
+
+    /// `stages:` of a rule: a list of `pre-sign` and `release`.
+    fn stages(&mut self, item: &Node, where_: &str) -> Vec<Stage> {
+        let Some(node) = item.get("stages") else {
+            return Vec::new();
+        };
+        let NodeValue::Seq(values) = &node.value else {
+            self.problem(
+                node.pos,
+                format!("`stages` of {where_} must be a list, such as `[release]`"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for v in values {
+            match v.as_str().and_then(Stage::parse) {
+                Some(stage) if !out.contains(&stage) => out.push(stage),
+                Some(_) => {}
+                None => self.problem(
+                    v.pos,
+                    format!("a stage of {where_} must be `pre-sign` or `release`"),
+                ),
+            }
+        }
+        if values.is_empty() {
+            self.problem(
+                node.pos,
+                format!("`stages` of {where_} is empty: the rule would never apply"),
+            );
         }
         out
     }
@@ -659,6 +707,17 @@ impl Reader<'_> {
             let scelle = self.string(item, "scelle", &where_, false);
             let manifest = self.string(item, "manifest", &where_, false);
             let as_of = self.date(item, "as_of", &where_);
+            let stage = self.string(item, "stage", &where_, false).and_then(|s| {
+                let stage = Stage::parse(&s);
+                if stage.is_none() {
+                    let pos = item.get("stage").map_or(item.pos, |n| n.pos);
+                    self.problem(
+                        pos,
+                        format!("`stage` of {where_} must be `pre-sign` or `release`, found `{s}`"),
+                    );
+                }
+                stage
+            });
             let set = match item.get("set").map(|n| &n.value) {
                 Some(NodeValue::Map(entries)) => entries.clone(),
                 None | Some(NodeValue::Null) => Vec::new(),
@@ -710,6 +769,7 @@ impl Reader<'_> {
                 set,
                 verification,
                 as_of,
+                stage,
                 expect,
                 pos: item.pos,
             });

@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use crate::finding::{Location, Outcome, Severity};
-use crate::policy::{CheckReport, PackResult, RuleResult};
+use crate::policy::{CheckReport, PackResult, RuleResult, Stage};
+use crate::report::table::{self, Layout, push_wrapped};
+use crate::waiver::Status;
 
 /// The JSON report (documented in `docs/policies.md`), two-space indented, final newline.
 pub fn json(report: &CheckReport) -> Vec<u8> {
@@ -42,6 +44,9 @@ pub fn locations(r: &RuleResult) -> String {
 
 /// What a result is called in the table: its severity when it failed, else its outcome.
 fn label(r: &RuleResult) -> (&'static str, &'static str) {
+    if r.waived {
+        return ("waived", "2");
+    }
     match r.outcome {
         Outcome::Fail => match r.severity {
             Severity::Error => ("error", "1;31"),
@@ -57,12 +62,13 @@ fn label(r: &RuleResult) -> (&'static str, &'static str) {
 /// Failures first (errors, warnings, infos), then evaluation errors, then the rest; by id.
 fn order(r: &RuleResult) -> (u8, &str) {
     let rank = match (r.outcome, r.severity) {
+        (Outcome::Fail, _) if r.waived => 4,
         (Outcome::Error, _) => 0,
         (Outcome::Fail, Severity::Error) => 1,
         (Outcome::Fail, Severity::Warning) => 2,
         (Outcome::Fail, Severity::Info) => 3,
-        (Outcome::Pass, _) => 4,
-        (Outcome::NotApplicable, _) => 5,
+        (Outcome::Pass, _) => 5,
+        (Outcome::NotApplicable, _) => 6,
     };
     (rank, r.id.as_str())
 }
@@ -99,6 +105,24 @@ pub fn verification_line(report: &CheckReport) -> String {
         ),
         (false, false) => "not signed".into(),
     }
+}
+
+/// What the stage of the check changed, when it is not the published release.
+pub fn stage_line(report: &CheckReport) -> Option<String> {
+    if report.stage == Stage::Release {
+        return None;
+    }
+    let ids = report.not_applicable_at_stage();
+    Some(format!(
+        "stage {}: {}{}",
+        report.stage.as_str(),
+        report.stage.not_applicable_reason(),
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", ids.join(", "))
+        }
+    ))
 }
 
 fn status_line(pack: &PackResult) -> String {
@@ -144,8 +168,37 @@ fn status_line(pack: &PackResult) -> String {
     parts.join(" · ")
 }
 
+/// The model line of the report's header, when the release names a model or provider.
+pub fn model_line(report: &CheckReport) -> Option<String> {
+    let s = &report.subject;
+    table::model_line(
+        s.model.as_deref(),
+        s.provider.as_deref(),
+        s.parameters,
+        &s.formats,
+    )
+}
+
+/// What a waiver says, for people: `waived: reason (approved by X, expires D, at)`, one per
+/// waiver, with the subjects each covers when it covers only some.
+fn waiver_lines(r: &RuleResult) -> Vec<String> {
+    r.waivers
+        .iter()
+        .map(|a| {
+            let only = if a.covers.is_empty() || r.waived && r.waivers.len() == 1 {
+                String::new()
+            } else {
+                format!(" for {}", a.covers.join(", "))
+            };
+            format!("waived{only}: {}", a.waiver.describe())
+        })
+        .collect()
+}
+
 /// The terminal report. `all` lists passing and inapplicable rules too.
-pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
+pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
+    let color = layout.color;
+    let width = layout.width;
     let mut out = String::new();
     let s = &report.subject;
     let root = s
@@ -153,16 +206,24 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
         .as_deref()
         .map(|r| format!(", root sha256:{}", r.get(..12).unwrap_or(r)))
         .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{} {} ({}, {} files{root}) as of {}",
-        paint(color, "1", "check"),
-        s.name,
-        s.kind,
-        s.files,
-        report.as_of
+    push_wrapped(
+        &mut out,
+        &format!("{} ", paint(color, "1", "check")),
+        6,
+        &format!(
+            "{} ({}, {} files{root}) as of {}",
+            s.name, s.kind, s.files, report.as_of
+        ),
+        2,
+        width,
     );
-    let _ = writeln!(out, "  {}", verification_line(report));
+    if let Some(line) = model_line(report) {
+        push_wrapped(&mut out, "  model ", 8, &line, 4, width);
+    }
+    push_wrapped(&mut out, "  ", 2, &verification_line(report), 4, width);
+    if let Some(line) = stage_line(report) {
+        push_wrapped(&mut out, "  ", 2, &line, 4, width);
+    }
     if !s.declared {
         let _ = writeln!(
             out,
@@ -170,74 +231,178 @@ pub fn table(report: &CheckReport, all: bool, color: bool) -> String {
         );
     }
     for pack in &report.packs {
-        let _ = writeln!(
-            out,
-            "\n{}  {} ({})",
-            paint(color, "1", &pack.name),
-            pack.title,
-            pack.version
+        let _ = writeln!(out);
+        push_wrapped(
+            &mut out,
+            &format!("{}  ", paint(color, "1", &pack.name)),
+            pack.name.chars().count() + 2,
+            &format!("{} ({})", pack.title, pack.version),
+            4,
+            width,
         );
-        let _ = writeln!(out, "  {}", status_line(pack));
+        push_wrapped(&mut out, "  ", 2, &status_line(pack), 4, width);
         for e in &pack.errors {
-            let _ = writeln!(out, "  {} {e}", paint(color, "1;35", "broken "));
+            push_wrapped(
+                &mut out,
+                &format!("  {} ", paint(color, "1;35", "broken ")),
+                10,
+                e,
+                10,
+                width,
+            );
         }
-        let width = pack.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
+        let id_width = pack.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
         for r in sorted(pack) {
             let shown = all || matches!(r.outcome, Outcome::Fail | Outcome::Error);
             if !shown || (!pack.applies && r.outcome == Outcome::NotApplicable && !all) {
                 continue;
             }
             let (name, code) = label(r);
-            let _ = writeln!(
-                out,
-                "  {} {:<width$}  {}",
+            let prefix = format!(
+                "  {} {:<id_width$}  ",
                 paint(color, code, &format!("{name:<7}")),
-                r.id,
-                r.message
+                r.id
+            );
+            push_wrapped(
+                &mut out,
+                &prefix,
+                12 + id_width,
+                &r.message,
+                12 + id_width,
+                width,
             );
             if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
                 let at = locations(r);
-                let _ = writeln!(
-                    out,
-                    "          {}{}",
-                    r.reference,
-                    if at.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · {at}")
-                    }
-                );
-                if r.outcome == Outcome::Fail {
-                    let _ = writeln!(out, "          fix: {}", r.fix);
+                let reference = if at.is_empty() {
+                    r.reference.clone()
+                } else {
+                    format!("{} · {at}", r.reference)
+                };
+                push_wrapped(&mut out, "          ", 10, &reference, 12, width);
+                if r.outcome == Outcome::Fail && !r.waived {
+                    push_wrapped(&mut out, "          fix: ", 15, &r.fix, 15, width);
+                }
+                for line in waiver_lines(r) {
+                    push_wrapped(&mut out, "          ", 10, &line, 12, width);
                 }
                 if let Some(note) = &r.note {
-                    let _ = writeln!(out, "          note: {note}");
+                    push_wrapped(&mut out, "          note: ", 16, note, 16, width);
                 }
             }
         }
     }
-    let sum = &report.summary;
-    let _ = writeln!(
-        out,
-        "\n{} {} packs ({} apply), {} rules: {} pass, {} fail ({}, {}, {}), {} not applicable{}",
-        paint(color, "1", "summary"),
-        sum.packs,
-        sum.packs_applicable,
-        sum.rules.total(),
-        sum.rules.pass,
-        sum.rules.fail,
-        count(sum.errors, "error"),
-        count(sum.warnings, "warning"),
-        count(sum.infos, "info"),
-        sum.rules.not_applicable,
-        if sum.rules.error > 0 {
-            format!(", {} could not be evaluated", sum.rules.error)
-        } else {
-            String::new()
-        }
-    );
-    let _ = writeln!(out, "{}", report.disclaimer);
+    waived_findings_section(report, color, width, &mut out);
+    waiver_problems_section(report, color, width, &mut out);
+    summary_line(report, color, width, &mut out);
+    push_wrapped(&mut out, "", 0, report.disclaimer, 0, width);
     out
+}
+
+/// The findings on files that waivers took out of what the packs saw.
+fn waived_findings_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
+    if !report.waived_findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}  findings on files that waivers cover (the packs did not see them)",
+            paint(color, "1", "waived")
+        );
+        for w in &report.waived_findings {
+            push_wrapped(
+                out,
+                &format!("  {} ", paint(color, "2", "waived ")),
+                10,
+                &format!("{}  {}  [{}]", w.path, w.finding.message, w.finding.rule),
+                10,
+                width,
+            );
+            push_wrapped(
+                out,
+                "          waived: ",
+                18,
+                &w.waiver.waiver.describe(),
+                18,
+                width,
+            );
+        }
+    }
+}
+
+/// The waivers that expired or matched nothing.
+fn waiver_problems_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
+    let problems: Vec<_> = report
+        .waivers
+        .iter()
+        .filter_map(|w| w.finding(&report.as_of).map(|f| (w, f)))
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(color, "1", "waivers"));
+        for (w, f) in problems {
+            let (name, code) = match w.status {
+                Status::Expired => ("expired", "1;31"),
+                _ => ("unused", "1;33"),
+            };
+            push_wrapped(
+                out,
+                &format!("  {} ", paint(color, code, &format!("{name:<7}"))),
+                10,
+                &format!("{}  {}", f.rule, f.message),
+                10,
+                width,
+            );
+            push_wrapped(out, "          ", 10, &w.waiver.at(), 12, width);
+            push_wrapped(
+                out,
+                "          fix: ",
+                15,
+                f.fix.as_deref().unwrap_or_default(),
+                15,
+                width,
+            );
+        }
+    }
+}
+
+/// The totals line.
+fn summary_line(report: &CheckReport, color: bool, width: usize, out: &mut String) {
+    let sum = &report.summary;
+    let waived = if sum.rules.waived > 0 || sum.waived_findings > 0 {
+        format!(
+            ", {} waived{}",
+            sum.rules.waived,
+            if sum.waived_findings > 0 {
+                format!(" (and {} on files)", count(sum.waived_findings, "finding"))
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out);
+    push_wrapped(
+        out,
+        &format!("{} ", paint(color, "1", "summary")),
+        8,
+        &format!(
+            "{} ({} apply), {} rules: {} pass, {} fail ({}, {}, {}){waived}, {} not applicable{}",
+            count(sum.packs, "pack"),
+            sum.packs_applicable,
+            sum.rules.total(),
+            sum.rules.pass,
+            sum.rules.fail,
+            count(sum.errors, "error"),
+            count(sum.warnings, "warning"),
+            count(sum.infos, "info"),
+            sum.rules.not_applicable,
+            if sum.rules.error > 0 {
+                format!(", {} could not be evaluated", sum.rules.error)
+            } else {
+                String::new()
+            }
+        ),
+        2,
+        width,
+    );
 }
 
 /// `1 error`, `2 errors`.
@@ -246,6 +411,50 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+/// The Markdown sections on waived findings and on the waivers.
+fn markdown_waivers(report: &CheckReport, out: &mut String) {
+    if !report.waived_findings.is_empty() {
+        let _ = writeln!(out, "\n## Waived findings on files\n");
+        let _ = writeln!(out, "| File | Code | Finding | Waiver |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for w in &report.waived_findings {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | waived: {} |",
+                md_escape(&w.path),
+                w.finding.rule,
+                md_escape(&w.finding.message),
+                md_escape(&w.waiver.waiver.describe())
+            );
+        }
+    }
+    if !report.waivers.is_empty() {
+        let _ = writeln!(out, "\n## Waivers\n");
+        let _ = writeln!(
+            out,
+            "| Waiver | Subjects | Status | Reason | Approver | Expires | Where |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for w in &report.waivers {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | `{}` |",
+                w.waiver.id,
+                md_escape(&w.waiver.subjects.join(", ")),
+                match w.status {
+                    Status::Applied => format!("applied ({})", w.matched),
+                    Status::Expired => "**expired**".to_owned(),
+                    Status::Unused => "unused".to_owned(),
+                },
+                md_escape(&crate::codes::squash(&w.waiver.reason)),
+                md_escape(&w.waiver.approver),
+                w.waiver.expires,
+                w.waiver.at()
+            );
+        }
     }
 }
 
@@ -258,6 +467,9 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
     let mut out = String::new();
     let s = &report.subject;
     let _ = writeln!(out, "# scelle check: {}\n", s.name);
+    if let Some(line) = model_line(report) {
+        let _ = writeln!(out, "- Model: {}", md_escape(&line));
+    }
     let _ = writeln!(
         out,
         "- Checked: {} ({} files), as of {}",
@@ -267,6 +479,9 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
         let _ = writeln!(out, "- Root digest: `sha256:{root}`");
     }
     let _ = writeln!(out, "- Verification: {}", verification_line(report));
+    if let Some(line) = stage_line(report) {
+        let _ = writeln!(out, "- Stage: {}", md_escape(&line));
+    }
     let _ = writeln!(out, "- Generator: scelle {}\n", report.generator.version);
     let _ = writeln!(
         out,
@@ -321,11 +536,13 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
         for r in shown {
             let (name, _) = label(r);
             let at = locations(r);
-            let note = r
-                .note
-                .as_deref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default();
+            let mut notes: Vec<String> = waiver_lines(r);
+            notes.extend(r.note.clone());
+            let note = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
             let _ = writeln!(
                 out,
                 "| {name} | `{}` | {}{} | {} | {} | {} |",
@@ -342,6 +559,7 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
             );
         }
     }
+    markdown_waivers(report, &mut out);
     let _ = writeln!(out, "\n---\n\n{}", report.disclaimer);
     out
 }

@@ -1,6 +1,8 @@
 //! JUnit XML for CI systems that show test reports: a test suite per pack, a test case per
 //! rule. A failing rule is a `failure` (its `type` is the severity), a rule that could not be
-//! evaluated an `error`, a rule that does not apply `skipped`.
+//! evaluated an `error`, a rule that does not apply or a waived failure `skipped` (with the
+//! waiver's reason, approver and expiry). Findings on files that waivers cover and waivers that
+//! expired or matched nothing get a suite each.
 
 use std::fmt::Write as _;
 
@@ -34,10 +36,10 @@ pub fn render(report: &CheckReport) -> String {
         out,
         "<testsuites name=\"scelle check {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
         escape(&report.subject.name),
-        c.total(),
-        c.fail,
+        c.total() + report.waived_findings.len() + report.waivers.len(),
+        c.fail + report.summary.waivers_expired + report.summary.waivers_unused,
         c.error,
-        c.not_applicable
+        c.not_applicable + c.waived + report.waived_findings.len()
     );
     for pack in &report.packs {
         let pc = &pack.counts;
@@ -48,7 +50,7 @@ pub fn render(report: &CheckReport) -> String {
             pc.total(),
             pc.fail,
             pc.error,
-            pc.not_applicable
+            pc.not_applicable + pc.waived
         );
         let _ = writeln!(out, "    <properties>");
         for (name, value) in [
@@ -79,6 +81,14 @@ pub fn render(report: &CheckReport) -> String {
                 let _ = write!(detail, "\nat: {at}");
             }
             match r.outcome {
+                Outcome::Fail if r.waived => {
+                    let why: Vec<String> = r.waivers.iter().map(|a| a.waiver.describe()).collect();
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape(&format!("waived: {}", why.join("; ")))
+                    );
+                }
                 Outcome::Pass => {
                     let _ = writeln!(out, "/>");
                 }
@@ -114,6 +124,71 @@ pub fn render(report: &CheckReport) -> String {
         }
         let _ = writeln!(out, "  </testsuite>");
     }
+    waived_findings(report, &mut out);
+    waivers(report, &mut out);
     let _ = writeln!(out, "</testsuites>");
     out
+}
+
+/// A suite of the findings on files that waivers cover, each skipped with its waiver.
+fn waived_findings(report: &CheckReport, out: &mut String) {
+    let n = report.waived_findings.len();
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"waived file findings\" tests=\"{n}\" failures=\"0\" errors=\"0\" skipped=\"{n}\">"
+    );
+    for w in &report.waived_findings {
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}: {}\" classname=\"files\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            escape(&w.finding.rule),
+            escape(&w.path),
+            escape(&format!("waived: {}", w.waiver.waiver.describe()))
+        );
+    }
+    let _ = writeln!(out, "  </testsuite>");
+}
+
+/// A suite of the waivers: one that applied passes, one that expired is an error-type failure,
+/// one that matched nothing a warning-type failure.
+fn waivers(report: &CheckReport, out: &mut String) {
+    let n = report.waivers.len();
+    if n == 0 {
+        return;
+    }
+    let failing = report.summary.waivers_expired + report.summary.waivers_unused;
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"waivers\" tests=\"{n}\" failures=\"{failing}\" errors=\"0\" skipped=\"0\">"
+    );
+    for w in &report.waivers {
+        let _ = write!(
+            out,
+            "    <testcase name=\"{} at {}\" classname=\"waivers\"",
+            escape(&w.waiver.id),
+            escape(&w.waiver.at())
+        );
+        match w.finding(&report.as_of) {
+            None => {
+                let _ = writeln!(out, "/>");
+            }
+            Some(f) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                    escape(&f.message),
+                    f.severity.as_str(),
+                    escape(&format!(
+                        "{}\nfix: {}",
+                        w.waiver.describe(),
+                        f.fix.as_deref().unwrap_or_default()
+                    ))
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "  </testsuite>");
 }

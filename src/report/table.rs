@@ -4,13 +4,125 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 
 use serde_json::Value;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Severity;
 use crate::inspect::Kind;
-use crate::report::human_bytes;
+use crate::report::sarif::ScanFinding;
+use crate::report::{Output, human_bytes};
 use crate::scan::Scan;
+use crate::waiver::{Status, WaiverStatus};
+
+/// The width reports wrap to when nothing says otherwise (not a terminal, no `COLUMNS`).
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// How a human report is laid out: its width and whether it is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub width: usize,
+    pub color: bool,
+}
+
+impl Layout {
+    /// `COLUMNS` when set, else the terminal's width when the report goes to a terminal, else
+    /// [`DEFAULT_WIDTH`]; never under 40.
+    pub fn for_output(output: &Output, color: bool) -> Self {
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|w| *w > 0);
+        let terminal = || {
+            (*output == Output::Stdout && std::io::stdout().is_terminal())
+                .then(terminal_size::terminal_size)
+                .flatten()
+                .map(|(w, _)| usize::from(w.0))
+        };
+        Layout {
+            width: columns.or_else(terminal).unwrap_or(DEFAULT_WIDTH).max(40),
+            color,
+        }
+    }
+
+    /// A fixed width, for tests.
+    pub fn fixed(width: usize, color: bool) -> Self {
+        Layout { width, color }
+    }
+}
+
+/// Appends `prefix` (`visible` characters wide once colour codes are left out) and `text`
+/// broken at spaces so no line is wider than `width`; continuation lines start with `indent`
+/// spaces. A word longer than a line (a path) is kept whole.
+pub fn push_wrapped(
+    out: &mut String,
+    prefix: &str,
+    visible: usize,
+    text: &str,
+    indent: usize,
+    width: usize,
+) {
+    out.push_str(prefix);
+    let mut column = visible;
+    let mut limit = visible + width.saturating_sub(visible).max(20);
+    let mut first = true;
+    // Runs of spaces inside the text are kept, except where a line breaks.
+    let mut pending = 0;
+    for word in text.split(' ') {
+        if word.is_empty() {
+            pending += 1;
+            continue;
+        }
+        let len = word.chars().count();
+        let mut gap = if first { 0 } else { 1 + pending };
+        if !first && column + gap + len > limit {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            column = indent;
+            limit = indent + width.saturating_sub(indent).max(20);
+            gap = 0;
+        }
+        out.push_str(&" ".repeat(gap));
+        out.push_str(word);
+        column += gap + len;
+        first = false;
+        pending = 0;
+    }
+    out.push('\n');
+}
+
+/// The waivers of a scan and the finding each covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Waived<'a> {
+    pub findings: &'a [ScanFinding<'a>],
+    pub waivers: &'a [WaiverStatus],
+}
+
+/// `model tiny 1.0 by Example SAS · 158,016 parameters (safetensors)`: the model and provider as
+/// declared and the model as scanned, or `None` when nothing is known.
+pub fn model_line(
+    model: Option<&str>,
+    provider: Option<&str>,
+    parameters: Option<u64>,
+    formats: &[String],
+) -> Option<String> {
+    let mut parts = Vec::new();
+    match (model, provider) {
+        (Some(m), Some(p)) => parts.push(format!("{m} by {p}")),
+        (Some(m), None) => parts.push(m.to_owned()),
+        (None, Some(p)) => parts.push(format!("by {p}")),
+        (None, None) => {}
+    }
+    if let Some(n) = parameters {
+        let formats = if formats.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", formats.join(", "))
+        };
+        parts.push(format!("{} parameters{formats}", thousands(n)));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
 
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -38,6 +150,14 @@ impl Style {
         }
     }
 
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+
     fn severity(&self, s: Severity) -> String {
         let text = format!("{:<7}", s.as_str());
         if !self.color {
@@ -53,13 +173,36 @@ impl Style {
 }
 
 /// Renders the scan summary for `release` (the folder as the user named it).
-pub fn scan_summary(scan: &Scan, release: &str, color: bool) -> String {
-    let style = Style { color };
+pub fn scan_summary(scan: &Scan, release: &str, waived: &Waived<'_>, layout: &Layout) -> String {
+    let style = Style {
+        color: layout.color,
+    };
     let statement = &scan.statement;
     let predicate = &statement.predicate;
     let files = &predicate.files;
     let mut out = String::new();
     let _ = writeln!(out, "{} {release}", style.bold("release"));
+    let (model, provider) = crate::policy::check::declared_names(predicate.declared.as_ref());
+    let parameters = predicate
+        .model
+        .as_ref()
+        .and_then(|m| m.get("parameter_count"))
+        .and_then(Value::as_u64);
+    let formats: Vec<String> = predicate
+        .model
+        .as_ref()
+        .and_then(|m| m.get("formats"))
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(text) = model_line(model.as_deref(), provider.as_deref(), parameters, &formats) {
+        push_wrapped(&mut out, "  model   ", 10, &text, 10, layout.width);
+    }
     let _ = writeln!(
         out,
         "  files   {} ({})",
@@ -109,11 +252,8 @@ pub fn scan_summary(scan: &Scan, release: &str, color: bool) -> String {
         }
     }
 
-    findings_section(
-        files.iter().flat_map(|f| &f.findings).collect(),
-        &style,
-        &mut out,
-    );
+    findings_section(waived.findings, &style, layout.width, &mut out);
+    waivers_section(waived.waivers, &style, layout.width, &mut out);
     let _ = writeln!(out);
     let seconds = scan.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)] // display only
@@ -138,39 +278,99 @@ pub fn scan_summary(scan: &Scan, release: &str, color: bool) -> String {
     out
 }
 
-/// Every finding, most severe first.
-fn findings_section(mut findings: Vec<&Finding>, style: &Style, out: &mut String) {
+/// Every finding, most severe first; waived ones last, with their waiver.
+fn findings_section(findings: &[ScanFinding<'_>], style: &Style, width: usize, out: &mut String) {
+    let mut findings: Vec<&ScanFinding<'_>> = findings.iter().collect();
     findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.subject.cmp(&b.subject))
-            .then_with(|| a.rule.cmp(&b.rule))
+        a.waiver
+            .is_some()
+            .cmp(&b.waiver.is_some())
+            .then_with(|| b.finding.severity.cmp(&a.finding.severity))
+            .then_with(|| a.path.cmp(b.path))
+            .then_with(|| a.finding.rule.cmp(&b.finding.rule))
     });
     let _ = writeln!(out);
     if findings.is_empty() {
         let _ = writeln!(out, "{}", style.bold("findings: none"));
-    } else {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.bold(&format!("findings ({})", findings.len()))
+        return;
+    }
+    let waived = findings.iter().filter(|f| f.waiver.is_some()).count();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&if waived == 0 {
+            format!("findings ({})", findings.len())
+        } else {
+            format!("findings ({}, {waived} waived)", findings.len())
+        })
+    );
+    for f in findings {
+        let at = f
+            .finding
+            .location
+            .as_ref()
+            .and_then(|l| l.byte_offset)
+            .map(|o| format!(" (byte {o})"))
+            .unwrap_or_default();
+        let label = match &f.waiver {
+            Some(_) => style.paint("2", &format!("{:<7}", "waived")),
+            None => style.severity(f.finding.severity),
+        };
+        let text = format!(
+            "{}  {}{at}  [{}]",
+            f.path, f.finding.message, f.finding.rule
         );
-        for f in findings {
-            let at = f
-                .location
-                .as_ref()
-                .and_then(|l| l.byte_offset)
-                .map(|o| format!(" (byte {o})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{} {}  {}{at}  [{}]",
-                style.severity(f.severity),
-                f.subject.as_deref().unwrap_or("-"),
-                f.message,
-                f.rule
-            );
+        push_wrapped(out, &format!("{label} "), 8, &text, 8, width);
+        if let Some(w) = &f.waiver {
+            push_wrapped(out, "        waived: ", 16, &w.waiver.describe(), 16, width);
         }
+    }
+}
+
+/// The waivers that expired or matched nothing (those that applied are shown where they did).
+fn waivers_section(waivers: &[WaiverStatus], style: &Style, width: usize, out: &mut String) {
+    if waivers.is_empty() {
+        return;
+    }
+    let count = |s: Status| waivers.iter().filter(|w| w.status == s).count();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "waivers ({} applied, {} expired, {} unused)",
+            count(Status::Applied),
+            count(Status::Expired),
+            count(Status::Unused)
+        ))
+    );
+    for w in waivers.iter().filter(|w| w.status != Status::Applied) {
+        let (label, severity) = match w.status {
+            Status::Expired => ("expired", Severity::Error),
+            _ => ("unused", Severity::Warning),
+        };
+        let label = if style.color {
+            style.paint(
+                if severity == Severity::Error {
+                    "1;31"
+                } else {
+                    "1;33"
+                },
+                &format!("{label:<7}"),
+            )
+        } else {
+            format!("{label:<7}")
+        };
+        let text = match w.status {
+            Status::Expired => format!(
+                "{}  expired on {}: {}",
+                w.waiver.id,
+                w.waiver.expires,
+                w.waiver.describe()
+            ),
+            _ => format!("{}  matches nothing: {}", w.waiver.id, w.waiver.describe()),
+        };
+        push_wrapped(out, &format!("{label} "), 8, &text, 8, width);
     }
 }
 
@@ -267,6 +467,40 @@ fn files_count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_wraps_at_spaces_under_the_width_with_a_hanging_indent() {
+        let mut out = String::new();
+        push_wrapped(
+            &mut out,
+            "  error   ",
+            10,
+            "one two three four five six seven eight nine ten eleven  [code]",
+            10,
+            40,
+        );
+        assert_eq!(
+            out,
+            "  error   one two three four five six\n          seven eight nine ten eleven\n          [code]\n"
+        );
+        for line in out.lines() {
+            assert!(line.chars().count() <= 40, "{line:?}");
+            assert!(!line.ends_with(' '), "{line:?}");
+        }
+        let mut long = String::new();
+        push_wrapped(
+            &mut long,
+            "",
+            0,
+            "a/very/long/path/that/does/not/fit",
+            2,
+            20,
+        );
+        assert_eq!(
+            long, "a/very/long/path/that/does/not/fit\n",
+            "a word is never cut"
+        );
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Keys, Release, py, run, shared_schemas};
+use crate::common::{Keys, Release, py, run, schema};
 use crate::scenarios::Outcomes;
 
 pub(crate) fn demo() -> PathBuf {
@@ -154,6 +154,7 @@ fn check_reports_each_failure_with_its_article_line_and_fix() {
     let run = run(&[
         "check",
         demo().to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -205,6 +206,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
         run(&[
             "check",
             demo,
+            "--no-builtin",
             "--policy",
             &pack,
             "--as-of",
@@ -218,6 +220,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
         run(&[
             "check",
             demo,
+            "--no-builtin",
             "--policy",
             &pack,
             "--as-of",
@@ -233,6 +236,7 @@ fn fail_on_and_as_of_decide_the_exit_status() {
     let early = run(&[
         "check",
         demo,
+        "--no-builtin",
         "--policy",
         &strict,
         "--as-of",
@@ -266,6 +270,7 @@ fn the_json_report_is_documented_sorted_and_deterministic() {
     let args = [
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--policy",
@@ -326,6 +331,7 @@ fn sarif_output_validates_against_the_official_schema() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--policy",
@@ -334,12 +340,14 @@ fn sarif_output_validates_against_the_official_schema() {
         "2026-11-28",
         "--format",
         "sarif",
+        "--sarif-root",
+        env!("CARGO_MANIFEST_DIR"),
         "-o",
         sarif.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stdout, "", "with -o nothing reaches stdout");
-    let schema = shared_schemas("sarif-schema-2.1.0.json");
+    let schema = schema("sarif-schema-2.1.0.json");
     let out = py(
         "import json, sys, jsonschema\n\
          schema = json.load(open(sys.argv[1])); log = json.load(open(sys.argv[2]))\n\
@@ -369,7 +377,11 @@ fn sarif_output_validates_against_the_official_schema() {
     let r = results.iter().find(|r| r["ruleId"] == "TP-1").unwrap();
     assert_eq!(r["level"], "error");
     let loc = &r["locations"][0]["physicalLocation"];
-    assert_eq!(loc["artifactLocation"]["uri"], "scelle.yaml");
+    assert_eq!(
+        loc["artifactLocation"],
+        serde_json::json!({"uri": "fixtures/demo/scelle.yaml", "uriBaseId": "%SRCROOT%"}),
+        "relative to `--sarif-root`"
+    );
     assert_eq!(loc["region"]["startLine"], 133);
     assert_eq!(
         rules[usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap()]["id"],
@@ -385,6 +397,7 @@ fn junit_output_has_a_test_case_per_rule() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -432,6 +445,7 @@ fn markdown_output_has_a_summary_table_and_the_failures() {
     let run = run(&[
         "check",
         d.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -473,6 +487,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
         &keys.public("ed25519"),
         "--bundle",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -487,6 +502,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
     let unverified = run(&[
         "check",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -523,6 +539,7 @@ fn a_verified_bundle_is_evidence_and_a_missing_key_is_a_finding() {
         &keys.public("p256"),
         "--bundle",
         bundle.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         "release-integrity",
         "--format",
@@ -549,6 +566,7 @@ fn a_manifest_is_checked_with_positions_from_the_declaration_beside_it() {
     let run = run(&[
         "check",
         manifest.to_str().unwrap(),
+        "--no-builtin",
         "--policy",
         &pack,
         "--as-of",
@@ -658,6 +676,7 @@ fn a_pack_reading_file_facts_sees_them_in_a_manifest_and_a_bundle() {
         let run = run(&[
             "check",
             input.to_str().unwrap(),
+            "--no-builtin",
             "--policy",
             policy,
             "--format",
@@ -764,7 +783,7 @@ fn policy_list_and_explain_describe_the_built_in_packs() {
         explain.stdout
     );
     let unknown = run(&["policy", "explain", "RI-DOC-1"]);
-    unknown.error("no rule or pack `RI-DOC-1` (did you mean `RI-DOC-01`?)");
+    unknown.error("no rule, finding code or pack `RI-DOC-1` (did you mean `RI-DOC-01`?)");
 }
 
 #[test]

@@ -111,6 +111,7 @@ pub fn scelle() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scelle"));
     cmd.env("SOURCE_DATE_EPOCH", "1700000000")
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .env_remove("RUST_LOG");
     cmd
 }
@@ -330,16 +331,15 @@ pub fn write_json(path: &Path, value: &serde_json::Value) {
     std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
 }
 
-/// A folder of `../shared/schemas` (the official JSON Schemas every developer and CI run has
-/// beside the project).
-pub fn shared_schemas(rel: &str) -> PathBuf {
+/// An official JSON Schema (or a folder of them) kept under `tests/schemas/`, with its source and
+/// licence in the README there.
+pub fn schema(rel: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/schemas")
+        .join("tests/schemas")
         .join(rel);
     assert!(
         path.exists(),
-        "the official schemas are missing: expected `{}` beside the project",
-        path.display()
+        "the official schema `{rel}` is missing from `tests/schemas`"
     );
     path
 }

@@ -540,12 +540,13 @@ fn model_summary_reports_parameters_per_format() {
 
 #[test]
 fn scan_table_lists_every_safety_finding() {
-    let table = run(&[
+    // Wide enough that no finding wraps: one line each.
+    let table = crate::common::run_cmd(crate::common::scelle().env("COLUMNS", "1000").args([
         "scan",
         repo("fixtures/bad/files").to_str().unwrap(),
         "--format",
         "table",
-    ])
+    ]))
     .success()
     .stdout;
     let lines: Vec<&str> = table.lines().collect();

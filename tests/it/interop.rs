@@ -506,7 +506,7 @@ fn scelle_oms_bundles_validate_against_the_official_oms_schemas() {
         "-q",
     ])
     .success();
-    let schemas = crate::common::shared_schemas("oms-v1.0");
+    let schemas = crate::common::schema("oms-v1.0");
     let script = r#"
 import base64, json, os, sys
 import jsonschema

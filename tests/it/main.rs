@@ -13,6 +13,7 @@
 
 mod check;
 mod common;
+mod gate;
 mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
