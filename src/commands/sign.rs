@@ -1,12 +1,15 @@
 //! `scelle sign PATH --key KEY`: scan (or take a manifest) and write a signed bundle.
 //!
 //! A release whose scan found errors (a pickle that runs code, a malformed file, a corrupted hub
-//! blob) is not sealed unless `--allow-findings` says the publisher knows: the refusal is a
+//! blob) is not sealed unless `--allow-findings` says the publisher knows, or the declaration's
+//! own `waivers:` (sealed with the release) accept those findings by code and file: the refusal is a
 //! finding of the run (exit status 1, as `check` and `verify` fail a CI gate), not a failure to
 //! run (2).
 
 use crate::Error;
 use crate::cli::SignArgs;
+use crate::codes;
+use crate::commands::check::{load_waivers, today};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
@@ -17,6 +20,7 @@ use crate::scan;
 use crate::scan::ScanError;
 use crate::sign::findings::{self, FindingCounts};
 use crate::sign::{self, Algorithm, BundleFormat, LoadedKey, Passphrase, SignError};
+use crate::waiver::Ledger;
 use crate::walk::{self, LeftOut};
 
 /// How many findings `sign` lists before it counts the rest.
@@ -83,12 +87,13 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         (&source, &listing),
         console,
     );
-    if counts.error > 0 && !args.allow_findings {
+    let blocking = unwaived_errors(&statement, console)?;
+    if blocking.error > 0 && !args.allow_findings {
         console.error(
             &format!(
                 "refusing to seal `{}`: {source} {}",
                 args.dir.display(),
-                counts.summary(Severity::Error)
+                blocking.summary(Severity::Error)
             ),
             Some(
                 "fix or remove those files, or pass `--allow-findings` to seal the release with its findings recorded in the signed manifest",
@@ -106,10 +111,10 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         Output::File { path, .. } => format!("`{}`", path.display()),
         Output::Stdout => "stdout".into(),
     };
-    let sealed = if counts.error > 0 {
+    let sealed = if blocking.error > 0 {
         format!(
             "; sealed with {} (`--allow-findings`)",
-            counts.summary(Severity::Error)
+            blocking.summary(Severity::Error)
         )
     } else {
         String::new()
@@ -123,6 +128,50 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         public.key_id()
     ));
     Ok(ExitStatus::Success)
+}
+
+/// The error findings that block sealing: those the declaration's own `waivers:` (sealed with
+/// the release, so an auditor sees them) do not cover. A waiver past its expiry covers nothing.
+fn unwaived_errors(
+    statement: &crate::manifest::Statement,
+    console: &Console,
+) -> anyhow::Result<FindingCounts> {
+    let errors = || {
+        statement.predicate.files.iter().flat_map(|f| {
+            f.findings
+                .iter()
+                .filter(|x| x.severity == Severity::Error)
+                .map(move |x| (f.path.as_str(), x))
+        })
+    };
+    let waivers: Vec<_> = load_waivers(&[], true, statement.predicate.declared.as_ref(), None)?
+        .into_iter()
+        .filter(|w| codes::is_code_like(&w.id))
+        .collect();
+    if waivers.is_empty() || errors().next().is_none() {
+        return Ok(FindingCounts::of(errors().map(|(_, f)| f)));
+    }
+    let mut ledger = Ledger::new(waivers, &today()?);
+    let mut waived = 0usize;
+    let blocking = FindingCounts::of(
+        errors()
+            .filter(|(path, f)| {
+                let judged = ledger.judge(&f.rule, &[(*path).to_owned()]);
+                if let Some(note) = &judged.note {
+                    console.note(&format!("`{path}`: {note}"));
+                }
+                waived += usize::from(judged.waived);
+                !judged.waived
+            })
+            .map(|(_, f)| f),
+    );
+    if waived > 0 {
+        console.note(&format!(
+            "{waived} error finding{} waived by the `waivers:` of `scelle.yaml` (sealed with the release)",
+            if waived == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(blocking)
 }
 
 /// The scan's findings at warning level or above, one line each, most severe first, the rest

@@ -806,6 +806,46 @@ fn sign_refuses_a_release_with_error_findings_and_lists_them() {
 }
 
 #[test]
+fn declared_waivers_let_sign_seal_the_findings_they_accept_until_they_expire() {
+    let keys = Keys::new();
+    let r = release_with_findings();
+    let dir = r.path().to_str().unwrap();
+    let declaration = |expires: &str| {
+        format!(
+            "waivers:\n  - id: file/code-on-load\n    subjects: [evil.pkl]\n    reason: loaded only in the sandbox\n    approver: security@example.org\n    expires: {expires}\n  - id: file/malformed\n    subjects: [broken.safetensors]\n    reason: a truncation kept as evidence\n    approver: security@example.org\n    expires: 2030-01-01\n"
+        )
+    };
+    r.file("scelle.yaml", declaration("2030-01-01"));
+    let mut cmd = scelle();
+    cmd.args(["sign", dir, "--key", &keys.private("ed25519")])
+        .env("SOURCE_DATE_EPOCH", "1800000000"); // 2027-01-15
+    let out = run_cmd(&mut cmd);
+    assert_eq!(out.code, 0, "both errors are waived: {}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("2 error findings waived by the `waivers:` of `scelle.yaml`"),
+        "{}",
+        out.stderr
+    );
+    assert!(r.path().join("scelle.sigstore.json").exists());
+
+    // Past its expiry, the waiver of the pickle covers nothing: only that finding blocks.
+    std::fs::remove_file(r.path().join("scelle.sigstore.json")).unwrap();
+    r.file("scelle.yaml", declaration("2027-01-01"));
+    let out = run_cmd(&mut cmd);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: refusing to seal `{dir}`: the scan of `{dir}` found 1 error (file/code-on-load)"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("expired on 2027-01-01"), "{}", out.stderr);
+    assert!(!r.path().join("scelle.sigstore.json").exists());
+}
+
+#[test]
 fn allow_findings_seals_them_and_verify_counts_them() {
     let keys = Keys::new();
     let r = release_with_findings();
