@@ -841,7 +841,11 @@ fn declared_waivers_let_sign_seal_the_findings_they_accept_until_they_expire() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("expired on 2027-01-01"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expired on 2027-01-01"),
+        "{}",
+        out.stderr
+    );
     assert!(!r.path().join("scelle.sigstore.json").exists());
 }
 
