@@ -189,7 +189,10 @@ pub const CODES: &[Code] = &[
         id: rules::UNSCANNABLE,
         title: "A part of the file a loader would read cannot be inspected",
         severity: Severity::Error,
-        severity_note: None,
+        severity_note: Some(
+            "warning for an archive member no loader reads by itself: not in a checkpoint, not \
+             named as a pickle or an array",
+        ),
         means: "an archive member is encrypted or compressed with a method scelle cannot read, a \
                 compressed pickle decompresses past scelle's cap or uses a compression it cannot \
                 open, or the records of a legacy checkpoint cannot be delimited: whether loading \

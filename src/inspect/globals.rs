@@ -59,6 +59,22 @@ impl Global {
         classify(&self.module, &self.name)
     }
 
+    /// Whether both parts are dotted Python identifiers, as every importable global's are:
+    /// random bytes that happen to walk as an import almost never spell one.
+    pub fn is_plausible(&self) -> bool {
+        fn dotted(s: &str) -> bool {
+            !s.is_empty()
+                && s.split('.').all(|part| {
+                    let mut chars = part.chars();
+                    chars
+                        .next()
+                        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+                })
+        }
+        dotted(&self.module) && dotted(&self.name)
+    }
+
     /// `torch.storage._load_from_bytes`: a second `torch.load` of bytes from the pickle.
     pub fn is_nested_loader(&self) -> bool {
         self.module == "torch.storage" && self.name == "_load_from_bytes"

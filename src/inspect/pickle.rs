@@ -719,8 +719,9 @@ pub fn looks_like_pickle(head: &[u8], size: u64) -> bool {
     if let Some(end) = s.first_end {
         return framed || end >= 8 || (whole && !s.trailing_unparsed);
     }
-    // A pickle that breaks after importing a dangerous name still runs it up to the break.
-    if !s.globals_of(Class::Dangerous).is_empty() {
+    // A pickle that breaks after importing a name still imports it (and runs what it calls)
+    // up to the break: a dangerous name, or any name spelt like a real import.
+    if !s.globals_of(Class::Dangerous).is_empty() || s.globals.keys().any(Global::is_plausible) {
         return true;
     }
     s.truncated && !whole && (framed || head.len() >= 64)

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::globals::Class;
+use super::globals::{Class, Global};
 use super::input::{ReadInput, SourceInput};
 use super::pickle::{self, Blob, Payload, Scan, Verdict};
 use super::source::{Malformed, Source};
@@ -432,10 +432,14 @@ pub fn inspect_sniffed_pickle(source: Source<'_>, report: &mut Report) -> bool {
         .unwrap_or_default();
     let framed = head.len() == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
     // A framed pickle, a file that is nothing but pickles, a complete pickle that imports
-    // something; or a stream that imports a dangerous name (a loader runs it before anything
-    // breaks). Anything else is random bytes that happened to start like opcodes.
+    // something; or a stream that imports a dangerous name or one spelt like a real import (a
+    // loader imports it, and runs what it calls, before anything breaks). Anything else is
+    // random bytes that happened to start like opcodes.
     let whole = scan.pickles > 0 && (framed || !scan.trailing_unparsed || scan.first_imports > 0);
-    if !whole && scan.globals_of(Class::Dangerous).is_empty() {
+    if !whole
+        && scan.globals_of(Class::Dangerous).is_empty()
+        && !scan.globals.keys().any(Global::is_plausible)
+    {
         return false;
     }
     report.facts.extend(own.facts);
@@ -469,6 +473,18 @@ pub fn inspect_zip(
     }
     merged.record(report);
     Ok(())
+}
+
+/// Whether a member's name says a loader unpickles it (`pickle`, `joblib`, `np.load`,
+/// `torch.load` of a nested checkpoint).
+fn read_as_pickle_by_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".pt", ".pth", ".ckpt", ".bin", ".dat",
+        ".data",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
 }
 
 /// What the walk of an archive's members found.
@@ -550,9 +566,21 @@ fn zip_members(
             Ok(head) => head,
             Err(m) => {
                 found.unreadable += 1;
+                // An error where a loader reads the member: the record `torch.load` unpickles,
+                // a member named as a pickle or an array, anything in a checkpoint or nested
+                // archive. A member no loader reads by itself (an image in a dataset zip) is a
+                // warning: still never skipped, but not a reason to refuse the release.
+                let loader_reads = label.is_some()
+                    || data_pkls > 0
+                    || is_data_pkl(&entry.name)
+                    || read_as_pickle_by_name(&entry.name);
                 report.note(
                     rules::UNSCANNABLE,
-                    Severity::Error,
+                    if loader_reads {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
                     format!(
                         "{prefix}{}: a loader may read it, but scelle cannot, so whether it runs code is unknown",
                         m.message

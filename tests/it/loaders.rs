@@ -412,6 +412,59 @@ fn files_are_read_by_content_whatever_their_name() {
 }
 
 #[test]
+fn an_unlisted_import_before_junk_is_still_reported_whatever_the_name() {
+    // `pickle.load` imports `sitecustom_payload` (running its module code) before it reaches the
+    // junk and fails: the import happened, so the file is a pickle whatever its name.
+    let r = Release::new();
+    let lib = Release::new();
+    lib.file(
+        "sitecustom_payload.py",
+        "import os\nopen(os.environ['MARK'], 'w').write('imported')\nclass Loader: pass\n",
+    );
+    let script = format!(
+        r#"
+sys.path.insert(0, {lib:?})
+data = b"csitecustom_payload\nLoader\n" + bytes(range(200, 256)) * 4
+w("shard-00001.bin", data)
+w("blob", data)
+mark = os.path.join(d, "..", "mark-" + os.path.basename(d))
+os.environ["MARK"] = mark
+try:
+    pickle.load(open(os.path.join(d, "blob"), "rb"))
+except Exception:
+    pass
+proof["imported"] = os.path.exists(mark)
+os.remove(mark)
+print(json.dumps(proof))
+"#,
+        lib = lib.path().to_str().unwrap()
+    );
+    let proof = py_json(&format!("{PRELUDE}{script}"), &[r.path().to_str().unwrap()]);
+    assert_eq!(
+        proof["imported"], true,
+        "the real loader imports the module: {proof}"
+    );
+    let records = records(r.path());
+    for name in ["shard-00001.bin", "blob"] {
+        let record = &records[name];
+        assert_eq!(record["format"], "pickle", "{name}: {record}");
+        assert_eq!(
+            record["facts"]["pickle"]["verdict"], "suspicious",
+            "{name}: {record}"
+        );
+        let found = findings(record);
+        assert!(
+            found
+                .iter()
+                .any(|(rule, sev, msg)| rule == "file/suspicious-import"
+                    && sev == "warning"
+                    && msg.contains("sitecustom_payload.Loader")),
+            "{name}: {found:?}"
+        );
+    }
+}
+
+#[test]
 fn members_nobody_can_read_are_findings_and_keras_reads_the_last_duplicate() {
     let r = Release::new();
     let script = r#"
@@ -464,6 +517,69 @@ print(json.dumps(proof))
             && sev == "error"
             && msg.contains("zstd")),
         "{zst:?}"
+    );
+}
+
+#[test]
+fn an_unreadable_member_is_an_error_where_a_loader_reads_it_and_a_warning_elsewhere() {
+    let r = Release::new();
+    let script = r#"
+def zstd_member(names):
+    # Stored members whose method is patched to 93 (Zstandard), which neither miniz nor the
+    # zipfile of Python 3.11 reads: the same bytes, unreadable to scelle too.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n in names:
+            z.writestr(zipfile.ZipInfo(n, date_time=(2026, 1, 1, 0, 0, 0)), PAYLOAD0)
+    b = bytearray(out.getvalue())
+    for sig, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        i = b.find(sig)
+        while i >= 0:
+            b[i + at] = 93
+            i = b.find(sig, i + 4)
+    return bytes(b)
+w("data/images.zip", zstd_member(["img/0001.png", "img/0002.png"]))
+w("data/states.zip", zstd_member(["img/0001.png", "optimizer.pkl"]))
+for n in ("images.zip", "states.zip"):
+    try:
+        zipfile.ZipFile(os.path.join(d, "data", n)).read("img/0001.png")
+        proof[n] = "read"
+    except NotImplementedError:
+        proof[n] = "refused"
+print(json.dumps(proof))
+"#;
+    let proof = python(script, r.path());
+    assert_eq!(
+        proof["images.zip"], "refused",
+        "Python's zipfile cannot read it either"
+    );
+    let records = records(r.path());
+    let images = findings(&records["data/images.zip"]);
+    assert_eq!(images.len(), 2, "one finding per member: {images:?}");
+    assert!(
+        images
+            .iter()
+            .all(|(rule, sev, msg)| rule == "file/unscannable"
+                && sev == "warning"
+                && msg.contains("compression method 93")),
+        "{images:?}"
+    );
+    let states = findings(&records["data/states.zip"]);
+    assert!(
+        states
+            .iter()
+            .any(|(rule, sev, msg)| rule == "file/unscannable"
+                && sev == "error"
+                && msg.contains("`optimizer.pkl`")),
+        "a member named as a pickle: {states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|(rule, sev, msg)| rule == "file/unscannable"
+                && sev == "warning"
+                && msg.contains("`img/0001.png`")),
+        "{states:?}"
     );
 }
 
