@@ -23,4 +23,5 @@ mod robustness;
 mod scan;
 mod scenarios;
 mod sign;
+mod templates;
 mod vectors;
