@@ -183,11 +183,15 @@ fn config(value: &Value, report: &mut Report) {
         attention_heads: pick(&["num_attention_heads", "n_head", "num_heads"]),
         kv_heads: pick(&["num_key_value_heads"]),
         vocabulary: pick(&["vocab_size"]),
+        // The longest sequence the position encoding takes; `sliding_window` is only how far
+        // attention looks back, not a limit on the input.
         context_length: pick(&[
             "max_position_embeddings",
             "n_positions",
+            "max_sequence_length",
             "max_seq_len",
             "seq_length",
+            "n_ctx",
         ]),
         torch_dtype: value
             .get("torch_dtype")

@@ -13,6 +13,7 @@
 
 mod check;
 mod common;
+mod init;
 mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
