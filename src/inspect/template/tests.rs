@@ -62,6 +62,38 @@ fn names_built_in_pieces_are_followed_to_what_they_spell() {
             "{{ x['\\N{LOW LINE}\\N{LOW LINE}doc\\N{LOW LINE}_'] }}",
             "__doc__",
         ),
+        (
+            "{% for k, v in {'a': '__init__'}|items %}{{ x[v] }}{% endfor %}",
+            "__init__",
+        ),
+        (
+            "{% for k, v in {'__init__': 1}.items() %}{{ x[k] }}{% endfor %}",
+            "__init__",
+        ),
+        (
+            "{% for (a, b), c in [(('__init__', 1), 2)] %}{{ x[a] }}{% endfor %}",
+            "__init__",
+        ),
+        (
+            "{% set d = {'a': '__init__'} %}{{ x[d['a']] }}{{ x[d.a] }}",
+            "__init__",
+        ),
+        (
+            "{% set d = {'a': '__init__'} %}{{ x[d.get('a')] }}",
+            "__init__",
+        ),
+        (
+            "{% set d = {'a': '__init__'} %}{{ x[d.values()|first] }}",
+            "__init__",
+        ),
+        (
+            "{% set f = 'at' ~ 'tr' %}{{ [x]|map(f, '__init__')|list }}",
+            "__init__",
+        ),
+        (
+            "{% set p = [['__init__', 1], ['a', 2]] %}{% for q in p %}{{ x[q[0]] }}{% endfor %}",
+            "__init__",
+        ),
     ] {
         let found = escapes(template);
         assert!(

@@ -22,6 +22,8 @@ pub(super) struct Abs {
     pub int: Option<i64>,
     /// The items of a list, tuple or dict (its keys) the template spells out.
     pub items: Option<Vec<Abs>>,
+    /// A dict's values, in the order of its keys (`items`).
+    pub values: Option<Vec<Abs>>,
     /// Nothing but the above is possible.
     pub exact: bool,
     /// Made by string operations (concatenation, formatting, filters that build text).
@@ -105,9 +107,9 @@ impl Abs {
         if self.int != other.int {
             self.int = None;
         }
-        if self.items != other.items {
-            self.items = None;
-        }
+        // Lists stay indexable: entry by entry, either one's.
+        self.items = zip_union(self.items.take(), other.items);
+        self.values = zip_union(self.values.take(), other.values);
         Abs {
             exact: exact && self.exact,
             built: self.built || other.built,
@@ -133,12 +135,14 @@ impl Abs {
     /// The items a `for` loop over the value gives.
     pub(super) fn elements(&self) -> Abs {
         if let Some(items) = &self.items {
-            return items
+            let mut out = items
                 .iter()
                 .cloned()
                 .reduce(Abs::union)
                 .unwrap_or_else(|| Abs::list(Vec::new()))
                 .with_built(self.built);
+            out.exact &= self.exact;
+            return out;
         }
         let mut out = Abs {
             built: self.built,
@@ -152,6 +156,73 @@ impl Abs {
         }
         out.exact = self.exact && self.int.is_none() && !self.strings.is_empty();
         out
+    }
+
+    /// The names a loop unpacking its items (`for k, v in x`) gives: anything inside an item.
+    pub(super) fn nested_elements(&self) -> Abs {
+        match &self.items {
+            Some(items) => items
+                .iter()
+                .map(Abs::elements)
+                .reduce(Abs::union)
+                .unwrap_or_default()
+                .with_built(self.built),
+            None => self.elements().elements(),
+        }
+    }
+
+    /// Every string anywhere inside the value (list items, dict keys and values), as text it
+    /// may be.
+    pub(super) fn flattened(&self) -> Abs {
+        let mut out = Abs::derived(self.built);
+        for s in &self.strings {
+            out.add(s.clone());
+        }
+        for inner in self.items.iter().chain(&self.values).flatten() {
+            let inner = inner.flattened();
+            out.built |= inner.built;
+            out.overflow |= inner.overflow;
+            for s in inner.strings {
+                out.add(s);
+            }
+        }
+        out
+    }
+
+    /// A dict literal: its keys as items, and its values.
+    pub(super) fn dict(keys: Vec<Abs>, values: Vec<Abs>) -> Abs {
+        let mut d = Abs::list(keys);
+        d.built |= values.iter().any(|v| v.built);
+        d.values = Some(values);
+        d
+    }
+
+    /// `d[key]`, `d.key`, `d.get(key)` on a dict literal: the values of the keys it can be.
+    pub(super) fn lookup(&self, key: &Abs) -> Option<Abs> {
+        let (keys, values) = (self.items.as_ref()?, self.values.as_ref()?);
+        let wanted = key.texts().0;
+        let picked: Vec<Abs> = keys
+            .iter()
+            .zip(values)
+            .filter(|(k, _)| key.strings.is_empty() || k.strings.iter().any(|s| wanted.contains(s)))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let exact = key.exact && !key.strings.is_empty();
+        picked.into_iter().reduce(Abs::union).map(|mut v| {
+            v.exact &= exact;
+            v
+        })
+    }
+
+    /// `|items`, `.items()`: the `[key, value]` pairs of a dict literal.
+    pub(super) fn pairs(&self) -> Option<Abs> {
+        let (keys, values) = (self.items.as_ref()?, self.values.as_ref()?);
+        Some(Abs::list(
+            keys.iter()
+                .zip(values)
+                .map(|(k, v)| Abs::list(vec![k.clone(), v.clone()]))
+                .collect(),
+        ))
     }
 
     fn with_built(mut self, built: bool) -> Abs {
@@ -184,6 +255,25 @@ impl Abs {
         }
         out
     }
+}
+
+/// Two lists entry by entry (a list longer than the other keeps its extra entries); a value
+/// that is not a known list adds nothing (the union is then not exact).
+fn zip_union(a: Option<Vec<Abs>>, b: Option<Vec<Abs>>) -> Option<Vec<Abs>> {
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (a, b) => return a.or(b),
+    };
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let mut short = short.into_iter();
+    Some(
+        long.into_iter()
+            .map(|x| match short.next() {
+                Some(y) => x.union(y),
+                None => x,
+            })
+            .collect(),
+    )
 }
 
 /// `a ~ b`: every pairing of their texts.
@@ -333,6 +423,9 @@ pub(super) fn to_list(input: Abs) -> Abs {
 
 /// `base[index]` for a literal list or string and a known index.
 pub(super) fn item(base: &Abs, index: &Abs) -> Abs {
+    if let Some(value) = base.lookup(index) {
+        return value;
+    }
     let Some(i) = index.int else {
         let mut out = Abs::data();
         out.built = base.built;

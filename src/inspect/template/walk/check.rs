@@ -288,7 +288,7 @@ impl<'a, 's> Walker<'a, 's> {
         } else if name.overflow {
             self.concern(
                 Level::Suspicious,
-                format!("{what} with too many possible spellings to follow"),
+                format!("{what} built in too many steps or spellings to follow"),
                 at,
             );
         } else if name.built && !name.exact {
@@ -318,10 +318,19 @@ impl<'a, 's> Walker<'a, 's> {
         let (named, path): (Option<&'a Expr<'s>>, bool) = match f.name {
             "attr" => (positional.first().copied(), false),
             "map" => match positional.first().map(|e| self.fold(e)) {
-                Some(first) if first.exact && first.strings.contains("attr") => {
-                    (positional.get(1).copied(), false)
+                Some(filter) => {
+                    if !filter.exact {
+                        self.concern(
+                            Level::Suspicious,
+                            "`map` with a filter chosen at render time".into(),
+                            at,
+                        );
+                    }
+                    // `map('attr', name)`, however `'attr'` is spelled.
+                    let attr = filter.strings.contains("attr") || !filter.exact;
+                    (positional.get(1).copied().filter(|_| attr), false)
                 }
-                _ => (keyword("attribute"), true),
+                None => (keyword("attribute"), true),
             },
             "selectattr" | "rejectattr" => (positional.first().copied(), true),
             "groupby" => (

@@ -44,7 +44,11 @@ impl<'a, 's> Walker<'a, 's> {
             Expr::Const(c) => self.constant(c),
             Expr::List(l) => Abs::list(l.items.iter().map(|i| self.fold(i)).collect()),
             Expr::Tuple(t) => Abs::list(t.items.iter().map(|i| self.fold(i)).collect()),
-            Expr::Map(m) => Abs::list(m.keys.iter().map(|k| self.fold(k)).collect()),
+            Expr::Map(m) => {
+                let keys = m.keys.iter().map(|k| self.fold(k)).collect();
+                let values = m.values.iter().map(|v| self.fold(v)).collect();
+                Abs::dict(keys, values)
+            }
             Expr::IfExpr(i) => {
                 let yes = self.fold(&i.true_expr);
                 let no = match &i.false_expr {
@@ -64,6 +68,9 @@ impl<'a, 's> Walker<'a, 's> {
             Expr::Slice(s) => self.slice(s),
             Expr::GetAttr(g) => {
                 let base = self.fold(&g.expr);
+                if let Some(value) = base.lookup(&Abs::text(g.name.to_owned())) {
+                    return value;
+                }
                 let mut out = Abs::data();
                 out.built = base.built;
                 if self.attrs.contains_key(g.name) {
@@ -134,7 +141,8 @@ impl<'a, 's> Walker<'a, 's> {
                 let v = match *from {
                     From::Expr(e) => self.fold(e),
                     From::Items(e) => self.fold(e).elements(),
-                    From::Nested(e) => self.fold(e).elements().elements(),
+                    From::Nested(e) => self.fold(e).nested_elements(),
+                    From::Deep(e) => self.fold(e).flattened(),
                     From::Output(body) => self.output(body),
                     From::Opaque => Abs::built(),
                 };
@@ -320,6 +328,7 @@ impl<'a, 's> Walker<'a, 's> {
             "title" => transform(&input, title),
             "trim" => transform(&input, |s| s.trim().to_owned()),
             "safe" | "e" | "escape" | "forceescape" => input,
+            "items" | "dictsort" => input.pairs().unwrap_or_else(|| Abs::derived(input.built)),
             "string" => stringify(input),
             "first" => end_of(&input, true),
             "last" => end_of(&input, false),
@@ -420,6 +429,18 @@ impl<'a, 's> Walker<'a, 's> {
                 str_format(&recv, &args, &kwargs)
             }
             "join" => value::join(args.first().unwrap_or(&Abs::data()), &recv),
+            "items" => recv.pairs().unwrap_or_else(|| Abs::derived(recv.built)),
+            "values" => recv
+                .values
+                .clone()
+                .map_or_else(|| Abs::derived(recv.built), Abs::list),
+            "keys" => match &recv.values {
+                Some(_) => Abs::list(recv.items.clone().unwrap_or_default()),
+                None => Abs::derived(recv.built),
+            },
+            "get" => recv
+                .lookup(args.first().unwrap_or(&Abs::data()))
+                .unwrap_or_else(|| Abs::derived(recv.built)),
             "replace" => replace(&recv, args.first(), args.get(1)),
             "lower" | "casefold" => transform(&recv, str::to_lowercase),
             "upper" => transform(&recv, str::to_uppercase),

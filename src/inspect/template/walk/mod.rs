@@ -89,6 +89,8 @@ enum From<'a, 's> {
     Items(&'a Expr<'s>),
     /// A name unpacked from a loop item (`for k, v in x`): items of items.
     Nested(&'a Expr<'s>),
+    /// A name unpacked deeper still: any string inside `expr`.
+    Deep(&'a Expr<'s>),
     /// A set block: its output.
     Output(&'a [Stmt<'s>]),
     /// Nothing can tell (a macro handed around as a value).
@@ -192,24 +194,19 @@ impl<'a, 's> Walker<'a, 's> {
     fn collect_one(&mut self, s: &'a Stmt<'s>) {
         match s {
             Stmt::ForLoop(f) => {
-                match &f.target {
-                    Expr::Tuple(t) => {
-                        for item in &t.items {
-                            self.bind(item, From::Nested(&f.iter));
-                        }
-                    }
-                    target => self.bind(target, From::Items(&f.iter)),
+                // `for k, v in x` (the parser gives the names as a list): items of items.
+                if unpacked(&f.target).is_some() {
+                    self.bind_unpacked(&f.target, From::Nested(&f.iter));
+                } else {
+                    self.bind(&f.target, From::Items(&f.iter));
                 }
                 self.collect_expr(&f.iter);
             }
             Stmt::Set(set) => {
-                match &set.target {
-                    Expr::Tuple(t) => {
-                        for item in &t.items {
-                            self.bind(item, From::Items(&set.expr));
-                        }
-                    }
-                    target => self.bind(target, From::Expr(&set.expr)),
+                if unpacked(&set.target).is_some() {
+                    self.bind_unpacked(&set.target, From::Items(&set.expr));
+                } else {
+                    self.bind(&set.target, From::Expr(&set.expr));
                 }
                 self.collect_expr(&set.expr);
             }
@@ -238,6 +235,27 @@ impl<'a, 's> Walker<'a, 's> {
             Stmt::CallBlock(c) => self.collect_call(&c.call),
             Stmt::Do(d) => self.collect_call(&d.call),
             _ => {}
+        }
+    }
+
+    /// Binds every name of an unpacking target (`a, (b, c)`) to `from`; names unpacked deeper
+    /// get anything found inside.
+    fn bind_unpacked(&mut self, target: &'a Expr<'s>, from: From<'a, 's>) {
+        let Some(items) = unpacked(target) else {
+            return self.bind(target, from);
+        };
+        for item in items {
+            if unpacked(item).is_some() {
+                let deep = match from {
+                    From::Expr(e) | From::Items(e) | From::Nested(e) | From::Deep(e) => {
+                        From::Deep(e)
+                    }
+                    other => other,
+                };
+                self.bind_unpacked(item, deep);
+            } else {
+                self.bind(item, from);
+            }
         }
     }
 
@@ -384,6 +402,15 @@ fn push_children<'a, 's>(e: &'a Expr<'s>, stack: &mut Vec<&'a Expr<'s>>) {
         Expr::List(l) => stack.extend(&l.items),
         Expr::Tuple(t) => stack.extend(&t.items),
         Expr::Map(m) => stack.extend(m.keys.iter().chain(&m.values)),
+    }
+}
+
+/// The names of an unpacking target, which the parser writes as a list (or a tuple).
+fn unpacked<'a, 's>(target: &'a Expr<'s>) -> Option<&'a [Expr<'s>]> {
+    match target {
+        Expr::List(l) => Some(&l.items),
+        Expr::Tuple(t) => Some(&t.items),
+        _ => None,
     }
 }
 
