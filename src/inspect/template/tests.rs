@@ -90,6 +90,9 @@ fn names_built_in_pieces_are_followed_to_what_they_spell() {
             "{% set f = 'at' ~ 'tr' %}{{ [x]|map(f, '__init__')|list }}",
             "__init__",
         ),
+        ("{{ x[strftime_now('__init__')] }}", "__init__"),
+        ("{{ x['__init__'|striptags] }}", "__init__"),
+        ("{{ x[['zz', '__init__']|sort|first] }}", "__init__"),
         (
             "{% set p = [['__init__', 1], ['a', 2]] %}{% for q in p %}{{ x[q[0]] }}{% endfor %}",
             "__init__",
@@ -143,6 +146,22 @@ fn ordinary_constructs_are_not_flagged() {
     ] {
         assert_eq!(concerns(template), [], "{template}");
     }
+}
+
+#[test]
+fn keys_read_from_the_special_tokens_the_release_sets_are_suspicious() {
+    assert_eq!(
+        concerns("{{ messages[0][bos_token] }}"),
+        [(
+            Level::Suspicious,
+            "an item key built at render time".to_owned()
+        )]
+    );
+    // As text they are what they always are.
+    assert_eq!(
+        concerns("{{ bos_token ~ messages[0].content ~ eos_token }}"),
+        []
+    );
 }
 
 #[test]

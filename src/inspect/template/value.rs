@@ -369,6 +369,15 @@ pub(super) fn combinations(choices: &[(BTreeSet<String>, bool)]) -> Vec<Vec<Stri
     })
 }
 
+/// What a filter or function scelle does not model may return: any string of its input, as
+/// text built at render time when the input held any.
+pub(super) fn echo(input: &Abs) -> Abs {
+    let mut out = input.flattened();
+    out.built |= !out.strings.is_empty();
+    out.exact = false;
+    out
+}
+
 /// `|string`: text stays text and data stays data; the text of anything else (an object:
 /// `lipsum|string` holds `_`) is a classic way to get characters without writing them.
 pub(super) fn stringify(input: Abs) -> Abs {

@@ -6,11 +6,11 @@
 use minijinja::machinery::ast::{self, BinOpKind, CallArg, CallType, Expr, Stmt, UnaryOpKind};
 use minijinja::value::ValueKind;
 
-use super::{From, MAX_FOLD_DEPTH, ROUNDS, Walker};
+use super::{From, MAX_FOLD_DEPTH, ROUNDS, SPECIAL_TOKENS, Walker, arg_expr};
 use crate::inspect::template::literal;
 use crate::inspect::template::value::{
-    self, Abs, capitalize, end_of, item, python_slice, repeat, replace, str_format, stringify,
-    title, to_list, transform,
+    self, Abs, capitalize, echo, end_of, item, python_slice, repeat, replace, str_format,
+    stringify, title, to_list, transform,
 };
 
 impl<'a, 's> Walker<'a, 's> {
@@ -40,6 +40,10 @@ impl<'a, 's> Walker<'a, 's> {
 
     pub(super) fn fold_new(&mut self, e: &'a Expr<'s>) -> Abs {
         match e {
+            Expr::Var(v) if SPECIAL_TOKENS.contains(&v.id) && !self.names.contains_key(v.id) => {
+                // The release's tokenizer config sets these: text the template did not spell.
+                Abs::built()
+            }
             Expr::Var(v) => self.resolve(false, v.id),
             Expr::Const(c) => self.constant(c),
             Expr::List(l) => Abs::list(l.items.iter().map(|i| self.fold(i)).collect()),
@@ -354,11 +358,19 @@ impl<'a, 's> Walker<'a, 's> {
                     Abs::data()
                 }
             }
-            _ => {
-                let mut out = Abs::data();
-                out.built = input.built;
-                out
-            }
+            "sort" | "unique" | "shuffle" | "batch" | "slice" | "select" | "reject"
+            | "selectattr" | "rejectattr" => match &input.items {
+                // The same items in an order not followed here: any of them may come first.
+                Some(items) if !items.is_empty() => {
+                    let any = items.iter().cloned().reduce(Abs::union).unwrap_or_default();
+                    let mut out = Abs::list(vec![any]).made();
+                    out.exact = false;
+                    out
+                }
+                _ => Abs::derived(input.built),
+            },
+            // Any other filter may hand its input back, whole or in part.
+            _ => echo(&input),
         }
     }
 
@@ -386,6 +398,13 @@ impl<'a, 's> Walker<'a, 's> {
                     .unwrap_or_else(Abs::built)
             }
             CallType::Method(receiver, method) => self.method(c, receiver, method),
+            CallType::Function("namespace" | "cycler" | "joiner" | "range") => Abs::data(),
+            // `strftime_now('__init__')` returns its argument: a function the renderer
+            // provides may hand back any string it is given.
+            CallType::Function(_) => {
+                let args: Vec<Abs> = c.args.iter().map(|a| self.fold(arg_expr(a))).collect();
+                echo(&Abs::list(args))
+            }
             _ => Abs::data(),
         }
     }

@@ -53,6 +53,19 @@ const INTERNALS: [&str; 30] = [
 /// lead to `__globals__` and from there anywhere.
 const GLOBALS: [&str; 6] = ["cycler", "joiner", "namespace", "lipsum", "range", "dict"];
 
+/// The special tokens transformers passes to the renderer, set by the release's tokenizer config:
+/// text the template reads but does not spell.
+const SPECIAL_TOKENS: [&str; 8] = [
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "pad_token",
+    "sep_token",
+    "cls_token",
+    "mask_token",
+    "additional_special_tokens",
+];
+
 /// `range` lengths and repetitions above this are resource abuse, not formatting.
 const HUGE: i64 = 100_000;
 /// Nesting followed when folding a value (names through names, macro bodies): deeper is
