@@ -13,6 +13,7 @@ for t in $targets; do
     key_pem) seeds=(../fixtures/keys) ;;
     descriptor) seeds=(../policies/scenarios) ;;
     policy_pack) seeds=(../policies/release-integrity) ;;
+    chat_template) seeds=(../fixtures/templates/ordinary ../fixtures/templates/escape ../fixtures/templates/suspicious) ;;
     *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
   esac
   echo "== $t for ${seconds}s" >&2

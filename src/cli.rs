@@ -299,6 +299,9 @@ pub struct InitArgs {
     /// Write the declaration to FILE instead of DIR/scelle.yaml (`-` for stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write every field of the schema, not only those the built-in packs read for this release
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// `scelle keygen`

@@ -87,7 +87,8 @@ pub const CODES: &[Code] = &[
         ),
         means: "the file claims a format (by its name or by strong evidence in its bytes) but its \
                 structure cannot be read as that format: a header that does not parse, a length \
-                beyond the file, an offset out of bounds; the message says what and at which byte",
+                beyond the file, an offset out of bounds, a chat template that does not parse; \
+                the message says what and at which byte (or line and column)",
         why: "a loader will refuse the file or, worse, read it differently from scelle; either \
               way the release cannot be loaded as documented, and a parser differential is a place \
               to hide a payload. The file is still hashed and the scan goes on",
@@ -120,12 +121,31 @@ pub const CODES: &[Code] = &[
                 attribute paths) or a name that cannot be resolved, a pickle that changes an \
                 imported class or module, a nested `torch.load` of bytes that could not be \
                 inspected, a Keras Lambda layer (in the `config.json` Keras reads: the last of \
-                duplicates), a chat template with sandbox-escape constructs",
+                duplicates), a chat template that reads or builds a name that escapes Jinja's \
+                sandbox (a dunder, a frame or code attribute), however it spells it",
         why: "anyone who loads the release (`torch.load`, `pickle.load`, `np.load(allow_pickle=True)`, \
               Keras) runs that code with their own rights: this is how model files carry malware",
         fix: "ship the weights as safetensors (`safetensors.torch.save_file`) and remove the \
               pickle; for Keras, rebuild the model without Lambda layers; if the code is intended \
               and reviewed, waive the finding with its reason",
+    },
+    Code {
+        id: rules::SUSPICIOUS_TEMPLATE,
+        title: "A chat template hides what it reads or strains the renderer",
+        severity: Severity::Warning,
+        severity_note: Some(
+            "error when the template was not analysed: over 1 MiB, nested too deeply, or in a \
+             config over 16 MiB",
+        ),
+        means: "a chat template reads a key built at render time that scelle cannot follow, uses \
+                `attr` with a runtime name, spells strings with escapes, reads `self` or the \
+                template globals as values, includes or imports other templates, or repeats \
+                work past 100,000 steps",
+        why: "chat templates run inside every loader that formats a prompt (`transformers`, \
+              `llama.cpp`, inference servers); a template that hides its names is how sandbox \
+              escapes are disguised, and one that loops without bound stalls the server",
+        fix: "write the template with literal names, as the usual chat templates are; if the \
+              construct is intended and reviewed, waive the finding with its reason",
     },
     Code {
         id: rules::SUSPICIOUS_IMPORT,

@@ -1,6 +1,7 @@
 //! Hugging Face repository files: `config.json` (the architecture, and `auto_map`, which makes
-//! loading run code from the repository), shard indexes (`*.index.json`), chat templates in
-//! `tokenizer_config.json`, and Git LFS pointers (a clone made without `git lfs pull` holds these
+//! loading run code from the repository), shard indexes (`*.index.json`), the chat templates of
+//! `tokenizer_config.json`, `chat_template.json` and `processor_config.json` (analysed by
+//! `template`), and Git LFS pointers (a clone made without `git lfs pull` holds these
 //! small text files where the weights should be).
 
 use std::collections::BTreeMap;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::source::{Malformed, Source};
+use super::template::{self, Anchor};
 use super::{Report, rules};
 use crate::finding::Severity;
 use crate::manifest::{RelPath, Sha256Digest};
@@ -16,70 +18,63 @@ use crate::manifest::{RelPath, Sha256Digest};
 /// Largest JSON file read for facts.
 const MAX_JSON: u64 = 16 * 1024 * 1024;
 
-/// Constructs of Jinja sandbox escapes (a chat template is a Jinja program that loaders render;
-/// CVE-2024-34359 and the SSTI payloads it reused): Python object internals, process execution,
-/// and the escapes and `attr` filter used to spell them without writing an underscore. GGUF
-/// headers and `tokenizer_config.json` are checked against this one list.
-#[rustfmt::skip]
-pub const TEMPLATE_RISKS: [&str; 20] = [
-    "__class__", "__globals__", "__subclasses__", "__builtins__", "__import__", "__mro__",
-    "__base__", "__init__", "__getattribute__", "_TemplateReference__context", "func_globals",
-    "os.popen", "os.system", "subprocess", "eval(", "exec(", "\\x5f", "\\u005f", "|attr(", "| attr(",
+/// Files whose `chat_template` key holds the chat template (a string, or a list of
+/// `{name, template}`), as transformers saves it for tokenizers and processors.
+const TEMPLATE_HOLDERS: [&str; 3] = [
+    "tokenizer_config.json",
+    "chat_template.json",
+    "processor_config.json",
 ];
 
-/// The longest entry of [`TEMPLATE_RISKS`]: a template read in pieces is searched with pieces
-/// overlapping by one byte less, so no construct is split unseen.
-pub const LONGEST_TEMPLATE_RISK: usize = longest(&TEMPLATE_RISKS);
-
-const fn longest(list: &[&str]) -> usize {
-    let mut max = 0;
-    let mut i = 0;
-    while i < list.len() {
-        if list[i].len() > max {
-            max = list[i].len();
+/// The `chat_template` value of a tokenizer or processor config: each template is analysed
+/// (see `template`), and the default one's digest recorded.
+fn chat_templates(value: &Value, report: &mut Report) {
+    let Some(held) = value.get("chat_template") else {
+        return;
+    };
+    match held {
+        Value::String(text) => {
+            report.fact(
+                "chat_template_sha256",
+                Sha256Digest::of(text.as_bytes()).to_hex(),
+            );
+            template::inspect_text("`chat_template`", text, Anchor::Embedded, report);
         }
-        i += 1;
-    }
-    max
-}
-
-/// The risky constructs a chat template contains.
-pub fn template_risks(template: &str) -> Vec<&'static str> {
-    TEMPLATE_RISKS
-        .iter()
-        .copied()
-        .filter(|r| template.contains(r))
-        .collect()
-}
-
-/// Records a chat template: its digest, and a finding when it contains exploit constructs.
-pub fn record_chat_template(template: &str, report: &mut Report) {
-    report.fact(
-        "chat_template_sha256",
-        Sha256Digest::of(template.as_bytes()).to_hex(),
-    );
-    let risks = template_risks(template);
-    if risks.is_empty() {
-        report.note(
-            rules::NOTE,
-            Severity::Info,
-            "a chat template (a Jinja program loaders render)",
+        Value::Array(entries) => {
+            let mut names = Vec::new();
+            for (i, entry) in entries.iter().enumerate() {
+                let name = entry.get("name").and_then(Value::as_str);
+                let Some(text) = entry.get("template").and_then(Value::as_str) else {
+                    report.note(
+                        rules::NONCONFORMING,
+                        Severity::Warning,
+                        format!("`chat_template` entry {i} has no `template` string"),
+                        None,
+                    );
+                    continue;
+                };
+                let label = match name {
+                    Some(n) => format!("chat template `{n}`"),
+                    None => format!("`chat_template` entry {i}"),
+                };
+                if name == Some("default") {
+                    report.fact(
+                        "chat_template_sha256",
+                        Sha256Digest::of(text.as_bytes()).to_hex(),
+                    );
+                }
+                names.extend(name.map(str::to_owned));
+                template::inspect_text(&label, text, Anchor::Embedded, report);
+            }
+            report.fact("chat_templates", names);
+        }
+        Value::Null => {}
+        _ => report.note(
+            rules::NONCONFORMING,
+            Severity::Warning,
+            "`chat_template` is neither a string nor a list of `{name, template}`: loaders refuse it",
             None,
-        );
-    } else {
-        report.note(
-            rules::CODE_ON_LOAD,
-            Severity::Error,
-            format!(
-                "the chat template uses {}, constructs of template-injection exploits",
-                risks
-                    .iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None,
-        );
+        ),
     }
 }
 
@@ -90,18 +85,28 @@ pub fn inspect_json(
     report: &mut Report,
 ) -> Result<(), Malformed> {
     let name = path.file_name();
-    let known =
-        name == "config.json" || name == "tokenizer_config.json" || name.ends_with(".index.json");
+    let holds_template = TEMPLATE_HOLDERS.contains(&name);
+    let known = name == "config.json" || holds_template || name.ends_with(".index.json");
     if !known {
         return Ok(());
     }
     if source.size() > MAX_JSON {
-        report.note(
-            rules::NOTE,
-            Severity::Info,
-            format!("larger than the {MAX_JSON} bytes read for facts"),
-            None,
-        );
+        if holds_template {
+            // A chat template could hide past the read limit: unread is not checked.
+            report.note(
+                rules::SUSPICIOUS_TEMPLATE,
+                Severity::Error,
+                format!("larger than the {MAX_JSON} bytes read: its chat template, if any, was not checked for sandbox escapes"),
+                None,
+            );
+        } else {
+            report.note(
+                rules::NOTE,
+                Severity::Info,
+                format!("larger than the {MAX_JSON} bytes read for facts"),
+                None,
+            );
+        }
         return Ok(());
     }
     let bytes = source.read(0, source.size(), name)?;
@@ -109,14 +114,8 @@ pub fn inspect_json(
         serde_json::from_slice(&bytes).map_err(|e| Malformed::new(0, format!("not JSON: {e}")))?;
     if name == "config.json" {
         config(&value, report);
-    } else if name == "tokenizer_config.json" {
-        if let Some(template) = value.get("chat_template") {
-            let text = match template {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            record_chat_template(&text, report);
-        }
+    } else if holds_template {
+        chat_templates(&value, report);
     } else {
         index(&value, report);
     }
@@ -184,11 +183,15 @@ fn config(value: &Value, report: &mut Report) {
         attention_heads: pick(&["num_attention_heads", "n_head", "num_heads"]),
         kv_heads: pick(&["num_key_value_heads"]),
         vocabulary: pick(&["vocab_size"]),
+        // The longest sequence the position encoding takes; `sliding_window` is only how far
+        // attention looks back, not a limit on the input.
         context_length: pick(&[
             "max_position_embeddings",
             "n_positions",
+            "max_sequence_length",
             "max_seq_len",
             "seq_length",
+            "n_ctx",
         ]),
         torch_dtype: value
             .get("torch_dtype")
@@ -367,19 +370,77 @@ mod tests {
         assert_eq!(err.offset, 43);
     }
 
+    fn json_report(name: &str, json: &str) -> Report {
+        let mut report = Report::default();
+        inspect_json(
+            &RelPath::new(name).unwrap(),
+            Source::bytes(json.as_bytes()),
+            &mut report,
+        )
+        .unwrap();
+        report
+    }
+
     #[test]
-    fn chat_templates_with_exploit_constructs_are_findings() {
-        let mut report = Report::default();
-        record_chat_template(
-            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-            &mut report,
+    fn every_chat_template_of_a_config_is_analysed() {
+        // String form: an escape spelled in pieces, which string matching never saw.
+        let report = json_report(
+            "tokenizer_config.json",
+            r#"{"chat_template": "{{ cycler['__in' ~ 'it__'] }}"}"#,
         );
-        assert_eq!(report.notes[0].rule, rules::CODE_ON_LOAD);
-        let mut report = Report::default();
-        record_chat_template(
-            "{% for m in messages %}{{ m['content'] }}{% endfor %}",
-            &mut report,
+        let escape = report
+            .notes
+            .iter()
+            .find(|n| n.rule == rules::CODE_ON_LOAD)
+            .unwrap();
+        assert_eq!(escape.severity, Severity::Error);
+        assert!(escape.message.starts_with("`chat_template` escapes Jinja's sandbox: an item key that can be `__init__` (line 1, column 11)"), "{}", escape.message);
+        // List form, in `chat_template.json`: the named template with the escape is named.
+        let report = json_report(
+            "chat_template.json",
+            r#"{"chat_template": [{"name": "default", "template": "{{ messages[0]['content'] }}"},
+                {"name": "tool_use", "template": "{{ lipsum|attr('__glo' ~ 'bals__') }}"}]}"#,
         );
-        assert_eq!(report.notes[0].rule, rules::NOTE);
+        let escape = report
+            .notes
+            .iter()
+            .find(|n| n.rule == rules::CODE_ON_LOAD)
+            .unwrap();
+        assert!(
+            escape
+                .message
+                .starts_with("chat template `tool_use` escapes"),
+            "{}",
+            escape.message
+        );
+        assert_eq!(
+            report.facts["chat_templates"],
+            serde_json::json!(["default", "tool_use"])
+        );
+        assert_eq!(
+            report.facts["chat_template_sha256"],
+            Sha256Digest::of(b"{{ messages[0]['content'] }}").to_hex()
+        );
+        // An ordinary template: the note that it is one, nothing else.
+        let report = json_report(
+            "processor_config.json",
+            r#"{"chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}"#,
+        );
+        let found: Vec<&str> = report.notes.iter().map(|n| n.rule).collect();
+        assert_eq!(found, [rules::NOTE]);
+    }
+
+    #[test]
+    fn a_chat_template_of_the_wrong_shape_is_nonconforming() {
+        let report = json_report("tokenizer_config.json", r#"{"chat_template": 7}"#);
+        assert_eq!(report.notes[0].rule, rules::NONCONFORMING);
+        let report = json_report(
+            "tokenizer_config.json",
+            r#"{"chat_template": [{"name": "x"}]}"#,
+        );
+        assert_eq!(
+            report.notes[0].message,
+            "`chat_template` entry 0 has no `template` string"
+        );
     }
 }

@@ -33,6 +33,7 @@ pub mod safetensors;
 pub mod source;
 pub mod summary;
 pub mod tar;
+pub mod template;
 pub mod text;
 pub mod torch;
 pub mod zip;
@@ -56,6 +57,9 @@ pub mod rules {
     pub const CODE_ON_LOAD: &str = "file/code-on-load";
     /// Loading the file imports names outside the known-safe lists.
     pub const SUSPICIOUS_IMPORT: &str = "file/suspicious-import";
+    /// A chat template hides what it reads (computed keys, escapes, includes), strains the
+    /// renderer, or could not be analysed.
+    pub const SUSPICIOUS_TEMPLATE: &str = "file/suspicious-template";
     /// Loading the release needs `trust_remote_code` (Python code in a model folder, `auto_map`).
     pub const REMOTE_CODE: &str = "file/remote-code";
     /// A Git LFS pointer: the content was never downloaded.
@@ -206,6 +210,7 @@ pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
             text::inspect_python(r);
             Ok(())
         }
+        _ if template::is_template_file(info.path) => template::inspect_file(info.path, source, r),
         _ => Ok(()),
     };
     if let Err(m) = result {
@@ -544,7 +549,7 @@ fn format_from_name(name: &str, ext: &str) -> Format {
 }
 
 /// Tokenizer files by their conventional Hugging Face names.
-const TOKENIZER_NAMES: [&str; 8] = [
+const TOKENIZER_NAMES: [&str; 9] = [
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -553,6 +558,7 @@ const TOKENIZER_NAMES: [&str; 8] = [
     "vocab.txt",
     "merges.txt",
     "chat_template.jinja",
+    "chat_template.json",
 ];
 
 fn kind_of(path: &RelPath, name: &str, ext: &str, format: Format) -> Kind {

@@ -6,6 +6,7 @@
 //! what `sign` signs. Readers (verify, check) parse the exact signed bytes and never re-serialise
 //! them before checking a signature.
 
+pub mod card;
 pub mod descriptor;
 mod digest;
 mod path;

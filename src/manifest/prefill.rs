@@ -1,13 +1,17 @@
 //! What `scelle init` can fill in before the publisher does: the Hugging Face model card's front
 //! matter in `README.md` (licence, datasets, base model, languages, pipeline tag), the
-//! architecture from `config.json`, and what the weights and files say (parameter count, dataset
-//! folders, code that loading runs). Every filled field records where it came from.
+//! architecture from `config.json`, the base model from `config.json`'s `_name_or_path` or the
+//! GGUF header when the card does not name it, the context window from the library config, the
+//! GGUF header or the tokenizer, and what the weights and files say (parameter count, dataset
+//! folders, code that loading runs). Every filled field records where it came from; datasets
+//! the card's text names but its front matter does not are offered in comments, to confirm.
 
 use std::path::Path;
 
 use serde_json::{Value, json};
 
 use super::FileRecord;
+use super::card;
 use super::template::Prefill;
 use crate::inspect::rules;
 use crate::yaml::{self, Node, NodeValue};
@@ -90,19 +94,50 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     }
 }
 
+/// Largest `README.md`, `config.json` or `tokenizer_config.json` read for pre-filling.
+const MAX_READ: u64 = 16 * 1024 * 1024;
+/// A `model_max_length` above this is transformers' "no limit" placeholder (`int(1e30)`) or
+/// a typo, not a context window.
+const MAX_SANE_CONTEXT: u64 = 1 << 24;
+
+/// A small text file at the top of the release, when it is a regular file under the cap (init
+/// pre-fills what it can: an unreadable file is a field left TODO, not an error).
+fn read_text(root: &Path, name: &str) -> Option<String> {
+    use std::io::Read as _;
+    let path = root.join(name);
+    let meta = fs_err::symlink_metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_READ {
+        return None;
+    }
+    let mut text = String::new();
+    fs_err::File::open(&path)
+        .ok()?
+        .take(MAX_READ)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
 /// Gathers what can be filled for the release at `root`, whose files are `files`.
 pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
     let mut p = Prefill::default();
     let card = "`README.md` front matter";
-    let matter = fs_err::read_to_string(root.join("README.md"))
-        .ok()
-        .and_then(|text| front_matter(&text));
+    let readme = read_text(root, "README.md");
+    let matter = readme.as_deref().and_then(front_matter);
     if let Some(m) = &matter {
         from_card(m, card, &mut p);
     }
     if !p.sources.contains_key("model.name") {
         p.set("model.name", json!(name), "the folder name");
     }
+    if let Some(text) = &readme {
+        let declared = strings(matter.as_ref().and_then(|m| m.get("datasets")));
+        suggest_datasets(&card::dataset_mentions(text, &declared), &mut p);
+    }
+    if !p.sources.keys().any(|k| k.starts_with("model.base_models")) {
+        base_model_elsewhere(root, files, &mut p);
+    }
+    max_input_tokens(root, files, &mut p);
     let config = files
         .iter()
         .find(|f| f.path.as_str() == "config.json")
@@ -124,13 +159,6 @@ pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
             json!(if moe { "moe" } else { "dense" }),
             "`config.json`",
         );
-        if let Some(c) = arch.get("context_length").and_then(Value::as_u64) {
-            p.set(
-                "model.max_input_tokens",
-                json!(c),
-                "`config.json` (context length)",
-            );
-        }
     }
     let summary = crate::inspect::summary::model(files);
     if let Some(count) = summary.as_ref().and_then(|s| s.parameter_count) {
@@ -165,6 +193,136 @@ pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
         );
     }
     p
+}
+
+/// Datasets the card's text names and its front matter does not: offered as TODOs to confirm,
+/// in comments, never declared.
+fn suggest_datasets(mentions: &[card::Mention], p: &mut Prefill) {
+    if mentions.is_empty() {
+        return;
+    }
+    let mut lines = vec![
+        "TODO confirm: the model card's text names these datasets, its front matter does not;"
+            .to_owned(),
+        "add an entry for each one the model was trained or evaluated on:".to_owned(),
+    ];
+    lines.extend(
+        mentions
+            .iter()
+            .map(|m| format!("  {} (`README.md` line {})", m.id, m.line)),
+    );
+    p.notes.insert("datasets".to_owned(), lines);
+}
+
+/// The base model when the card does not name it: `config.json`'s `_name_or_path` (what the
+/// weights were loaded from before this release was saved), or the GGUF `general.base_model.*`.
+fn base_model_elsewhere(root: &Path, files: &[FileRecord], p: &mut Prefill) {
+    let own = p
+        .value
+        .pointer("/model/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let config: Option<Value> = files
+        .iter()
+        .any(|f| f.path.as_str() == "config.json")
+        .then(|| read_text(root, "config.json"))
+        .flatten()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    if let Some(id) = config
+        .as_ref()
+        .and_then(|c| c.get("_name_or_path"))
+        .and_then(Value::as_str)
+        .filter(|id| is_hub_id(id))
+        // A model saved from its own repository names itself.
+        .filter(|id| {
+            let last = id.rsplit('/').next().unwrap_or(id).to_ascii_lowercase();
+            last != own && !own.ends_with(&format!("/{last}"))
+        })
+    {
+        p.set(
+            "model.base_models[0].name",
+            json!(id),
+            "`config.json` (`_name_or_path`): confirm it is the model this one was built on",
+        );
+        return;
+    }
+    let gguf = files
+        .iter()
+        .filter(|f| f.format == crate::inspect::Format::Gguf)
+        .find_map(|f| {
+            let names = f.facts.get("base_models")?.as_array()?.clone();
+            (!names.is_empty()).then(|| (f.path.as_str().to_owned(), names))
+        });
+    if let Some((path, names)) = gguf {
+        for (i, name) in names.iter().filter_map(Value::as_str).enumerate() {
+            p.set(
+                &format!("model.base_models[{i}].name"),
+                json!(name),
+                &format!("`{path}` (`general.base_model.{i}.name`)"),
+            );
+        }
+    }
+}
+
+/// `org/name`, as the Hub spells repository ids; not a local path.
+fn is_hub_id(id: &str) -> bool {
+    let mut parts = id.split('/');
+    let (Some(org), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let ok = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(['.', '-'])
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    ok(org) && ok(name)
+}
+
+/// The longest input the model takes: the library config's position limit, else the GGUF
+/// header's `context_length`, else the tokenizer's `model_max_length` when it is a real number.
+fn max_input_tokens(root: &Path, files: &[FileRecord], p: &mut Prefill) {
+    let config = files
+        .iter()
+        .find(|f| f.path.as_str() == "config.json")
+        .and_then(|f| f.facts.get("architecture")?.get("context_length")?.as_u64());
+    if let Some(n) = config {
+        p.set(
+            "model.max_input_tokens",
+            json!(n),
+            "`config.json` (`max_position_embeddings` or its spelling in this architecture)",
+        );
+        return;
+    }
+    let gguf = files
+        .iter()
+        .filter(|f| f.format == crate::inspect::Format::Gguf)
+        .filter_map(|f| Some((f.path.as_str(), f.facts.get("context_length")?.as_u64()?)))
+        .max_by_key(|(_, n)| *n);
+    if let Some((path, n)) = gguf {
+        p.set(
+            "model.max_input_tokens",
+            json!(n),
+            &format!("`{path}` (`context_length`)"),
+        );
+        return;
+    }
+    let tokenizer = files
+        .iter()
+        .any(|f| f.path.as_str() == "tokenizer_config.json")
+        .then(|| read_text(root, "tokenizer_config.json"))
+        .flatten()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|c| c.get("model_max_length")?.as_u64())
+        .filter(|n| (1..=MAX_SANE_CONTEXT).contains(n));
+    if let Some(n) = tokenizer {
+        p.set(
+            "model.max_input_tokens",
+            json!(n),
+            "`tokenizer_config.json` (`model_max_length`)",
+        );
+    }
 }
 
 fn from_card(m: &Node, card: &str, p: &mut Prefill) {

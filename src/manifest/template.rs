@@ -1,9 +1,10 @@
-//! The commented `scelle.yaml` that `scelle init` writes: every field of the schema, in schema
-//! order, each with what to write and the provision that asks for it. Fields that could be read
+//! The commented `scelle.yaml` that `scelle init` writes: the fields the policy packs need for
+//! the release (`--full`: every field of the schema), in schema order, each with what to write and
+//! the provision that asks for it. Fields that could be read
 //! from the release are filled in and say where they came from; the rest are empty and marked
 //! `TODO` (an empty field counts as not declared, so the template validates as it is).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -16,6 +17,9 @@ use super::schema::{Field, Schema, Ty, common_ref_fields, enum_name};
 pub struct Prefill {
     pub value: Value,
     pub sources: BTreeMap<String, String>,
+    /// Comment lines written under a field (`datasets`): what the release suggests but does not
+    /// state, for the publisher to confirm.
+    pub notes: BTreeMap<String, Vec<String>>,
 }
 
 impl Prefill {
@@ -70,25 +74,66 @@ pub struct Counts {
     pub todo: usize,
 }
 
-/// Renders the template for the release `name`.
-pub fn render(name: &str, prefill: &Prefill) -> (String, Counts) {
+/// What a short declaration keeps: the fields the policy packs need for this release (dotted
+/// schema paths, `datasets.lawful_basis`), and the packs that apply, named in its header.
+#[derive(Debug, Clone, Copy)]
+pub struct Short<'a> {
+    pub fields: &'a BTreeSet<String>,
+    pub packs: &'a [String],
+}
+
+/// Renders the template for the release `name`: every field of the schema, or with `short`
+/// only the fields it keeps and those filled from the release.
+pub fn render(name: &str, prefill: &Prefill, short: Option<Short<'_>>) -> (String, Counts) {
+    let keep = short.map(|s| {
+        let mut keep = s.fields.clone();
+        keep.extend(prefill.sources.keys().map(|k| strip_indices(k)));
+        keep.extend(prefill.notes.keys().cloned());
+        keep
+    });
     let mut w = Writer {
         out: String::new(),
         prefill,
         counts: Counts::default(),
+        keep,
     };
     let _ = writeln!(
         w.out,
-        "# scelle.yaml: what the publisher of `{name}` declares, the facts no scanner can see.\n\
-         # Written by `scelle init`; `docs/scelle-yaml.md` explains every field. Fields read from\n\
-         # the release say where they came from; the others are marked TODO: fill them in, or\n\
-         # leave them empty (an empty field is not declared, and the policy packs report the\n\
-         # evidence as missing). Document references are {{uri, sha256}}: `uri` is a URL or a\n\
-         # path inside the release, `sha256` the output of `sha256sum FILE`. Keys starting with\n\
-         # `x-` are yours."
+        "# scelle.yaml: what the publisher of `{name}` declares, the facts no scanner can see."
+    );
+    match short {
+        None => w.out.push_str(
+            "# Written by `scelle init --full`: every field of the schema. `docs/scelle-yaml.md`\n\
+             # explains each one.",
+        ),
+        Some(s) => {
+            let packs = if s.packs.is_empty() {
+                "none".to_owned()
+            } else {
+                s.packs.join(", ")
+            };
+            let text = format!(
+                "Written by `scelle init`: the fields the built-in policy packs read for this \
+                 release as it stands, and the questions that decide whether more rules apply. \
+                 Packs that apply now: {packs}. An answer can make more rules apply: `scelle \
+                 check` then names the fields they read. `scelle init --full` writes every \
+                 field; `docs/scelle-yaml.md` explains each one."
+            );
+            w.out.push_str(wrap(&text).trim_end());
+        }
+    }
+    w.out.push_str(
+        "\n# Fields read from the release say where they came from; the others are marked TODO:\n\
+         # fill them in, or leave them empty (an empty field is not declared, and the policy packs\n\
+         # report the evidence as missing). Document references are {uri, sha256}: `uri` is a URL\n\
+         # or a path inside the release, `sha256` the output of `sha256sum FILE`. Keys starting\n\
+         # with `x-` are yours.\n",
     );
     if let Ok(schema) = Schema::get() {
         for (name, field) in schema.sections() {
+            if !w.wanted(name) {
+                continue;
+            }
             w.out.push('\n');
             w.field(
                 name,
@@ -103,6 +148,39 @@ pub fn render(name: &str, prefill: &Prefill) -> (String, Counts) {
     (w.out, w.counts)
 }
 
+/// Prose as `# ` comment lines of at most 96 characters.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 96 && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// `datasets[0].id` as the schema names it: `datasets.id`.
+fn strip_indices(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut skipping = false;
+    for c in path.chars() {
+        match c {
+            '[' => skipping = true,
+            ']' => skipping = false,
+            c if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn path_value(v: &Value, key: &str) -> Value {
     v.get(key).cloned().unwrap_or(Value::Null)
 }
@@ -111,6 +189,8 @@ struct Writer<'a> {
     out: String,
     prefill: &'a Prefill,
     counts: Counts,
+    /// The schema paths a short declaration shows (`None`: every field).
+    keep: Option<BTreeSet<String>>,
 }
 
 fn indent(depth: usize) -> String {
@@ -137,6 +217,40 @@ fn about(field: &Field) -> String {
 }
 
 impl Writer<'_> {
+    /// Whether a short declaration shows the field at `path` (indices allowed): it, or
+    /// something below it, is kept.
+    fn wanted(&self, path: &str) -> bool {
+        let Some(keep) = &self.keep else {
+            return true;
+        };
+        let path = strip_indices(path);
+        let below = format!("{path}.");
+        keep.contains(&path) || keep.iter().any(|k| k.starts_with(&below))
+    }
+
+    /// The children of a section to write: those wanted, or the first one when the section is
+    /// kept as a whole (`size(declared.model.base_models) > 0` reads no field of an entry).
+    fn shown<'f>(&self, children: &'f [(String, Field)], path: &str) -> Vec<&'f (String, Field)> {
+        let wanted: Vec<&(String, Field)> = children
+            .iter()
+            .filter(|(child, _)| self.wanted(&format!("{path}.{child}")))
+            .collect();
+        if wanted.is_empty() {
+            children.iter().take(1).collect()
+        } else {
+            wanted
+        }
+    }
+
+    /// Writes the comment lines the pre-fill left for `path`.
+    fn notes(&mut self, path: &str, depth: usize) {
+        if let Some(lines) = self.prefill.notes.get(&strip_indices(path)) {
+            for line in lines {
+                let _ = writeln!(self.out, "{}# {line}", indent(depth));
+            }
+        }
+    }
+
     /// Writes `name:` and its value or children. `first` is set for the first key of a list
     /// entry, which carries the `- `.
     fn field(
@@ -156,7 +270,8 @@ impl Writer<'_> {
         match &field.ty {
             Ty::Object(children) => {
                 let _ = writeln!(self.out, "{lead}{name}:  # {}", about(field));
-                for (child, f) in children {
+                self.notes(path, depth + 1);
+                for (child, f) in self.shown(children, path) {
                     let v = path_value(value, child);
                     self.field(child, f, &v, &format!("{path}.{child}"), depth + 1, false);
                 }
@@ -166,13 +281,15 @@ impl Writer<'_> {
                     return;
                 };
                 let _ = writeln!(self.out, "{lead}{name}:  # {}", about(field));
+                self.notes(path, depth + 1);
                 let entries: Vec<Value> = match value {
                     Value::Array(items) if !items.is_empty() => items.clone(),
                     // One empty entry shows the shape; an entry with nothing filled is ignored.
                     _ => vec![Value::Null],
                 };
+                let shown = self.shown(children, path);
                 for (i, entry) in entries.iter().enumerate() {
-                    for (k, (child, f)) in children.iter().enumerate() {
+                    for (k, (child, f)) in shown.iter().enumerate() {
                         let v = path_value(entry, child);
                         self.field(
                             child,
@@ -272,7 +389,7 @@ mod tests {
 
     #[test]
     fn the_empty_template_lists_every_field_and_validates() {
-        let (text, counts) = render("demo", &Prefill::default());
+        let (text, counts) = render("demo", &Prefill::default(), None);
         assert_eq!(counts.filled, 0);
         assert!(counts.todo > 200, "{}", counts.todo);
         assert!(
@@ -309,7 +426,7 @@ mod tests {
         );
         prefill.set("datasets[1].path", json!("data/sft"), "the scan");
         prefill.set("model.name", json!("yes"), "the folder name");
-        let (text, counts) = render("demo", &prefill);
+        let (text, counts) = render("demo", &prefill, None);
         assert_eq!(counts.filled, 6);
         assert!(
             text.contains("    spdx: Apache-2.0  # from `README.md` front matter"),
@@ -327,6 +444,48 @@ mod tests {
             "HuggingFaceFW/fineweb-2"
         );
         assert_eq!(declared.value["datasets"][1]["path"], "data/sft");
+    }
+
+    #[test]
+    fn a_short_template_keeps_the_needed_and_the_filled_fields_and_validates() {
+        let mut prefill = Prefill::default();
+        prefill.set("model.languages", json!(["fr"]), "the card");
+        prefill
+            .notes
+            .insert("datasets".into(), vec!["TODO confirm: a/b".into()]);
+        let fields: BTreeSet<String> = [
+            "copyright.policy",
+            "model.base_models",
+            "datasets.lawful_basis",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let packs = ["p".to_owned()];
+        let short = Short {
+            fields: &fields,
+            packs: &packs,
+        };
+        let (text, counts) = render("demo", &prefill, Some(short));
+        assert!(text.contains("Packs that apply now: p."), "{text}");
+        assert!(text.contains("\n  policy:  # TODO"), "{text}");
+        assert!(
+            text.contains("  languages: [fr]  # from the card"),
+            "{text}"
+        );
+        // The list is read as a whole: its first field shows the shape.
+        assert!(text.contains("  base_models:  # "), "{text}");
+        assert!(text.contains("    - name:  # TODO"), "{text}");
+        assert!(!text.contains("relation:"), "{text}");
+        assert!(
+            text.contains("datasets:  # ")
+                && text.contains("\n  # TODO confirm: a/b\n  - lawful_basis:  # TODO"),
+            "{text}"
+        );
+        assert!(!text.contains("provider:"), "{text}");
+        assert_eq!(counts.filled, 1);
+        let declared = descriptor::parse(&text, "scelle.yaml").unwrap();
+        assert_eq!(declared.value, json!({"model": {"languages": ["fr"]}}));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod expr;
 pub mod facts;
 pub mod functions;
+pub mod needs;
 pub mod pack;
 
 pub use check::{CheckReport, Subject};

@@ -117,7 +117,7 @@ w.add_tensor("b", np.ones((16,), dtype=np.float16))
 write(w)
 
 w = GGUFWriter(out / "hostile.gguf", "llama")
-w.add_chat_template("{{ cycler.__init__.__globals__.os.popen('id').read() }}")
+w.add_chat_template("{{ cycler['__in' ~ 'it__']['__glo' ~ 'bals__']['os']['popen']('id').read() }}")
 w.add_tensor("a", np.ones((8,), dtype=np.float32))
 write(w)
 
@@ -375,8 +375,10 @@ fn a_template_injection_payload_is_an_error() {
         .filter(|(rule, severity, _)| rule == "file/code-on-load" && severity == "error")
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
+    // No byte of the file spells `__init__` or `__globals__`: the names are built when the
+    // template is rendered.
     assert!(
-        errors[0].2.contains("`__globals__`") && errors[0].2.contains("`os.popen`"),
+        errors[0].2.starts_with("`tokenizer.chat_template` escapes Jinja's sandbox: an item key that can be `__init__` (line 1, column 11), an item key that can be `__globals__` (line 1, column 28)"),
         "{errors:?}"
     );
 }

@@ -14,6 +14,7 @@
 mod check;
 mod common;
 mod gate;
+mod init;
 mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
@@ -25,4 +26,5 @@ mod robustness;
 mod scan;
 mod scenarios;
 mod sign;
+mod templates;
 mod vectors;

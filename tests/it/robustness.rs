@@ -149,8 +149,116 @@ proptest! {
 
     #[test]
     fn inspectors_never_panic_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        for name in ["x.safetensors", "x.gguf", "x.pkl", "x.pt", "x.npy", "x.npz", "x.onnx", "x.parquet", "x.keras", "x.h5", "config.json", "d.jsonl", "x.tar", "x.pkl.gz", "x.bin", "x.zip", "x"] {
+        for name in ["x.safetensors", "x.gguf", "x.pkl", "x.pt", "x.npy", "x.npz", "x.onnx", "x.parquet", "x.keras", "x.h5", "config.json", "d.jsonl", "x.tar", "x.pkl.gz", "x.bin", "x.zip", "x", "chat_template.jinja", "tokenizer_config.json"] {
             inspect_any(name, &bytes);
         }
+    }
+}
+
+/// Jinja-shaped text: tag delimiters, operators, filters and names in any order, so that the
+/// parser and the walk (not only the lexer's first error) see arbitrary trees.
+fn jinja_text() -> impl Strategy<Value = String> {
+    let pieces = proptest::sample::select(vec![
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "-",
+        " ",
+        "x",
+        "y",
+        ".",
+        "[",
+        "]",
+        "(",
+        ")",
+        "'a'",
+        "'__'",
+        "~",
+        "+",
+        "*",
+        "%",
+        "|",
+        "join",
+        "format",
+        "attr",
+        "map",
+        "set",
+        "for",
+        "in",
+        "endfor",
+        "if",
+        "endif",
+        "macro",
+        "endmacro",
+        "call",
+        "endcall",
+        "namespace",
+        "ns",
+        "=",
+        ",",
+        "0",
+        "9999999",
+        "**",
+        "::-1",
+        ":",
+        "self",
+        "cycler",
+        "range",
+        "dict",
+        "k=",
+        "'%s'",
+        "'{0.a}'",
+        "include",
+        "with",
+        "endwith",
+        "filter",
+        "endfilter",
+        "\\x5f",
+        "\n",
+    ]);
+    proptest::collection::vec(pieces, 0..64).prop_map(|p| p.concat())
+}
+
+fn template_fixtures() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/templates");
+    let mut out = Vec::new();
+    for kind in ["ordinary", "escape", "suspicious"] {
+        let mut names: Vec<_> = std::fs::read_dir(dir.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        out.extend(names.iter().map(|p| std::fs::read(p).unwrap()));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn template_analysis_never_panics(text in jinja_text()) {
+        let _ = scelle::inspect::template::analyse(&text);
+    }
+
+    #[test]
+    fn template_analysis_never_panics_on_mutated_templates(
+        pick in any::<proptest::sample::Index>(),
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        cut in any::<proptest::sample::Index>(),
+    ) {
+        let seeds = template_fixtures();
+        let seed = &seeds[pick.index(seeds.len())];
+        let mut bytes = seed.clone();
+        for (i, b) in &edits {
+            let len = bytes.len();
+            bytes[i % len] = *b;
+        }
+        bytes.truncate(cut.index(seed.len()).max(1));
+        let mut report = scelle::inspect::Report::default();
+        scelle::inspect::template::record("`t`", &String::from_utf8_lossy(&bytes), scelle::inspect::template::Anchor::File, &mut report);
     }
 }

@@ -3,8 +3,7 @@
 //! and length is checked against a cap and the bytes that remain before anything is read, and
 //! every tensor's data must lie inside the file. Metadata arrays (a 150k-token vocabulary) are
 //! walked and skipped; only the keys worth recording are kept, as scalars and short lists. The
-//! chat template is a Jinja program that loaders run, so it is hashed and searched for the
-//! constructs of template-injection exploits.
+//! chat templates are Jinja programs that loaders run: each is hashed and analysed (`template`).
 //!
 //! What stops the reading is a [`Malformed`]: a truncation, a cap, an unknown value type, a
 //! nested array, an unsupported version, an invalid `general.alignment`, impossible dimensions,
@@ -14,9 +13,6 @@
 //! Big-endian files (the byte-swapped version tells them apart) are read as big-endian and noted,
 //! since ggml refuses them on little-endian hosts.
 
-use super::hf::{
-    LONGEST_TEMPLATE_RISK as LONGEST_CONSTRUCT, TEMPLATE_RISKS as INJECTION_CONSTRUCTS,
-};
 use std::collections::{BTreeMap, HashSet};
 use tables::{file_type_name, ggml_type, ggml_type_name};
 
@@ -25,6 +21,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::source::{Cursor, Malformed, Source};
+use super::template::{self, Anchor, MAX_TEMPLATE};
 use super::{Report, rules};
 use crate::finding::Severity;
 use crate::manifest::Sha256Digest;
@@ -591,27 +588,30 @@ impl<'a, 'r> Parser<'a, 'r> {
         Ok(())
     }
 
-    /// A chat template: streamed, hashed and searched, never held whole.
+    /// A chat template: hashed, and analysed when it is no larger than [`MAX_TEMPLATE`] (a larger
+    /// one is hashed in pieces, never held whole, and reported as not analysed).
     fn template(&mut self, key: &str, at: u64, fresh: bool) -> Result<(), Malformed> {
         let what = format!("value of `{key}`");
         let len = self.r.len(MAX_STRING, &what)?;
+        let label = format!("`{key}`");
         let mut hasher = Sha256::new();
-        let mut found = [false; INJECTION_CONSTRUCTS.len()];
-        // The tail of the previous piece, so that a construct split across two pieces is seen.
-        let mut window: Vec<u8> = Vec::new();
-        let mut left = len;
-        while left > 0 {
-            let take = left.min(CHUNK);
-            let piece = self.r.cur.bytes(take, &what)?;
-            hasher.update(&piece);
-            window.extend_from_slice(&piece);
-            let text = String::from_utf8_lossy(&window);
-            for (hit, construct) in found.iter_mut().zip(INJECTION_CONSTRUCTS) {
-                *hit |= text.contains(construct);
+        let mut found = Report::default();
+        if len <= MAX_TEMPLATE as u64 {
+            let bytes = self.r.cur.bytes(len, &what)?;
+            hasher.update(&bytes);
+            let text = String::from_utf8_lossy(&bytes);
+            if matches!(text, std::borrow::Cow::Owned(_)) {
+                self.nonconforming(at, format!("{label} is not valid UTF-8"));
             }
-            let cut = window.len().saturating_sub(LONGEST_CONSTRUCT - 1);
-            window.drain(..cut);
-            left -= take;
+            template::inspect_text(&label, &text, Anchor::At(at), &mut found);
+        } else {
+            let mut left = len;
+            while left > 0 {
+                let take = left.min(CHUNK);
+                hasher.update(&self.r.cur.bytes(take, &what)?);
+                left -= take;
+            }
+            template::oversized(&label, len, Some(at), &mut found);
         }
         if fresh && key == CHAT_TEMPLATE {
             self.report.fact(
@@ -619,28 +619,8 @@ impl<'a, 'r> Parser<'a, 'r> {
                 Sha256Digest(hasher.finalize().into()).to_hex(),
             );
         }
-        self.note(
-            rules::NOTE,
-            Severity::Info,
-            format!("`{key}` is a Jinja template ({len} bytes) that loaders run to format chats"),
-            Some(at),
-        );
-        let hits: Vec<String> = INJECTION_CONSTRUCTS
-            .iter()
-            .zip(found)
-            .filter(|(_, hit)| *hit)
-            .map(|(construct, _)| format!("`{}`", construct.escape_default()))
-            .collect();
-        if !hits.is_empty() {
-            self.note(
-                rules::CODE_ON_LOAD,
-                Severity::Error,
-                format!(
-                    "`{key}` contains {}, constructs of Jinja template-injection exploits (CVE-2024-34359)",
-                    hits.join(", ")
-                ),
-                Some(at),
-            );
+        for n in found.notes {
+            self.note(n.rule, n.severity, n.message, n.offset);
         }
         Ok(())
     }

@@ -554,8 +554,10 @@ fn a_chat_template_is_hashed_and_noted() {
 }
 
 #[test]
-fn template_injection_constructs_are_errors_even_across_pieces() {
-    let payload = "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
+fn sandbox_escapes_are_errors_however_they_are_spelled() {
+    // The name is built at render time: no byte of the file spells `__globals__`.
+    let payload =
+        "{% set g = ['__glo', 'bals__']|join %}{{ cycler.__init__[g].os.popen('id').read() }}";
     let mut f = File::new(3, 0, 2);
     f.kv_str("general.architecture", "llama")
         .kv_str("tokenizer.chat_template.tool_use", payload)
@@ -565,49 +567,63 @@ fn template_injection_constructs_are_errors_even_across_pieces() {
     assert_eq!(
         found,
         [
-            "`tokenizer.chat_template.tool_use` contains `__globals__`, `__init__`, `os.popen`, constructs of Jinja template-injection exploits (CVE-2024-34359)"
+            "`tokenizer.chat_template.tool_use` escapes Jinja's sandbox: `.__init__` (line 1, column 49), an item key that can be `__globals__` (line 1, column 58); a renderer without the sandbox runs code when it formats a chat (CVE-2024-34359)"
         ]
     );
-    assert_eq!(
-        report
-            .notes
-            .iter()
-            .find(|n| n.rule == rules::CODE_ON_LOAD)
-            .unwrap()
-            .severity,
-        Severity::Error
-    );
+    let escape = report
+        .notes
+        .iter()
+        .find(|n| n.rule == rules::CODE_ON_LOAD)
+        .unwrap();
+    assert_eq!(escape.severity, Severity::Error);
     assert!(
         !report.facts.contains_key("chat_template_sha256"),
         "only the default template is hashed"
     );
+}
 
-    // `__subclasses__` straddles the first 64 KiB piece.
+#[test]
+fn a_long_template_is_hashed_whole_and_analysed() {
+    // Longer than one 64 KiB piece: the escape sits past the first piece.
     let mut long = " ".repeat(usize::try_from(CHUNK).unwrap() - 5);
-    long.push_str("{{ ''.__class__.__mro__[1].__subclasses__() }}");
+    long.push_str("{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}");
     let mut f = File::new(3, 0, 1);
     f.kv_str("tokenizer.chat_template", &long);
     let (report, _) = inspect_bytes(&f.bytes);
     let found = notes(&report, rules::CODE_ON_LOAD);
     assert!(
-        found[0].contains("`__class__`, `__subclasses__`, `__mro__`"),
+        found[0].contains("the attribute `attr` reads that can be `__class__`"),
         "{found:?}"
     );
     assert_eq!(
         report.facts["chat_template_sha256"],
         Sha256Digest::of(long.as_bytes()).to_hex()
     );
+}
 
+#[test]
+fn a_template_over_the_analysis_limit_is_hashed_and_reported_unchecked() {
+    let big = "x".repeat(MAX_TEMPLATE + 1);
     let mut f = File::new(3, 0, 1);
-    f.kv_str(
-        "tokenizer.chat_template",
-        r"{{ x|attr('\x5f\x5fclass\x5f\x5f') }}",
+    f.kv_str("tokenizer.chat_template", &big);
+    let (report, result) = inspect_bytes(&f.bytes);
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        report.facts["chat_template_sha256"],
+        Sha256Digest::of(big.as_bytes()).to_hex()
     );
-    let (report, _) = inspect_bytes(&f.bytes);
-    assert!(
-        notes(&report, rules::CODE_ON_LOAD)[0].contains(r"`\\x5f`, `|attr(`"),
-        "{:?}",
-        report.notes
+    let unchecked = report
+        .notes
+        .iter()
+        .find(|n| n.rule == rules::SUSPICIOUS_TEMPLATE)
+        .unwrap();
+    assert_eq!(unchecked.severity, Severity::Error);
+    assert_eq!(
+        unchecked.message,
+        format!(
+            "`tokenizer.chat_template` is {} bytes, over the {MAX_TEMPLATE} analysed: it was not checked for sandbox escapes",
+            MAX_TEMPLATE + 1
+        )
     );
 }
 
@@ -725,11 +741,6 @@ fn many_findings_of_one_kind_are_summarised() {
         found.last().unwrap(),
         "24 more findings of this kind in this file are not listed"
     );
-}
-
-#[test]
-fn the_construct_window_covers_the_longest_construct() {
-    assert_eq!(LONGEST_CONSTRUCT, "_TemplateReference__context".len());
 }
 
 proptest::proptest! {

@@ -1,0 +1,171 @@
+//! The text of a Hugging Face model card (`README.md` after its front matter): the datasets it
+//! names in ways that can be read without guessing, Hub links (`huggingface.co/datasets/ORG/NAME`,
+//! `hf.co/datasets/...`) and `load_dataset("ORG/NAME")` calls. Prose ("trained on a mix of web
+//! data") is not read: a name found there would be a guess. What is found is only ever offered to
+//! the publisher to confirm, never declared for them.
+
+/// A dataset the card's text names, and the line (1-based, in the whole `README.md`) it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub id: String,
+    pub line: usize,
+}
+
+/// Mentions kept per card; a card listing more is summarised by these.
+const MAX_MENTIONS: usize = 32;
+
+/// Hub pages below a dataset that are not part of its id (`datasets/squad/viewer`).
+const SUBPAGES: [&str; 8] = [
+    "viewer",
+    "tree",
+    "blob",
+    "resolve",
+    "discussions",
+    "raw",
+    "commits",
+    "edit",
+];
+
+/// The datasets `readme`'s text (front matter excluded) names, in order of first mention,
+/// without those in `declared` (the front matter's `datasets`, compared case-insensitively).
+pub fn dataset_mentions(readme: &str, declared: &[String]) -> Vec<Mention> {
+    let body_start = body_offset(readme);
+    let mut out: Vec<Mention> = Vec::new();
+    let known = |id: &str, out: &[Mention]| {
+        declared.iter().any(|d| d.eq_ignore_ascii_case(id))
+            || out.iter().any(|m| m.id.eq_ignore_ascii_case(id))
+    };
+    for (i, line) in readme.lines().enumerate() {
+        let line_start = line.as_ptr() as usize - readme.as_ptr() as usize;
+        if line_start < body_start {
+            continue;
+        }
+        for id in hub_links(line).into_iter().chain(load_calls(line)) {
+            if out.len() >= MAX_MENTIONS {
+                return out;
+            }
+            if !known(&id, &out) {
+                out.push(Mention { id, line: i + 1 });
+            }
+        }
+    }
+    out
+}
+
+/// Where the card's text starts: after the closing `---` of its front matter, if any.
+fn body_offset(readme: &str) -> usize {
+    let Some(rest) = readme.strip_prefix("---") else {
+        return 0;
+    };
+    rest.find("\n---").map_or(0, |end| {
+        let after = 3 + end + 4;
+        readme[after..]
+            .find('\n')
+            .map_or(readme.len(), |n| after + n + 1)
+    })
+}
+
+/// Ids in Hub dataset links on one line.
+fn hub_links(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for host in ["huggingface.co/datasets/", "hf.co/datasets/"] {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(host) {
+            let start = from + at + host.len();
+            from = start;
+            let segments: Vec<&str> = line[start..]
+                .split(|c: char| !is_id_char(c) && c != '/')
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .take(2)
+                .collect();
+            let id = match segments.as_slice() {
+                [org, name] if !org.is_empty() && !name.is_empty() && !SUBPAGES.contains(name) => {
+                    format!("{org}/{name}")
+                }
+                [name, ..] if !name.is_empty() => (*name).to_owned(),
+                _ => continue,
+            };
+            if let Some(id) = clean(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+/// Ids passed as the first argument of `load_dataset(...)` on one line.
+fn load_calls(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = line[from..].find("load_dataset(") {
+        let start = from + at + "load_dataset(".len();
+        from = start;
+        let rest = line[start..].trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let inner = &rest[1..];
+        let Some(end) = inner.find(quote) else {
+            continue;
+        };
+        let id = &inner[..end];
+        let parts: Vec<&str> = id.split('/').collect();
+        // A local path or a script is not a Hub id.
+        if parts.len() <= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(is_id_char))
+            && let Some(id) = clean(id)
+        {
+            out.push(id);
+        }
+    }
+    out
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// An id without the punctuation that ends a sentence or a Markdown link around it.
+fn clean(id: &str) -> Option<String> {
+    let id = id.trim_end_matches(['.', '-']);
+    (!id.is_empty() && !id.starts_with('.') && id.len() <= 96).then(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(readme: &str, declared: &[&str]) -> Vec<(String, usize)> {
+        let declared: Vec<String> = declared.iter().map(|s| (*s).to_owned()).collect();
+        dataset_mentions(readme, &declared)
+            .into_iter()
+            .map(|m| (m.id, m.line))
+            .collect()
+    }
+
+    #[test]
+    fn links_and_load_calls_in_the_text_are_found_once_each() {
+        let readme = "---\ndatasets: [org/declared]\nlink: https://huggingface.co/datasets/org/in-front-matter\n---\n# Model\n\nTrained on [FineWeb-Edu](https://huggingface.co/datasets/HuggingFaceFW/fineweb-edu).\nAlso https://hf.co/datasets/squad/viewer and [x](https://huggingface.co/datasets/org/declared).\n```python\nds = load_dataset(\"allenai/c4\", \"en\")\nlocal = load_dataset('./data/train.json')\n```\nSee again https://huggingface.co/datasets/huggingfacefw/FineWeb-Edu/tree/main.\n";
+        assert_eq!(
+            ids(readme, &["org/declared"]),
+            [
+                ("HuggingFaceFW/fineweb-edu".to_owned(), 7),
+                ("squad".to_owned(), 8),
+                ("allenai/c4".to_owned(), 10),
+            ]
+        );
+    }
+
+    #[test]
+    fn prose_is_not_read_and_a_card_without_front_matter_is_all_text() {
+        assert_eq!(ids("Trained on the Pile and C4.\n", &[]), []);
+        assert_eq!(
+            ids("see huggingface.co/datasets/a/b\n", &[]),
+            [("a/b".to_owned(), 1)]
+        );
+    }
+}
