@@ -382,11 +382,16 @@ fn test(args: &PolicyTestArgs, console: &Console) -> anyhow::Result<ExitStatus> 
     };
     write(&text)?;
     let cases: usize = results.iter().map(|r| r.cases.len()).sum();
+    let many = |n: usize, one: &str, more: &str| format!("{n} {}", if n == 1 { one } else { more });
     console.note(&format!(
-        "{} packs, {cases} cases, {failed} failed{}",
-        results.len(),
+        "{}, {}, {failed} failed{}",
+        many(results.len(), "pack", "packs"),
+        many(cases, "case", "cases"),
         if args.require_coverage {
-            format!(", {uncovered} rules without both a passing and a failing case")
+            format!(
+                ", {} without both a passing and a failing case",
+                many(uncovered, "rule", "rules")
+            )
         } else {
             String::new()
         }
