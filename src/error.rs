@@ -1,6 +1,7 @@
 //! The library's top-level error: every way a command can fail to run, each keeping its source.
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
+use crate::input::InputError;
 use crate::manifest::ManifestError;
 use crate::manifest::descriptor::DescriptorError;
 use crate::policy::builtin::PolicyError;
@@ -28,6 +29,8 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Descriptor(#[from] DescriptorError),
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
 impl Error {
@@ -42,6 +45,7 @@ impl Error {
             Error::Verify(e) => e.hint(),
             Error::Policy(e) => e.hint(),
             Error::Descriptor(e) => e.hint(),
+            Error::Input(e) => e.hint(),
         }
     }
 }

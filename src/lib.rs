@@ -14,6 +14,7 @@ mod error;
 pub mod exit;
 pub mod finding;
 pub mod hash;
+pub mod input;
 pub mod inspect;
 pub mod manifest;
 pub mod policy;

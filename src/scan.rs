@@ -171,7 +171,8 @@ fn read_declaration(root: &Path, entries: &[WalkEntry]) -> Result<Option<Declara
     };
     let path = entry.rel.to_path(root);
     let display = path.display().to_string();
-    let text = fs_err::read_to_string(&path).map_err(DescriptorError::Read)?;
+    let text = crate::input::read_text(&path, crate::input::Kind::DECLARATION)
+        .map_err(DescriptorError::Read)?;
     let declared = descriptor::parse(&text, &display)?;
     Ok(Some(Declaration {
         digest: Sha256Digest::of(text.as_bytes()),

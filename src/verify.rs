@@ -184,6 +184,7 @@ impl VerifyError {
             VerifyError::NoBundle(_) => Some("name the bundle with `--bundle FILE`".into()),
             VerifyError::Walk(e) => e.hint(),
             VerifyError::Hash(e) => e.hint(),
+            VerifyError::Bundle(BundleError::Input(e)) => e.hint(),
             _ => None,
         }
     }

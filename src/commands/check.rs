@@ -242,26 +242,16 @@ fn scan_folder(
 
 /// A manifest file, streamed: a large manifest's whole buffer would cost a page fault per 4 KiB
 /// on top of the records built from it.
-fn reader(path: &Path) -> Result<std::io::BufReader<fs_err::File>, Error> {
-    fs_err::File::open(path)
-        .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
-        .map_err(|e| Error::from(manifest::ManifestError::from(e)))
+fn reader(path: &Path) -> Result<std::io::BufReader<crate::input::Bounded>, Error> {
+    crate::input::open(path, crate::input::Kind::MANIFEST)
+        .map(|f| std::io::BufReader::with_capacity(1 << 16, f.reader()))
+        .map_err(Error::from)
 }
 
 /// A manifest or a bundle file.
 fn file(args: &CheckArgs) -> anyhow::Result<Input> {
     let path = &args.input;
     let keys = keys(args)?;
-    let size = fs_err::metadata(path)
-        .map_err(|e| Error::from(manifest::ManifestError::from(e)))?
-        .len();
-    if size > manifest::MAX_MANIFEST {
-        return Err(Error::from(manifest::ManifestError::TooLarge {
-            path: path.clone(),
-            size,
-        })
-        .into());
-    }
     if !looks_like_bundle(reader(path)?) {
         let statement: Statement<FileDigest> =
             manifest::parse_manifest_from(path, reader(path)?).map_err(Error::from)?;
@@ -368,7 +358,9 @@ fn sibling_positions<F: Record>(dir: &Path, statement: &Statement<F>) -> Option<
         .find(|f| f.path().as_str() == FILE_NAME)?
         .sha256();
     let path = dir.join(FILE_NAME);
-    let text = fs_err::read_to_string(&path).ok()?;
+    let text = crate::input::open_no_follow(&path, crate::input::Kind::DECLARATION)
+        .and_then(crate::input::Input::read_text)
+        .ok()?;
     if Sha256Digest::of(text.as_bytes()) != *recorded {
         return None;
     }

@@ -239,16 +239,11 @@ impl<F: Record> Statement<F> {
     }
 }
 
-/// No manifest is larger; checked before reading.
-pub const MAX_MANIFEST: u64 = 1 << 30;
-
 /// Why a manifest file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error("`{}` is {size} bytes, larger than any manifest scelle accepts ({MAX_MANIFEST} bytes)", .path.display())]
-    TooLarge { path: std::path::PathBuf, size: u64 },
+    Input(#[from] crate::input::InputError),
     #[error("`{}` is not a scelle manifest", .path.display())]
     Parse {
         path: std::path::PathBuf,
@@ -275,6 +270,7 @@ impl ManifestError {
                  check the release folder itself; `scelle verify` reads OMS bundles"
                     .into(),
             ),
+            ManifestError::Input(e) => e.hint(),
             _ => None,
         }
     }
@@ -283,14 +279,7 @@ impl ManifestError {
 /// Reads a manifest written by `scan`: the statement and its exact bytes (which get signed as
 /// they are, never re-serialised).
 pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), ManifestError> {
-    let size = fs_err::metadata(path)?.len();
-    if size > MAX_MANIFEST {
-        return Err(ManifestError::TooLarge {
-            path: path.into(),
-            size,
-        });
-    }
-    let bytes = fs_err::read(path)?;
+    let bytes = crate::input::read(path, crate::input::Kind::MANIFEST)?;
     let statement = parse_manifest(path, &bytes)?;
     Ok((statement, bytes))
 }

@@ -94,7 +94,7 @@ fn strings(node: Option<&Node>) -> Vec<String> {
 pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
     let mut p = Prefill::default();
     let card = "`README.md` front matter";
-    let matter = fs_err::read_to_string(root.join("README.md"))
+    let matter = crate::input::read_text(&root.join("README.md"), crate::input::Kind::MODEL_CARD)
         .ok()
         .and_then(|text| front_matter(&text));
     if let Some(m) = &matter {

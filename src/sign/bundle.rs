@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,8 +17,6 @@ use super::dsse::Envelope;
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 /// The older spelling of the same media type, which the bundle specification says to accept.
 const BUNDLE_MEDIA_TYPE_ALIAS: &str = "application/vnd.dev.sigstore.bundle+json;version=0.3";
-/// No bundle is larger: a manifest of millions of files fits easily. Checked before reading.
-pub const MAX_BUNDLE: u64 = 1 << 30;
 
 /// A bundle as written.
 #[derive(Debug, Clone, Serialize)]
@@ -89,9 +86,7 @@ pub struct ReadBundle {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error("`{}` is {size} bytes, larger than any bundle scelle accepts ({MAX_BUNDLE} bytes)", .path.display())]
-    TooLarge { path: PathBuf, size: u64 },
+    Input(#[from] crate::input::InputError),
     #[error("`{}` is not JSON", .path.display())]
     NotJson {
         path: PathBuf,
@@ -120,14 +115,7 @@ struct RawBundle {
 
 /// Reads and structurally checks the bundle at `path`.
 pub fn read_bundle(path: &Path) -> Result<ReadBundle, BundleError> {
-    let size = fs::metadata(path)?.len();
-    if size > MAX_BUNDLE {
-        return Err(BundleError::TooLarge {
-            path: path.into(),
-            size,
-        });
-    }
-    let bytes = fs::read(path)?;
+    let bytes = crate::input::read(path, crate::input::Kind::BUNDLE)?;
     parse(path, &bytes)
 }
 

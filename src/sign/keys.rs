@@ -27,8 +27,6 @@ use zeroize::Zeroizing;
 
 use crate::manifest::Sha256Digest;
 
-/// Key files are small; anything larger is not a key and is refused before it is read.
-const MAX_KEY_FILE: u64 = 64 * 1024;
 /// PBKDF2-SHA256 iterations for keys scelle encrypts.
 const PBKDF2_ITERATIONS: u32 = 100_000;
 
@@ -87,8 +85,8 @@ impl fmt::Display for Algorithm {
 pub enum KeyError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("`{}` is {size} bytes, too large to be a key", .path.display())]
-    TooLarge { path: PathBuf, size: u64 },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("`{}` is accessible by group or others (mode {mode:04o})", .path.display())]
     Permissions { path: PathBuf, mode: u32 },
     #[error("`{}`: {problem}", .path.display())]
@@ -122,6 +120,7 @@ impl KeyError {
             KeyError::Invalid { problem: KeyProblem::OpenSsh, .. } => Some(
                 "convert it with `ssh-keygen -p -m PKCS8 -f FILE`, or make a key with `scelle keygen`".into(),
             ),
+            KeyError::Input(e) => e.hint(),
             _ => None,
         }
     }
@@ -565,16 +564,9 @@ fn pem_to_der(block: &str) -> Result<Zeroizing<Vec<u8>>, KeyProblem> {
     Ok(Zeroizing::new(der))
 }
 
-/// Reads a key file, refusing anything too large to be a key before reading it.
+/// Reads a key file: a regular file, refused before reading when too large to be a key.
 fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
-    let meta = fs::metadata(path)?;
-    if meta.len() > MAX_KEY_FILE {
-        return Err(KeyError::TooLarge {
-            path: path.into(),
-            size: meta.len(),
-        });
-    }
-    let bytes = Zeroizing::new(fs::read(path)?);
+    let bytes = Zeroizing::new(crate::input::read(path, crate::input::Kind::KEY)?);
     let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::Invalid {
         path: path.into(),
         problem: KeyProblem::Pem("not text (a DER file? scelle reads PEM)".into()),
@@ -585,6 +577,8 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
 /// Loads the private key at `path`, refusing it when group or others can access it.
 pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<PrivateKey, KeyError> {
     use std::os::unix::fs::PermissionsExt;
+    // Read first: a FIFO or a device is refused by its type before its mode means anything.
+    let text = read_key_file(path)?;
     let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
     if mode & 0o077 != 0 {
         return Err(KeyError::Permissions {
@@ -592,7 +586,6 @@ pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<PrivateK
             mode,
         });
     }
-    let text = read_key_file(path)?;
     let mut ask = || -> Result<Zeroizing<String>, KeyError> {
         match passphrase {
             Passphrase::Env(var) => std::env::var(var)

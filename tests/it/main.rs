@@ -13,6 +13,7 @@
 
 mod check;
 mod common;
+mod input;
 mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
