@@ -6,7 +6,7 @@ use crate::Error;
 use crate::cli::KeygenArgs;
 use crate::console::Console;
 use crate::exit::ExitStatus;
-use crate::report::{OutputError, write_atomic_with_mode};
+use crate::report::{OutputError, check_replaceable, write_atomic_with_mode};
 use crate::sign::{KeyError, PrivateKey};
 
 pub(crate) fn run(args: &KeygenArgs, console: &Console) -> anyhow::Result<ExitStatus> {
@@ -16,6 +16,9 @@ pub(crate) fn run(args: &KeygenArgs, console: &Console) -> anyhow::Result<ExitSt
         PathBuf::from(name)
     };
     let (private, public) = (with_ext("key"), with_ext("pub"));
+    for path in [&private, &public] {
+        check_replaceable(path).map_err(Error::from)?;
+    }
     if !args.force {
         for path in [&private, &public] {
             if path.exists() {

@@ -29,13 +29,18 @@ impl Output {
         }
     }
 
-    /// Refuses early, before any work, when the target exists and `--force` is not given.
+    /// Refuses early, before any work, when the target is not a regular file (whatever
+    /// `--force` says), or exists and `--force` is not given.
     pub fn check_writable(&self) -> Result<(), OutputError> {
         match self {
-            Output::File { path, force: false } if path.exists() => {
-                Err(OutputError::Exists(path.clone()))
+            Output::File { path, force } => {
+                check_replaceable(path)?;
+                if !force && path.exists() {
+                    return Err(OutputError::Exists(path.clone()));
+                }
+                Ok(())
             }
-            _ => Ok(()),
+            Output::Stdout => Ok(()),
         }
     }
 
@@ -66,12 +71,17 @@ pub enum OutputError {
     },
     #[error("cannot write to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("`{}` is a {what}, not a regular file: scelle replaces regular files only", .path.display())]
+    NotRegular { path: PathBuf, what: String },
 }
 
 impl OutputError {
     pub fn hint(&self) -> Option<String> {
         match self {
             OutputError::Exists(_) => Some("pass `--force` to replace it".into()),
+            OutputError::NotRegular { .. } => {
+                Some("write to another path, or to stdout with `-o -`".into())
+            }
             _ => None,
         }
     }
@@ -79,6 +89,41 @@ impl OutputError {
     /// True when the reader of stdout went away (`scelle ... | head`): not worth an error.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, OutputError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Refuses a target that is not a regular file (a device, a FIFO, a socket, a folder, or a
+/// symbolic link to one): replacing it would destroy a device node or a folder entry the user
+/// never meant as an output. A missing target, a regular file, a link to one and a dangling
+/// link (replaced, not followed) are fine.
+pub fn check_replaceable(path: &Path) -> Result<(), OutputError> {
+    let refused = |what: String| OutputError::NotRegular {
+        path: path.to_path_buf(),
+        what,
+    };
+    let meta = match fs_err::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(OutputError::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    if !meta.file_type().is_symlink() {
+        return Err(refused(crate::input::type_name(meta.file_type()).into()));
+    }
+    match fs_err::metadata(path) {
+        Ok(target) if target.is_file() => Ok(()),
+        Ok(target) => Err(refused(format!(
+            "symbolic link to a {}",
+            crate::input::type_name(target.file_type())
+        ))),
+        Err(_) => Ok(()),
     }
 }
 
@@ -100,6 +145,7 @@ pub fn write_atomic_with_mode(
         path: path.to_path_buf(),
         source,
     };
+    check_replaceable(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -112,6 +158,8 @@ pub fn write_atomic_with_mode(
         .map_err(wrap)?;
     tmp.write_all(bytes).map_err(wrap)?;
     tmp.as_file().sync_all().map_err(wrap)?;
+    // Again at the last moment: the target may have been swapped while the output was made.
+    check_replaceable(path)?;
     let persisted = if force {
         tmp.persist(path)
     } else {

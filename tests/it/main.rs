@@ -20,6 +20,7 @@ mod inspect_onnx;
 mod inspect_parquet;
 mod interop;
 mod keys;
+mod output;
 mod robustness;
 mod scan;
 mod scenarios;
