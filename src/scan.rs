@@ -109,7 +109,7 @@ pub fn survey(root: &Path, options: &WalkOptions) -> Result<Vec<FileRecord>, Sca
     let mut records = Vec::with_capacity(walked.entries.len());
     for entry in walked.entries {
         let path = entry.rel.to_path(root);
-        let file = fs_err::File::open(&path)?;
+        let file = hash::open_entry(&entry)?;
         let mut head = Vec::with_capacity(hash::HEAD_LEN);
         file.file()
             .take(hash::HEAD_LEN as u64)

@@ -600,7 +600,7 @@ fn compare_single_file(
         rel: rel.clone(),
         path: path.into(),
         size: meta.len(),
-        modified: meta.modified().ok(),
+        stamp: walk::Stamp::of(&meta),
         hub_blob: None,
     };
     progress.begin(meta.len());
