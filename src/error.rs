@@ -34,6 +34,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the message lists several problems, one per line (a declaration or a pack with
+    /// several errors); every other message is one line, whatever text it quotes.
+    pub fn lists_problems(&self) -> bool {
+        use crate::policy::builtin::PolicyError;
+        matches!(
+            self,
+            Error::Descriptor(DescriptorError::Invalid { .. })
+                | Error::Scan(ScanError::Descriptor(DescriptorError::Invalid { .. }))
+                | Error::Policy(PolicyError::Load(_))
+        )
+    }
+
     /// The obvious fix, as one line, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {

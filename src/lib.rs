@@ -21,6 +21,7 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod sign;
+pub mod text;
 pub mod verify;
 pub mod walk;
 pub mod yaml;

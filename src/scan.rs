@@ -181,6 +181,52 @@ fn read_declaration(root: &Path, entries: &[WalkEntry]) -> Result<Option<Declara
     }))
 }
 
+/// Flags every file whose name equals another's in Unicode Normalization Form C (`café` written
+/// with a precomposed `é` and with `e` and a combining accent): two files on Linux, one on
+/// macOS, so a copy keeps either and a verifier on another system sees another release.
+fn flag_lookalike_names(files: &mut [FileRecord]) {
+    let mut by_nfc: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if let std::borrow::Cow::Owned(n) = crate::text::nfc(f.path.as_str()) {
+            by_nfc.entry(n).or_default().push(i);
+        }
+    }
+    if by_nfc.is_empty() {
+        return;
+    }
+    // Names already in NFC join the group of their decomposed twins.
+    for (i, f) in files.iter().enumerate() {
+        if let Some(group) = by_nfc.get_mut(f.path.as_str()) {
+            group.push(i);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = by_nfc.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    for group in groups {
+        for &i in &group {
+            let others: Vec<String> = group
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| format!("`{}`", files[j].path))
+                .collect();
+            let message = format!(
+                "`{}` and {} are the same name in different Unicode normal forms: one file on \
+                 macOS, two on Linux",
+                files[i].path,
+                others.join(", ")
+            );
+            let finding = inspect::file_finding(
+                &files[i].path,
+                inspect::rules::LOOKALIKE_NAME,
+                crate::finding::Severity::Error,
+                message,
+            );
+            files[i].findings.push(finding);
+        }
+    }
+}
+
 /// Scans `root` into an unsigned manifest.
 pub fn scan(
     root: &Path,
@@ -252,6 +298,7 @@ pub fn scan(
     if options.inspect {
         summary::check_indexes(&mut files);
     }
+    flag_lookalike_names(&mut files);
     let bytes = files.iter().map(|f| f.size).sum();
     let settings = ScanSettings {
         ignore: walked.ignore,

@@ -112,6 +112,9 @@ pub struct FileCheck {
     pub missing: Vec<Missing>,
     pub extra: Vec<Extra>,
     pub renamed: Vec<Renamed>,
+    /// Signed files found under a name that is the same text in another Unicode normal form.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookalike: Vec<Lookalike>,
     /// Files on disk the bundle does not list, reported without failing (`--ignore-unsigned-files`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsigned: Vec<RelPath>,
@@ -123,6 +126,7 @@ impl FileCheck {
             && self.missing.is_empty()
             && self.extra.is_empty()
             && self.renamed.is_empty()
+            && self.lookalike.is_empty()
     }
 }
 
@@ -145,6 +149,18 @@ pub struct Missing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Extra {
     pub path: RelPath,
+    pub actual: Sha256Digest,
+}
+
+/// A signed name missing from disk while a name equal to it in NFC is there: the same text in
+/// another Unicode normal form (macOS would take one for the other; Linux does not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lookalike {
+    /// The name as signed.
+    pub signed: RelPath,
+    /// The name on disk.
+    pub found: RelPath,
+    pub expected: Sha256Digest,
     pub actual: Sha256Digest,
 }
 
@@ -663,8 +679,28 @@ pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Diges
             actual: *d,
         })
         .collect();
-    // A missing file whose exact content appears under a new, unsigned name was renamed.
+    // A missing name whose twin in another Unicode normal form is on disk is named as such,
+    // whatever the content: the two look the same on a terminal and are one file on macOS.
+    let mut still_missing = Vec::with_capacity(missing.len());
     for gone in missing {
+        let signed_nfc = crate::text::nfc(gone.path.as_str());
+        let twin = extra
+            .iter()
+            .position(|e| crate::text::nfc(e.path.as_str()) == signed_nfc);
+        if let Some(i) = twin {
+            let found = extra.remove(i);
+            check.lookalike.push(Lookalike {
+                signed: gone.path,
+                found: found.path,
+                expected: gone.expected,
+                actual: found.actual,
+            });
+        } else {
+            still_missing.push(gone);
+        }
+    }
+    // A missing file whose exact content appears under a new, unsigned name was renamed.
+    for gone in still_missing {
         if let Some(i) = extra.iter().position(|e| e.actual == gone.expected) {
             let moved = extra.remove(i);
             check.renamed.push(Renamed {
@@ -705,6 +741,7 @@ fn verdict(v: &Verification, check: &FileCheck) -> String {
         (check.missing.len(), "missing"),
         (check.extra.len(), "extra (unsigned)"),
         (check.renamed.len(), "renamed"),
+        (check.lookalike.len(), "under a look-alike name"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {what}"));
@@ -717,6 +754,18 @@ fn verdict(v: &Verification, check: &FileCheck) -> String {
         parts.join(", ")
     )
     .replace("FAILED: 0 of", "FAILED: none of")
+}
+
+/// `NFC`, `NFD`, or `mixed forms`, to tell two names that look the same apart.
+pub fn normal_form(name: &str) -> &'static str {
+    use unicode_normalization::{IsNormalized, is_nfc_quick, is_nfd_quick};
+    if is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        "NFC"
+    } else if is_nfd_quick(name.chars()) == IsNormalized::Yes {
+        "NFD"
+    } else {
+        "neither NFC nor NFD"
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -785,6 +834,28 @@ impl Verification {
                     format!("`{}` was renamed to `{}`", r.from, r.to),
                 )
                 .with_subject(r.from.to_string()),
+            );
+        }
+        for l in &check.lookalike {
+            let content = if l.expected == l.actual {
+                "with the signed content"
+            } else {
+                "with other content"
+            };
+            findings.push(
+                Finding::fail(
+                    "verify/lookalike",
+                    Severity::Error,
+                    format!(
+                        "`{}` ({}) is missing, and `{}` ({}) is on disk {content}: the same name in another Unicode normal form",
+                        l.signed,
+                        normal_form(l.signed.as_str()),
+                        l.found,
+                        normal_form(l.found.as_str())
+                    ),
+                )
+                .with_subject(l.signed.to_string())
+                .with_fix("rename the file to the signed name (or re-sign), and keep names in NFC"),
             );
         }
         for u in &check.unsigned {

@@ -68,7 +68,15 @@ impl DescriptorError {
 fn render(file: &str, problems: &[Problem]) -> String {
     let lines: Vec<String> = problems
         .iter()
-        .map(|p| format!("{file}:{}:{}: {}", p.pos.line, p.pos.column, p.message))
+        .map(|p| {
+            format!(
+                "{}:{}:{}: {}",
+                crate::text::escape(file),
+                p.pos.line,
+                p.pos.column,
+                crate::text::escape(&p.message)
+            )
+        })
         .collect();
     lines.join("\n")
 }

@@ -11,6 +11,7 @@ use crate::finding::{Finding, Severity};
 use crate::inspect::Kind;
 use crate::report::human_bytes;
 use crate::scan::Scan;
+use crate::text::escape;
 
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -59,7 +60,7 @@ pub fn scan_summary(scan: &Scan, release: &str, color: bool) -> String {
     let predicate = &statement.predicate;
     let files = &predicate.files;
     let mut out = String::new();
-    let _ = writeln!(out, "{} {release}", style.bold("release"));
+    let _ = writeln!(out, "{} {}", style.bold("release"), escape(release));
     let _ = writeln!(
         out,
         "  files   {} ({})",
@@ -166,9 +167,9 @@ fn findings_section(mut findings: Vec<&Finding>, style: &Style, out: &mut String
                 out,
                 "{} {}  {}{at}  [{}]",
                 style.severity(f.severity),
-                f.subject.as_deref().unwrap_or("-"),
-                f.message,
-                f.rule
+                escape(f.subject.as_deref().unwrap_or("-")),
+                escape(&f.message),
+                escape(&f.rule)
             );
         }
     }
@@ -188,7 +189,7 @@ fn model_lines(model: &Value, out: &mut String) {
                 .iter()
                 .map(|(f, c)| format!("{f} {}", n(c).unwrap_or_default()))
                 .collect();
-            let _ = writeln!(out, "  per format   {}", per.join(", "));
+            let _ = writeln!(out, "  per format   {}", escape(&per.join(", ")));
         }
     }
     if !formats.is_empty() {
@@ -205,7 +206,7 @@ fn model_lines(model: &Value, out: &mut String) {
             .iter()
             .map(|(d, c)| format!("{d} {}", n(c).unwrap_or_default()))
             .collect();
-        let _ = writeln!(out, "  dtypes       {}", per.join(", "));
+        let _ = writeln!(out, "  dtypes       {}", escape(&per.join(", ")));
     }
     let arch = &model["architecture"];
     if arch.is_object() {
@@ -232,7 +233,12 @@ fn model_lines(model: &Value, out: &mut String) {
         } else {
             format!(" ({})", classes.join(", "))
         };
-        let _ = writeln!(out, "  architecture {name}{classes}: {}", parts.join(", "));
+        let _ = writeln!(
+            out,
+            "  architecture {}: {}",
+            escape(&format!("{name}{classes}")),
+            parts.join(", ")
+        );
     }
 }
 
@@ -248,7 +254,7 @@ fn dataset_line(d: &Value, out: &mut String) {
     let _ = writeln!(
         out,
         "  {:<12} {}, {}{records} ({})",
-        d["path"].as_str().unwrap_or_default(),
+        escape(d["path"].as_str().unwrap_or_default()),
         files_count(d["files"].as_u64().unwrap_or(0)),
         human_bytes(d["bytes"].as_u64().unwrap_or(0)),
         formats.join(", ")

@@ -21,6 +21,7 @@ mod inspect_onnx;
 mod inspect_parquet;
 mod interop;
 mod keys;
+mod names;
 mod output;
 mod robustness;
 mod scan;

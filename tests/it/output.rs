@@ -9,7 +9,12 @@ use crate::common::{Keys, is_root, sample_release, scelle};
 use crate::input::run_bounded;
 
 /// Every command that writes a file, writing to `target` with `--force`.
-fn writers(release: &Path, keys: &Keys, target: &str) -> Vec<(&'static str, Vec<String>)> {
+fn writers(
+    release: &Path,
+    bundle: &Path,
+    keys: &Keys,
+    target: &str,
+) -> Vec<(&'static str, Vec<String>)> {
     let dir = release.to_str().unwrap().to_owned();
     let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     vec![
@@ -34,7 +39,7 @@ fn writers(release: &Path, keys: &Keys, target: &str) -> Vec<(&'static str, Vec<
                 "--key",
                 &keys.public("ed25519"),
                 "--bundle",
-                &format!("{dir}/../bundle.json"),
+                bundle.to_str().unwrap(),
                 "-o",
                 target,
                 "--force",
@@ -45,8 +50,10 @@ fn writers(release: &Path, keys: &Keys, target: &str) -> Vec<(&'static str, Vec<
     ]
 }
 
-fn assert_refused(release: &Path, keys: &Keys, target: &Path, what: &str) {
-    for (command, args) in writers(release, keys, target.to_str().unwrap()) {
+fn assert_refused(setup: &Setup, target: &Path, what: &str) {
+    let (release, keys) = (setup.release.path(), &setup.keys);
+    let bundle = setup.outside.path().join("bundle.json");
+    for (command, args) in writers(release, &bundle, keys, target.to_str().unwrap()) {
         let out = run_bounded(scelle().args(&args).stdin(Stdio::null()));
         assert_eq!(out.code, 2, "{command} into a {what}: {}", out.stderr);
         assert!(
@@ -60,11 +67,18 @@ fn assert_refused(release: &Path, keys: &Keys, target: &Path, what: &str) {
     }
 }
 
-/// The release, its bundle beside it (for `verify`), and the keys.
-fn setup() -> (crate::common::Release, Keys) {
+/// A release, its bundle in another folder (for `verify`), and the keys.
+struct Setup {
+    release: crate::common::Release,
+    keys: Keys,
+    outside: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
     let keys = Keys::new();
     let r = sample_release();
-    let bundle = r.path().join("../bundle.json");
+    let outside = tempfile::tempdir().unwrap();
+    let bundle = outside.path().join("bundle.json");
     let out = crate::common::run(&[
         "sign",
         r.path().to_str().unwrap(),
@@ -75,12 +89,16 @@ fn setup() -> (crate::common::Release, Keys) {
         "--force",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    (r, keys)
+    Setup {
+        release: r,
+        keys,
+        outside,
+    }
 }
 
 #[test]
 fn a_fifo_a_folder_and_a_link_to_a_device_are_never_replaced() {
-    let (r, keys) = setup();
+    let setup = setup();
     let outside = tempfile::tempdir().unwrap();
     let fifo = outside.path().join("out.fifo");
     assert!(
@@ -90,7 +108,7 @@ fn a_fifo_a_folder_and_a_link_to_a_device_are_never_replaced() {
             .unwrap()
             .success()
     );
-    assert_refused(r.path(), &keys, &fifo, "FIFO");
+    assert_refused(&setup, &fifo, "FIFO");
     assert!(
         std::fs::symlink_metadata(&fifo)
             .unwrap()
@@ -100,17 +118,12 @@ fn a_fifo_a_folder_and_a_link_to_a_device_are_never_replaced() {
 
     let folder = outside.path().join("out");
     std::fs::create_dir(&folder).unwrap();
-    assert_refused(r.path(), &keys, &folder, "folder");
+    assert_refused(&setup, &folder, "folder");
     assert!(folder.is_dir());
 
     let link = outside.path().join("null");
     std::os::unix::fs::symlink("/dev/null", &link).unwrap();
-    assert_refused(
-        r.path(),
-        &keys,
-        &link,
-        "symbolic link to a character device",
-    );
+    assert_refused(&setup, &link, "symbolic link to a character device");
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -154,7 +167,7 @@ fn a_device_node_is_never_replaced_when_running_as_root() {
         // Only root can make a device node; CI runs the tests as root.
         return;
     }
-    let (r, keys) = setup();
+    let setup = setup();
     let outside = tempfile::tempdir().unwrap();
     let node = outside.path().join("null-device");
     // A second node for /dev/null (major 1, minor 3).
@@ -166,7 +179,7 @@ fn a_device_node_is_never_replaced_when_running_as_root() {
             .unwrap()
             .success()
     );
-    assert_refused(r.path(), &keys, &node, "character device");
+    assert_refused(&setup, &node, "character device");
     assert!(
         std::fs::symlink_metadata(&node)
             .unwrap()
