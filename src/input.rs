@@ -291,6 +291,30 @@ impl Input {
     }
 }
 
+/// Reads an open input from its start with positioned reads, leaving the file's own position
+/// alone (to look at a file before reading it).
+#[derive(Debug)]
+pub struct At<'a> {
+    input: &'a Input,
+    pos: u64,
+}
+
+impl<'a> At<'a> {
+    pub fn new(input: &'a Input) -> Self {
+        At { input, pos: 0 }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.input.size.saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = std::os::unix::fs::FileExt::read_at(&self.input.file, &mut buf[..want], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads an input up to its kind's cap; reading past it is an error.
 #[derive(Debug)]
 pub struct Bounded {

@@ -12,7 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
 
 use fs_err as fs;
 use serde::Serialize;
@@ -20,11 +23,13 @@ use serde::Serialize;
 use crate::finding::{Finding, Severity};
 use crate::hash::{self, HashError};
 use crate::manifest::{
-    PREDICATE_TYPE, RelPath, STATEMENT_TYPE, Sha256Digest, Statement, StatementProblem,
+    AnyProblem, AnyStatement, FileDigest, PREDICATE_TYPE, Record, RelPath, STATEMENT_TYPE,
+    Sha256Digest, Statement, StatementProblem,
 };
 use crate::scan::Progress;
-use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, read_bundle};
-use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae};
+use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, Source, read_bundle};
+use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae_prefix};
+use crate::sign::keys::StreamVerifier;
 use crate::sign::oms::{
     self, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsError, SignedFiles,
 };
@@ -82,7 +87,7 @@ pub struct Verification {
     pub warnings: Vec<String>,
     /// One line saying what all of the above means.
     pub verdict: String,
-    /// The exact signed payload bytes (for `--manifest-only`).
+    /// The exact signed payload bytes, kept for `--manifest-only` only.
     #[serde(skip)]
     pub payload: Vec<u8>,
 }
@@ -269,21 +274,42 @@ fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verificati
     }
 }
 
-/// A payload whose signature verified with one of the given keys.
-struct Authenticated {
-    payload: Vec<u8>,
-    payload_type: String,
-    key: SignerKey,
+/// A payload whose signature verified with one of the given keys, and what was parsed from
+/// the very bytes that were verified.
+#[derive(Debug)]
+pub struct Signed<T> {
+    pub key: SignerKey,
+    pub payload_type: String,
+    pub parsed: T,
 }
 
-/// Checks the key hint, the signature count and the DSSE signature over the exact payload
-/// bytes. `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
-fn authenticate(
+/// Feeds every byte read through it to the signature checks.
+struct Tee<'v, 'k, R> {
+    inner: R,
+    verifiers: &'v mut [(&'k PublicKey, StreamVerifier)],
+}
+
+impl<R: Read> Read for Tee<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (_, v) in self.verifiers.iter_mut() {
+            v.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// Checks the key hint, the signature count and the DSSE signature over the payload as it is
+/// decoded from the bundle, while `parse` reads the same bytes: what is verified is what is
+/// parsed, in one read of the bundle, and nothing parsed is used unless the signature holds.
+/// `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
+pub fn read_signed<S: Source, T>(
     bundle_path: &Path,
-    bundle: &ReadBundle,
+    bundle: &ReadBundle<S>,
     keys: &[PublicKey],
     warnings: &mut Vec<String>,
-) -> Result<Result<Authenticated, Verification>, VerifyError> {
+    parse: impl FnOnce(&mut dyn Read) -> T,
+) -> Result<Result<Signed<T>, Verification>, VerifyError> {
     let malformed = |reason: String| VerifyError::Malformed {
         bundle: bundle_path.into(),
         reason,
@@ -312,7 +338,7 @@ fn authenticate(
         }
         KeyMaterial::None => keys.iter().collect(),
     };
-    let signatures = &bundle.envelope.signatures;
+    let signatures = &bundle.signatures;
     let [signature] = signatures.as_slice() else {
         let problem = if signatures.is_empty() {
             "the bundle holds no signature".to_owned()
@@ -324,15 +350,35 @@ fn authenticate(
         };
         return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
     };
-    let payload = bundle
-        .envelope
-        .payload_bytes()
-        .map_err(|e| malformed(e.to_string()))?;
+    let len = bundle.payload_len().map_err(|e| malformed(e.to_string()))?;
     let sig = decode_base64("dsseEnvelope.signatures[0].sig", &signature.sig)
         .map_err(|e| malformed(e.to_string()))?;
-    let payload_type = bundle.envelope.payload_type.clone();
-    let message = pae(&payload_type, &payload);
-    let Some(signer) = candidates.into_iter().find(|k| k.verify(&message, &sig)) else {
+    let payload_type = bundle.payload_type.clone();
+    let prefix = pae_prefix(&payload_type, len);
+    let mut verifiers: Vec<(&PublicKey, StreamVerifier)> = candidates
+        .into_iter()
+        .map(|k| {
+            let mut v = k.stream_verifier(&sig);
+            v.update(&prefix);
+            (k, v)
+        })
+        .collect();
+    let payload = bundle.payload().map_err(|e| malformed(e.to_string()))?;
+    let parsed = {
+        let mut tee = Tee {
+            inner: payload,
+            verifiers: &mut verifiers,
+        };
+        let parsed = parse(&mut std::io::BufReader::with_capacity(1 << 16, &mut tee));
+        // What the parser left unread still counts for the signature.
+        std::io::copy(&mut tee, &mut std::io::sink())
+            .map_err(|e| malformed(format!("the payload cannot be read: {e}")))?;
+        parsed
+    };
+    let signer = verifiers
+        .into_iter()
+        .find_map(|(k, v)| v.finish().then_some(k));
+    let Some(signer) = signer else {
         let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
         let mut problem = format!(
             "the signature does not verify with key `{}`: the payload, its type or the signature was changed after signing",
@@ -347,10 +393,10 @@ fn authenticate(
         id: signer.key_id(),
         algorithm: signer.algorithm().as_str().into(),
     };
-    Ok(Ok(Authenticated {
-        payload,
-        payload_type,
+    Ok(Ok(Signed {
         key,
+        payload_type,
+        parsed,
     }))
 }
 
@@ -360,44 +406,74 @@ pub fn verify(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Verification, VerifyError> {
+    verify_with::<FileDigest>(path, options, progress, false).map(|(v, _)| v)
+}
+
+/// [`verify`], also returning the signed scelle statement (with file records `F`) when `keep`
+/// is set and the bundle verified: read from the bytes that were verified, never read again.
+pub fn verify_with<F: Record + DeserializeOwned>(
+    path: &Path,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+    keep: bool,
+) -> Result<(Verification, Option<Statement<F>>), VerifyError> {
     let bundle_path = find_bundle(path, options.bundle.as_deref())?;
     let bundle = read_bundle(&bundle_path)?;
     let mut warnings = Vec::new();
-    let authenticated = authenticate(&bundle_path, &bundle, &options.keys, &mut warnings)?;
+    // `--manifest-only` writes the payload out: it is kept as it is read, the only case where
+    // the whole payload is held.
+    let signed = read_signed(
+        &bundle_path,
+        &bundle,
+        &options.keys,
+        &mut warnings,
+        |payload| {
+            if options.manifest_only {
+                let mut bytes = Vec::new();
+                let parsed = payload
+                    .read_to_end(&mut bytes)
+                    .map_err(serde_json::Error::io)
+                    .and_then(|_| serde_json::from_slice::<AnyStatement<F>>(&bytes));
+                (parsed, bytes)
+            } else {
+                (
+                    serde_json::from_reader::<_, AnyStatement<F>>(payload),
+                    Vec::new(),
+                )
+            }
+        },
+    )?;
     drop(bundle);
-    let Authenticated {
-        payload,
-        payload_type,
+    let Signed {
         key,
-    } = match authenticated {
-        Ok(authenticated) => authenticated,
-        Err(rejection) => return Ok(rejection),
+        payload_type,
+        parsed,
+    } = match signed {
+        Ok(signed) => signed,
+        Err(rejection) => return Ok((rejection, None)),
     };
     let signed_rejected = |problem: String, warnings: Vec<String>| {
         let mut v = rejected(&bundle_path, problem, warnings);
         v.key = Some(key.clone());
-        v
+        (v, None)
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
         let problem =
             format!("the payload type is `{payload_type}`, expected `{IN_TOTO_PAYLOAD_TYPE}`");
         return Ok(signed_rejected(problem, warnings));
     }
-    // Only the two type fields are read here; the statement itself is parsed once, by the
-    // format that claims it, and dropped before the release is hashed.
-    let header: StatementHeader =
-        serde_json::from_slice(&payload).map_err(|e| VerifyError::Malformed {
-            bundle: bundle_path.clone(),
-            reason: format!("the signed payload is not a JSON statement: {e}"),
-        })?;
-    let statement_type = header.kind.as_deref().unwrap_or_default();
+    let (parsed, payload) = parsed;
+    let statement = parsed.map_err(|e| VerifyError::Malformed {
+        bundle: bundle_path.clone(),
+        reason: format!("the signed payload is not a valid statement: {e}"),
+    })?;
+    let statement_type = statement.statement_type.as_deref().unwrap_or_default();
     if statement_type != STATEMENT_TYPE {
         let problem =
             format!("the statement type is `{statement_type}`, expected `{STATEMENT_TYPE}`");
         return Ok(signed_rejected(problem, warnings));
     }
-    let predicate_type = header.predicate_type.as_deref().unwrap_or_default();
-    let expected = match expected_files(predicate_type, &payload) {
+    let (expected, kept) = match expected_files(statement, keep) {
         Ok(e) => e,
         Err(StatementError::Rejected(problem)) => return Ok(signed_rejected(problem, warnings)),
         Err(StatementError::Malformed(reason)) => {
@@ -434,12 +510,12 @@ pub fn verify(
             "signature verified ({} signed files); the release was not hashed (`--manifest-only`)",
             verification.signed_files
         );
-        return Ok(verification);
+        return Ok((verification, kept));
     }
     let check = compare_with_disk(path, &bundle_path, &expected, options, progress)?;
     verification.verdict = verdict(&verification, &check);
     verification.files = Some(check);
-    Ok(verification)
+    Ok((verification, kept))
 }
 
 enum StatementError {
@@ -449,25 +525,31 @@ enum StatementError {
     Unsupported(String),
 }
 
-/// The two fields that decide how a statement is read.
-#[derive(serde::Deserialize)]
-struct StatementHeader {
-    #[serde(rename = "_type")]
-    kind: Option<String>,
-    #[serde(rename = "predicateType")]
-    predicate_type: Option<String>,
-}
-
-fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, StatementError> {
-    match predicate_type {
-        PREDICATE_TYPE => scelle_expected(payload),
+/// What the statement says must be on disk, and the scelle statement itself when `keep` is set.
+fn expected_files<F: Record>(
+    statement: AnyStatement<F>,
+    keep: bool,
+) -> Result<(Expected, Option<Statement<F>>), StatementError> {
+    let predicate_type = statement.predicate_type.clone().unwrap_or_default();
+    match predicate_type.as_str() {
+        PREDICATE_TYPE => {
+            let statement = statement.into_scelle().map_err(|problem| match problem {
+                AnyProblem::Malformed(m) => {
+                    StatementError::Malformed(format!("malformed scelle statement: {m}"))
+                }
+                AnyProblem::Inconsistent(p @ StatementProblem::Duplicate(_)) => {
+                    StatementError::Malformed(format!("malformed scelle statement: {p}"))
+                }
+                AnyProblem::Inconsistent(p) => {
+                    StatementError::Rejected(format!("the statement is inconsistent: {p}"))
+                }
+            })?;
+            let expected = scelle_expected(&statement)?;
+            Ok((expected, keep.then_some(statement)))
+        }
         OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE => {
-            let parsed = if predicate_type == OMS_PREDICATE_TYPE {
-                oms::parse(payload)
-            } else {
-                oms::parse_legacy(payload)
-            };
-            let manifest = parsed.map_err(|e| match e {
+            let manifest = oms::from_any(&statement, predicate_type == OMS_LEGACY_PREDICATE_TYPE)
+                .map_err(|e| match e {
                 OmsError::Malformed(m) => {
                     StatementError::Malformed(format!("malformed OMS statement: {m}"))
                 }
@@ -487,7 +569,7 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
                         .filter_map(|n| RelPath::new(*n).ok()),
                 );
             }
-            Ok(Expected {
+            let expected = Expected {
                 format: BundleFormat::Oms,
                 files: match manifest.files {
                     SignedFiles::Folder(files) => ExpectedFiles::Folder(files),
@@ -500,7 +582,8 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
                 } else {
                     SymlinkPolicy::Reject
                 },
-            })
+            };
+            Ok((expected, None))
         }
         other => Err(StatementError::Rejected(format!(
             "the predicate type is `{other}`, neither scelle's (`{PREDICATE_TYPE}`) nor OpenSSF Model Signing's (`{OMS_PREDICATE_TYPE}`)"
@@ -508,15 +591,7 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
     }
 }
 
-fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
-    let statement: Statement = serde_json::from_slice(payload)
-        .map_err(|e| StatementError::Malformed(format!("malformed scelle statement: {e}")))?;
-    statement.check().map_err(|problem| match problem {
-        StatementProblem::Duplicate(_) => {
-            StatementError::Malformed(format!("malformed scelle statement: {problem}"))
-        }
-        _ => StatementError::Rejected(format!("the statement is inconsistent: {problem}")),
-    })?;
+fn scelle_expected<F: Record>(statement: &Statement<F>) -> Result<Expected, StatementError> {
     let predicate = &statement.predicate;
     let symlinks = match predicate.scan.symlinks.as_str() {
         "reject" => SymlinkPolicy::Reject,
@@ -533,7 +608,7 @@ fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
             predicate
                 .files
                 .iter()
-                .map(|f| (f.path.clone(), f.sha256))
+                .map(|f| (f.path().clone(), *f.sha256()))
                 .collect(),
         ),
         root: Some(predicate.root.sha256),

@@ -4,15 +4,16 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::Error;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
+use crate::input;
 use crate::manifest::descriptor::{self, FILE_NAME};
-use crate::manifest::{self, FileDigest, Record, Sha256Digest, Statement};
+use crate::manifest::{
+    self, AnyProblem, AnyStatement, FileDigest, Record, Sha256Digest, Statement,
+};
 use crate::policy::check::Positions;
 use crate::policy::facts::Source;
 use crate::policy::{self, Subject, VerificationFacts, builtin};
@@ -32,23 +33,22 @@ struct Input {
 
 /// A manifest as read for the check. Read from a file or a bundle, its file records are read
 /// without what each file is (kind, format, facts), which no built-in rule needs and which is
-/// most of a large manifest; a pack that reads `files` or `manifest` has it read again in full.
+/// most of a large manifest, unless a pack reads `files` or `manifest`: the packs are loaded
+/// first, so that the input is read once, in the form they need.
 enum Parsed {
     Full(Statement),
-    Light {
-        statement: Statement<FileDigest>,
-        from: PathBuf,
-        bundle: bool,
-    },
+    Light(Statement<FileDigest>),
 }
 
-impl Parsed {
-    fn light(statement: Statement<FileDigest>, from: &Path, bundle: bool) -> Self {
-        Parsed::Light {
-            statement,
-            from: from.to_path_buf(),
-            bundle,
-        }
+impl From<Statement> for Parsed {
+    fn from(s: Statement) -> Self {
+        Parsed::Full(s)
+    }
+}
+
+impl From<Statement<FileDigest>> for Parsed {
+    fn from(s: Statement<FileDigest>) -> Self {
+        Parsed::Light(s)
     }
 }
 
@@ -63,41 +63,22 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    // The packs load (their YAML) while the input is read: each takes milliseconds.
-    let (packs, input) = std::thread::scope(|scope| {
-        let packs = scope.spawn(|| builtin::resolve(&args.policy));
-        let input = if args.input.is_dir() {
-            folder(args, console)
-        } else {
-            file(args)
-        };
-        let packs = packs
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (packs, input)
-    });
-    let packs = packs.map_err(Error::from)?;
-    let input = input?;
+    let packs = builtin::resolve(&args.policy).map_err(Error::from)?;
+    let full = packs
+        .iter()
+        .any(|p| p.reads("files") || p.reads("manifest"));
+    let input = match (args.input.is_dir(), full) {
+        (true, true) => folder::<manifest::FileRecord>(args, console)?,
+        (true, false) => folder::<FileDigest>(args, console)?,
+        (false, true) => file::<manifest::FileRecord>(args)?,
+        (false, false) => file::<FileDigest>(args)?,
+    };
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
-    let full;
     let source = match &input.statement {
         Parsed::Full(statement) => Source::Manifest(statement),
-        Parsed::Light { from, bundle, .. }
-            if packs
-                .iter()
-                .any(|p| p.reads("files") || p.reads("manifest")) =>
-        {
-            full = if *bundle {
-                manifest::parse_manifest(from, &read_payload(from)?)
-            } else {
-                manifest::parse_manifest_from(from, reader(from)?)
-            }
-            .map_err(Error::from)?;
-            Source::Manifest(&full)
-        }
-        Parsed::Light { statement, .. } => Source::Light(statement),
+        Parsed::Light(statement) => Source::Light(statement),
     };
     let report = policy::check::run(
         source,
@@ -157,8 +138,13 @@ fn facts_of(v: &verify::Verification, input: &str) -> VerificationFacts {
     }
 }
 
-/// A release folder: verified against its bundle when a key is given, else scanned now.
-fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
+/// A release folder: verified against its bundle when a key is given, else scanned now. A
+/// verified scelle bundle's statement is read from the very bytes that were verified.
+fn folder<F>(args: &CheckArgs, console: &Console) -> anyhow::Result<Input>
+where
+    F: Record + serde::de::DeserializeOwned,
+    Parsed: From<Statement<F>>,
+{
     let dir = &args.input;
     let bundle = verify::find_bundle(dir, args.bundle.as_deref()).ok();
     let keys = keys(args)?;
@@ -177,24 +163,16 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
                 .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
         };
         let progress = console.progress("verifying");
-        let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
-        let bytes = if v.signature == SignatureStatus::Verified {
-            Some(read_payload(bundle)?)
-        } else {
-            None
-        };
+        let (v, statement) =
+            verify::verify_with::<F>(dir, &options, &progress, true).map_err(Error::from)?;
         // A verified OMS bundle (from `model_signing`) vouches for the files but carries no
         // declaration: the files on disk, which verification just matched, are scanned.
-        let scelle_statement = bytes.as_deref().filter(|b| {
-            manifest::predicate_type_of(b).is_none_or(|t| t == manifest::PREDICATE_TYPE)
-        });
-        if let Some(bytes) = scelle_statement {
-            let statement = bundle_statement(bundle, bytes)?;
+        if let Some(statement) = statement {
             return Ok(Input {
                 positions: sibling_positions(dir, &statement),
                 subject: subject("folder", name, &statement),
                 verification: facts_of(&v, "folder"),
-                statement: Parsed::light(statement, bundle, true),
+                statement: statement.into(),
             });
         }
         // A bundle that does not verify says nothing trustworthy: check what is on disk.
@@ -240,21 +218,29 @@ fn scan_folder(
     })
 }
 
-/// A manifest file, streamed: a large manifest's whole buffer would cost a page fault per 4 KiB
-/// on top of the records built from it.
-fn reader(path: &Path) -> Result<std::io::BufReader<crate::input::Bounded>, Error> {
-    crate::input::open(path, crate::input::Kind::MANIFEST)
-        .map(|f| std::io::BufReader::with_capacity(1 << 16, f.reader()))
-        .map_err(Error::from)
-}
-
-/// A manifest or a bundle file.
-fn file(args: &CheckArgs) -> anyhow::Result<Input> {
+/// A manifest or a bundle file, opened once: told apart by a look at its first bytes through
+/// the open descriptor, then read from it, so the file checked is the file read.
+fn file<F>(args: &CheckArgs) -> anyhow::Result<Input>
+where
+    F: Record + serde::de::DeserializeOwned,
+    Parsed: From<Statement<F>>,
+{
     let path = &args.input;
     let keys = keys(args)?;
-    if !looks_like_bundle(reader(path)?) {
-        let statement: Statement<FileDigest> =
-            manifest::parse_manifest_from(path, reader(path)?).map_err(Error::from)?;
+    let opened = input::open(path, input::Kind::BUNDLE).map_err(Error::from)?;
+    if !looks_like_bundle(&opened) {
+        if opened.size() > input::Kind::MANIFEST.max {
+            return Err(Error::from(input::InputError::TooLarge {
+                path: path.clone(),
+                size: opened.size(),
+                at_least: false,
+                kind: input::Kind::MANIFEST,
+            })
+            .into());
+        }
+        let reader = std::io::BufReader::with_capacity(1 << 16, opened.reader());
+        let statement: Statement<F> =
+            manifest::parse_manifest_from(path, reader).map_err(Error::from)?;
         return Ok(Input {
             positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
             subject: subject("manifest", name_of(path), &statement),
@@ -262,13 +248,16 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
                 input: "manifest".into(),
                 ..VerificationFacts::default()
             },
-            statement: Parsed::light(statement, path, false),
+            statement: statement.into(),
         });
     }
-    let bytes = read_payload(path)?;
-    let statement = bundle_statement(path, &bytes)?;
-    let verification = if keys.is_empty() {
-        VerificationFacts {
+    let bundle = sign::bundle::read_from(path, opened)
+        .map_err(|e| Error::from(verify::VerifyError::from(e)))?;
+    let parse =
+        |payload: &mut dyn std::io::Read| serde_json::from_reader::<_, AnyStatement<F>>(payload);
+    let (statement, verification) = if keys.is_empty() {
+        let statement = unverified(path, &bundle, parse)?;
+        let verification = VerificationFacts {
             input: "bundle".into(),
             signed: true,
             problem: Some(format!(
@@ -276,35 +265,103 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
                 path.display()
             )),
             ..VerificationFacts::default()
-        }
-    } else {
-        let parent = path
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let options = VerifyOptions {
-            keys,
-            bundle: Some(path.clone()),
-            ignore: Vec::new(),
-            allow_symlinks: false,
-            ignore_unsigned: false,
-            manifest_only: true,
-            jobs: 1,
         };
-        let v = verify::verify(&parent, &options, &crate::scan::NoProgress).map_err(Error::from)?;
-        facts_of(&v, "bundle")
+        (statement, verification)
+    } else {
+        let mut warnings = Vec::new();
+        match verify::read_signed(path, &bundle, &keys, &mut warnings, parse)
+            .map_err(Error::from)?
+        {
+            Ok(signed) => {
+                let v = verify::Verification {
+                    schema_version: verify::SCHEMA_VERSION,
+                    bundle: path.display().to_string(),
+                    format: Some(sign::BundleFormat::Scelle),
+                    key: Some(signed.key),
+                    signature: SignatureStatus::Verified,
+                    problem: None,
+                    root: None,
+                    signed_files: 0,
+                    files: None,
+                    warnings,
+                    verdict: String::new(),
+                    payload: Vec::new(),
+                };
+                let statement = signed
+                    .parsed
+                    .map_err(|e| malformed(path, &e.to_string()))
+                    .and_then(|any| scelle_statement(path, any))?;
+                let mut facts = facts_of(&v, "bundle");
+                if signed.payload_type != sign::IN_TOTO_PAYLOAD_TYPE {
+                    facts.verified = false;
+                    facts.problem = Some(format!(
+                        "the payload type is `{}`, expected `{}`",
+                        signed.payload_type,
+                        sign::IN_TOTO_PAYLOAD_TYPE
+                    ));
+                }
+                (statement, facts)
+            }
+            // Rejected before a byte of the statement counted: it is read, untrusted, to
+            // report on it all the same.
+            Err(rejection) => (
+                unverified(path, &bundle, parse)?,
+                facts_of(&rejection, "bundle"),
+            ),
+        }
     };
     Ok(Input {
         positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
         subject: subject("bundle", name_of(path), &statement),
         verification,
-        statement: Parsed::light(statement, path, true),
+        statement: statement.into(),
+    })
+}
+
+/// A bundle's statement read without a key: nothing in it is trusted.
+fn unverified<F: Record>(
+    path: &Path,
+    bundle: &sign::bundle::ReadBundle<input::Input>,
+    parse: impl FnOnce(&mut dyn std::io::Read) -> Result<AnyStatement<F>, serde_json::Error>,
+) -> Result<Statement<F>, Error> {
+    let payload = bundle
+        .payload()
+        .map_err(|e| malformed(path, &e.to_string()))?;
+    let any = parse(&mut std::io::BufReader::with_capacity(1 << 16, payload))
+        .map_err(|e| malformed(path, &e.to_string()))?;
+    scelle_statement(path, any)
+}
+
+fn malformed(path: &Path, reason: &str) -> Error {
+    Error::from(manifest::ManifestError::Malformed {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
+    })
+}
+
+/// The scelle statement a bundle carries; an OMS one is named for what it is.
+fn scelle_statement<F: Record>(path: &Path, any: AnyStatement<F>) -> Result<Statement<F>, Error> {
+    let found = any.predicate_type.clone().unwrap_or_default();
+    if found != manifest::PREDICATE_TYPE {
+        return Err(Error::from(manifest::ManifestError::PredicateType {
+            path: path.to_path_buf(),
+            found,
+        }));
+    }
+    any.into_scelle().map_err(|problem| match problem {
+        AnyProblem::Malformed(reason) => malformed(path, &reason),
+        AnyProblem::Inconsistent(problem) => Error::from(manifest::ManifestError::Inconsistent {
+            path: path.to_path_buf(),
+            problem,
+        }),
     })
 }
 
 /// Whether the file is a bundle (a JSON object with `mediaType` or a DSSE envelope) rather than
 /// a manifest. Skims the JSON without building it, because a manifest of many files is megabytes;
-/// anything unreadable goes down the manifest path, whose errors name the problem.
-fn looks_like_bundle(json: impl std::io::Read) -> bool {
+/// anything unreadable goes down the manifest path, whose errors name the problem. Read through
+/// the open descriptor at an offset, so the file is then read from its start.
+fn looks_like_bundle(opened: &input::Input) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(rename = "mediaType")]
@@ -312,29 +369,9 @@ fn looks_like_bundle(json: impl std::io::Read) -> bool {
         #[serde(rename = "dsseEnvelope")]
         dsse_envelope: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_reader::<_, Probe>(json)
+    let at = input::At::new(opened);
+    serde_json::from_reader::<_, Probe>(std::io::BufReader::with_capacity(1 << 16, at))
         .is_ok_and(|p| p.media_type.is_some() || p.dsse_envelope.is_some())
-}
-
-/// The statement a bundle carries, when it is a scelle manifest.
-fn bundle_statement(bundle: &Path, payload: &[u8]) -> Result<Statement<FileDigest>, Error> {
-    if let Some(found) =
-        manifest::predicate_type_of(payload).filter(|t| t != manifest::PREDICATE_TYPE)
-    {
-        return Err(Error::from(manifest::ManifestError::PredicateType {
-            path: bundle.to_path_buf(),
-            found,
-        }));
-    }
-    manifest::parse_manifest_from(bundle, payload).map_err(Error::from)
-}
-
-fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {
-    let read =
-        sign::bundle::read_bundle(bundle).map_err(|e| Error::from(verify::VerifyError::from(e)))?;
-    read.envelope
-        .payload_bytes()
-        .with_context(|| format!("`{}`: the payload is not base64", bundle.display()))
 }
 
 fn subject<F>(kind: &str, name: String, statement: &Statement<F>) -> Subject {

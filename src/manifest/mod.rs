@@ -249,6 +249,11 @@ pub enum ManifestError {
         path: std::path::PathBuf,
         source: serde_json::Error,
     },
+    #[error("`{}` is not a scelle manifest: {reason}", .path.display())]
+    Malformed {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("`{}` is not a scelle manifest: its predicate type is `{found}`", .path.display())]
     PredicateType {
         path: std::path::PathBuf,
@@ -338,6 +343,119 @@ fn checked<F: Record>(
             problem,
         })?;
     Ok(statement)
+}
+
+/// A signed statement of either kind, read in one pass from a stream before its predicate type
+/// is known (it comes after the subjects): scelle's predicate fields and the OpenSSF Model
+/// Signing ones (kept as raw JSON, read by [`crate::sign::oms`]) side by side, every field
+/// optional so that each absence gets its own message. File records are `F`.
+#[derive(Debug, Deserialize)]
+pub struct AnyStatement<F> {
+    #[serde(rename = "_type", default)]
+    pub statement_type: Option<String>,
+    #[serde(default)]
+    pub subject: Option<Vec<AnySubject>>,
+    #[serde(rename = "predicateType", default)]
+    pub predicate_type: Option<String>,
+    #[serde(default = "Option::default")]
+    pub predicate: Option<AnyPredicate<F>>,
+}
+
+/// A subject: a release path (scelle, legacy OMS) or a model name (OMS v1.0).
+#[derive(Debug, Deserialize)]
+pub struct AnySubject {
+    #[serde(default)]
+    pub name: Option<Box<str>>,
+    #[serde(default)]
+    pub digest: Option<AnyDigest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnyDigest {
+    #[serde(default)]
+    pub sha256: Option<Sha256Digest>,
+}
+
+/// Both predicates' fields.
+#[derive(Debug, Deserialize)]
+pub struct AnyPredicate<F> {
+    #[serde(default)]
+    pub generator: Option<Generator>,
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub root: Option<DigestSet>,
+    #[serde(default = "Option::default")]
+    pub files: Option<Vec<F>>,
+    #[serde(default)]
+    pub model: Option<Value>,
+    #[serde(default)]
+    pub datasets: Option<Vec<Value>>,
+    #[serde(default)]
+    pub declared: Option<Value>,
+    #[serde(default)]
+    pub scan: Option<ScanSettings>,
+    #[serde(default)]
+    pub serialization: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub resources: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl<F: Record> AnyStatement<F> {
+    /// The scelle statement this is, checked ([`Statement::check`]); `Err` says what is
+    /// missing or wrong.
+    pub fn into_scelle(self) -> Result<Statement<F>, AnyProblem> {
+        let missing = |what: &str| AnyProblem::Malformed(format!("missing field `{what}`"));
+        let predicate = self.predicate.ok_or_else(|| missing("predicate"))?;
+        let mut subject = Vec::new();
+        for (i, s) in self
+            .subject
+            .ok_or_else(|| missing("subject"))?
+            .into_iter()
+            .enumerate()
+        {
+            let name = s
+                .name
+                .ok_or_else(|| missing(&format!("subject[{i}].name")))?;
+            let name = RelPath::new(String::from(name.clone())).map_err(|e| {
+                AnyProblem::Malformed(format!("subject[{i}]: unsafe path {name:?}: {e}"))
+            })?;
+            let sha256 = s
+                .digest
+                .and_then(|d| d.sha256)
+                .ok_or_else(|| missing(&format!("subject[{i}].digest.sha256")))?;
+            subject.push(Subject {
+                name,
+                digest: DigestSet { sha256 },
+            });
+        }
+        let statement = Statement {
+            statement_type: self.statement_type.ok_or_else(|| missing("_type"))?,
+            subject,
+            predicate_type: self
+                .predicate_type
+                .ok_or_else(|| missing("predicateType"))?,
+            predicate: Predicate {
+                generator: predicate.generator.ok_or_else(|| missing("generator"))?,
+                created: predicate.created.ok_or_else(|| missing("created"))?,
+                root: predicate.root.ok_or_else(|| missing("root"))?,
+                files: predicate.files.ok_or_else(|| missing("files"))?,
+                model: predicate.model,
+                datasets: predicate.datasets.unwrap_or_default(),
+                declared: predicate.declared,
+                scan: predicate.scan.ok_or_else(|| missing("scan"))?,
+            },
+        };
+        statement.check().map_err(AnyProblem::Inconsistent)?;
+        Ok(statement)
+    }
+}
+
+/// Why an [`AnyStatement`] is not a usable scelle statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyProblem {
+    Malformed(String),
+    Inconsistent(StatementProblem),
 }
 
 /// SHA-256 over the concatenated raw digests, in the order given: the OMS root digest rule.

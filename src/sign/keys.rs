@@ -507,6 +507,105 @@ impl PublicKey {
     }
 }
 
+/// A signature being checked over a message that arrives in pieces (a payload decoded from a
+/// bundle as it is read): the same checks as [`PublicKey::verify`], strict Ed25519 included.
+pub struct StreamVerifier(Streaming);
+
+enum Streaming {
+    Ed25519(Box<ed25519_dalek::StreamVerifier>),
+    P256(
+        p256::ecdsa::VerifyingKey,
+        p256::ecdsa::Signature,
+        sha2::Sha256,
+    ),
+    P384(
+        p384::ecdsa::VerifyingKey,
+        p384::ecdsa::Signature,
+        sha2::Sha384,
+    ),
+    P521(
+        p521::ecdsa::VerifyingKey,
+        p521::ecdsa::Signature,
+        sha2::Sha512,
+    ),
+    /// The signature cannot verify (malformed, or a weak Ed25519 key or nonce).
+    Fails,
+}
+
+impl fmt::Debug for StreamVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StreamVerifier")
+    }
+}
+
+impl PublicKey {
+    /// Starts checking `signature` (as [`PublicKey::verify`] takes it) over a message fed to
+    /// [`StreamVerifier::update`].
+    pub fn stream_verifier(&self, signature: &[u8]) -> StreamVerifier {
+        use sha2::Digest as _;
+        let streaming = match self {
+            PublicKey::Ed25519(k) => match ed25519_dalek::Signature::from_slice(signature) {
+                // `verify_strict` refuses small-order keys and nonces (`R`); the streaming
+                // verifier does not, so the same checks come first.
+                Ok(sig) if !k.is_weak() && !small_order(&sig.r_bytes()[..]) => k
+                    .verify_stream(&sig)
+                    .map_or(Streaming::Fails, |v| Streaming::Ed25519(Box::new(v))),
+                _ => Streaming::Fails,
+            },
+            PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P256(*k, s, sha2::Sha256::new())
+                }),
+            PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P384(*k, s, sha2::Sha384::new())
+                }),
+            PublicKey::P521(k) => p521::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P521(k.clone(), s, sha2::Sha512::new())
+                }),
+        };
+        StreamVerifier(streaming)
+    }
+}
+
+/// Whether a compressed Edwards point is of small order (or not a point at all).
+fn small_order(bytes: &[u8]) -> bool {
+    let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
+        return true;
+    };
+    curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+        .decompress()
+        .is_none_or(|p| p.is_small_order())
+}
+
+impl StreamVerifier {
+    /// The next piece of the message.
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest as _;
+        match &mut self.0 {
+            Streaming::Ed25519(v) => v.update(bytes),
+            Streaming::P256(_, _, h) => h.update(bytes),
+            Streaming::P384(_, _, h) => h.update(bytes),
+            Streaming::P521(_, _, h) => h.update(bytes),
+            Streaming::Fails => {}
+        }
+    }
+
+    /// Whether the signature verifies over everything fed.
+    pub fn finish(self) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        use sha2::Digest as _;
+        match self.0 {
+            Streaming::Ed25519(v) => v.finalize_and_verify().is_ok(),
+            Streaming::P256(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::P384(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::P521(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::Fails => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wanted {
     Private,
@@ -626,6 +725,46 @@ mod tests {
 
     fn no_passphrase() -> impl FnMut() -> Result<Zeroizing<String>, KeyError> {
         || panic!("no passphrase expected")
+    }
+
+    #[test]
+    fn streaming_verification_agrees_with_whole_message_verification() {
+        for alg in [
+            Algorithm::Ed25519,
+            Algorithm::P256,
+            Algorithm::P384,
+            Algorithm::P521,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let public = key.public_key();
+            let message = vec![5u8; 100_000];
+            let sig = key.sign(&message);
+            for (msg, sig, want) in [
+                (&message[..], &sig[..], true),
+                (&message[..99_999], &sig[..], false),
+                (&message[..], &sig[..sig.len() - 1], false),
+            ] {
+                let mut v = public.stream_verifier(sig);
+                for piece in msg.chunks(7_777) {
+                    v.update(piece);
+                }
+                assert_eq!(v.finish(), want, "{alg}");
+                assert_eq!(public.verify(msg, sig), want, "{alg}");
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_ed25519_refuses_a_small_order_nonce_as_verify_strict_does() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let public = key.public_key();
+        // R = the identity point (small order), s = 0.
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        assert!(!public.verify(b"m", &sig));
+        let mut v = public.stream_verifier(&sig);
+        v.update(b"m");
+        assert!(!v.finish());
     }
 
     #[test]

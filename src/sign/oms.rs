@@ -222,7 +222,48 @@ fn read(payload: &[u8]) -> Result<RawStatement<'_>, OmsError> {
 
 /// Parses an OMS v1.0 statement (`_type` and `predicateType` already checked).
 pub fn parse(payload: &[u8]) -> Result<OmsManifest, OmsError> {
-    let statement = read(payload)?;
+    from_raw(read(payload)?)
+}
+
+/// The OMS statement of a payload read as an [`AnyStatement`] (v1.0, or the legacy one).
+pub fn from_any<F>(
+    statement: &crate::manifest::AnyStatement<F>,
+    legacy: bool,
+) -> Result<OmsManifest, OmsError> {
+    let subject = statement.subject.as_ref().map(|subjects| {
+        subjects
+            .iter()
+            .map(|s| RawSubject {
+                name: s.name.as_deref().map(Cow::Borrowed),
+                digest: s.digest.as_ref().map(|d| RawDigest {
+                    sha256: d.sha256.map(|h| Cow::Owned(h.to_hex())),
+                }),
+            })
+            .collect()
+    });
+    fn parse_raw<'a, T: Deserialize<'a>>(
+        raw: Option<&'a serde_json::value::RawValue>,
+    ) -> Result<Option<T>, OmsError> {
+        raw.map(|r| serde_json::from_str(r.get()))
+            .transpose()
+            .map_err(|e| malformed(e.to_string()))
+    }
+    let predicate = match &statement.predicate {
+        None => None,
+        Some(p) => Some(RawPredicate {
+            serialization: parse_raw(p.serialization.as_deref())?,
+            resources: parse_raw(p.resources.as_deref())?,
+        }),
+    };
+    let raw = RawStatement { subject, predicate };
+    if legacy {
+        from_raw_legacy(raw)
+    } else {
+        from_raw(raw)
+    }
+}
+
+fn from_raw(statement: RawStatement<'_>) -> Result<OmsManifest, OmsError> {
     let subjects = statement
         .subject
         .ok_or_else(|| malformed("no `subject` list"))?;
@@ -314,7 +355,10 @@ pub fn parse(payload: &[u8]) -> Result<OmsManifest, OmsError> {
 
 /// Parses the legacy (`Digests/v0.1`) statement: one subject per file, no root digest.
 pub fn parse_legacy(payload: &[u8]) -> Result<OmsManifest, OmsError> {
-    let statement = read(payload)?;
+    from_raw_legacy(read(payload)?)
+}
+
+fn from_raw_legacy(statement: RawStatement<'_>) -> Result<OmsManifest, OmsError> {
     let subjects = statement
         .subject
         .ok_or_else(|| malformed("no `subject` list"))?;

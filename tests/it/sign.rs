@@ -604,7 +604,7 @@ fn bad_bundles_are_refused_with_a_clear_message() {
     let cases = [
         (
             "not-json.sigstore.json",
-            "not-json.sigstore.json` is not JSON: expected ident at line 1 column 2",
+            "not-json.sigstore.json` is not JSON: found `t` at byte 0, expected a JSON object",
         ),
         (
             "wrong-media-type.sigstore.json",
