@@ -1027,6 +1027,69 @@ mod tests {
         assert!(!check.is_clean());
     }
 
+    /// A bundle file that reads differently once it has been read to its end: what a bundle
+    /// rewritten between a verification and a second read would serve.
+    struct Swapping {
+        first: Vec<u8>,
+        second: Vec<u8>,
+        swapped: std::cell::Cell<bool>,
+    }
+
+    impl Source for Swapping {
+        fn size(&self) -> u64 {
+            self.first.len() as u64
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+            let bytes = if self.swapped.get() {
+                &self.second
+            } else {
+                &self.first
+            };
+            let n = bytes.as_slice().read_at(buf, offset)?;
+            if offset + n as u64 >= bytes.len() as u64 {
+                self.swapped.set(true);
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn what_is_parsed_is_what_was_verified() {
+        use crate::sign::{Algorithm, PrivateKey, sign_statement};
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let signed = sign_statement(br#"{"n":1}"#, &key).to_json_bytes();
+        let forged = String::from_utf8(signed.clone()).unwrap().replace(
+            &crate::sign::dsse::encode_base64(br#"{"n":1}"#),
+            &crate::sign::dsse::encode_base64(br#"{"n":2}"#),
+        );
+        assert_eq!(forged.len(), signed.len());
+        let keys = [key.public_key()];
+        let read = |source: Swapping| {
+            let bundle = crate::sign::bundle::read_from(Path::new("b"), source).unwrap();
+            read_signed(Path::new("b"), &bundle, &keys, &mut Vec::new(), |payload| {
+                let mut out = Vec::new();
+                payload.read_to_end(&mut out).unwrap();
+                out
+            })
+            .unwrap()
+            .map_err(Box::new)
+        };
+        let steady = read(Swapping {
+            first: signed.clone(),
+            second: signed.clone(),
+            swapped: std::cell::Cell::new(false),
+        });
+        assert_eq!(steady.unwrap().parsed, br#"{"n":1}"#);
+        // The file changes after its first read: the statement that would be parsed is the
+        // one checked, so the swap is a failed signature, never a forged statement accepted.
+        let swapped = read(Swapping {
+            first: signed,
+            second: forged.into_bytes(),
+            swapped: std::cell::Cell::new(false),
+        });
+        assert_eq!(swapped.unwrap_err().signature, SignatureStatus::Failed);
+    }
+
     #[test]
     fn identical_trees_are_clean() {
         let signed = vec![(p("x"), d("x"))];

@@ -562,7 +562,7 @@ impl PublicKey {
                 }),
             PublicKey::P521(k) => p521::ecdsa::Signature::from_der(signature)
                 .map_or(Streaming::Fails, |s| {
-                    Streaming::P521(k.clone(), s, sha2::Sha512::new())
+                    Streaming::P521(*k, s, sha2::Sha512::new())
                 }),
         };
         StreamVerifier(streaming)

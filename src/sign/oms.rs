@@ -225,6 +225,14 @@ pub fn parse(payload: &[u8]) -> Result<OmsManifest, OmsError> {
     from_raw(read(payload)?)
 }
 
+fn parse_raw<'a, T: Deserialize<'a>>(
+    raw: Option<&'a serde_json::value::RawValue>,
+) -> Result<Option<T>, OmsError> {
+    raw.map(|r| serde_json::from_str(r.get()))
+        .transpose()
+        .map_err(|e| malformed(e.to_string()))
+}
+
 /// The OMS statement of a payload read as an [`AnyStatement`] (v1.0, or the legacy one).
 pub fn from_any<F>(
     statement: &crate::manifest::AnyStatement<F>,
@@ -241,13 +249,6 @@ pub fn from_any<F>(
             })
             .collect()
     });
-    fn parse_raw<'a, T: Deserialize<'a>>(
-        raw: Option<&'a serde_json::value::RawValue>,
-    ) -> Result<Option<T>, OmsError> {
-        raw.map(|r| serde_json::from_str(r.get()))
-            .transpose()
-            .map_err(|e| malformed(e.to_string()))
-    }
     let predicate = match &statement.predicate {
         None => None,
         Some(p) => Some(RawPredicate {
