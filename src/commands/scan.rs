@@ -31,15 +31,18 @@ pub(crate) fn run(
         report::human_bytes(scan.bytes),
         scan.elapsed.as_secs_f64()
     ));
-    let bytes = match args.format {
-        ScanFormat::Json => scan.statement.to_json_bytes(),
+    match args.format {
+        // Streamed: the manifest of a large release is never held whole.
+        ScanFormat::Json => output
+            .write_with(|w| scan.statement.write_json(w))
+            .map_err(Error::from)?,
         ScanFormat::Table => {
             let color =
                 output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
-            report::table::scan_summary(&scan, &args.dir.display().to_string(), color).into_bytes()
+            let text = report::table::scan_summary(&scan, &args.dir.display().to_string(), color);
+            output.write(text.as_bytes()).map_err(Error::from)?;
         }
-    };
-    output.write(&bytes).map_err(Error::from)?;
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -45,23 +45,30 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
             None,
         )
     };
-    let payload = sign::payload(
-        args.format,
-        &statement,
-        raw.as_deref(),
-        &model_name(&args.dir),
-    );
-    let bundle = sign::sign_statement(&payload, &key);
-    output.write(&bundle.to_json_bytes()).map_err(Error::from)?;
+    let files = statement.predicate.files.len();
+    let root = statement.predicate.root.sha256;
+    let name = model_name(&args.dir);
+    // The payload is written once, in place after its PAE prefix; the records it was made from
+    // are freed before the signature and the bundle are made.
+    let message = sign::Message::build(
+        sign::IN_TOTO_PAYLOAD_TYPE,
+        crate::input::MAX_STATEMENT,
+        |w| sign::write_payload(w, args.format, &statement, raw.as_deref(), &name),
+    )
+    .map_err(Error::from)?;
+    drop(statement);
+    drop(raw);
+    let sealed = sign::seal(&message, &key);
+    output
+        .write_with(|w| sealed.write_bundle(w, message.payload()))
+        .map_err(Error::from)?;
     let public = key.public_key();
     let written = match &output {
         Output::File { path, .. } => format!("`{}`", path.display()),
         Output::Stdout => "stdout".into(),
     };
     console.note(&format!(
-        "signed {} files (root sha256:{}) with {} key {}: wrote {written}",
-        statement.predicate.files.len(),
-        statement.predicate.root.sha256,
+        "signed {files} files (root sha256:{root}) with {} key {}: wrote {written}",
         public.algorithm(),
         public.key_id()
     ));

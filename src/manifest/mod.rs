@@ -30,7 +30,11 @@ pub const PREDICATE_TYPE: &str = "https://scelle.dev/provenance/v1";
 
 /// An in-toto Statement v1 carrying scelle's provenance predicate. `F` is the file record:
 /// [`FileRecord`] in full, or [`FileDigest`] for a reader that needs only paths and digests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The subjects are the files' paths and digests again: a statement made by [`Statement::new`]
+/// leaves `subject` empty rather than hold every path twice, and serialising always writes
+/// the subjects from the file records (a statement that was read has both, checked equal).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Statement<F = FileRecord> {
     #[serde(rename = "_type")]
     pub statement_type: String,
@@ -160,16 +164,90 @@ pub struct ScanSettings {
     pub hub_snapshot: bool,
 }
 
+impl<F: Serialize + Record> Serialize for Statement<F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq as _, SerializeStruct as _};
+        struct Subjects<'a, F>(&'a [F]);
+        impl<F: Record> Serialize for Subjects<'_, F> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #[derive(Serialize)]
+                struct SubjectRef<'a> {
+                    name: &'a RelPath,
+                    digest: DigestSet,
+                }
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for f in self.0 {
+                    seq.serialize_element(&SubjectRef {
+                        name: f.path(),
+                        digest: DigestSet {
+                            sha256: *f.sha256(),
+                        },
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let mut st = serializer.serialize_struct("Statement", 4)?;
+        st.serialize_field("_type", &self.statement_type)?;
+        st.serialize_field("subject", &Subjects(&self.predicate.files))?;
+        st.serialize_field("predicateType", &self.predicate_type)?;
+        st.serialize_field("predicate", &self.predicate)?;
+        st.end()
+    }
+}
+
+impl<F: Serialize + Record> Statement<F> {
+    /// Writes the canonical bytes ([`Statement::to_json_bytes`]) to `out`, failing rather than
+    /// write more than [`crate::input::MAX_STATEMENT`] bytes, the most `verify` and `check`
+    /// read: whatever scelle writes, it reads back.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_json_within(out, crate::input::MAX_STATEMENT)
+    }
+
+    /// [`Statement::write_json`] with another limit.
+    pub fn write_json_within(
+        &self,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> std::io::Result<()> {
+        let mut limited = Limited {
+            out,
+            left: limit,
+            limit,
+        };
+        serde_json::to_writer_pretty(&mut limited, self)?;
+        std::io::Write::write_all(&mut limited, b"\n")
+    }
+}
+
+/// A writer that fails past a number of bytes.
+struct Limited<'a> {
+    out: &'a mut dyn std::io::Write,
+    left: u64,
+    limit: u64,
+}
+
+impl std::io::Write for Limited<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "the manifest would be larger than {} bytes, the most `verify` and `check` read",
+                self.limit
+            )));
+        }
+        let n = self.out.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 impl Statement {
     /// Builds the statement for `files`, which must already be in manifest order.
     pub fn new(files: Vec<FileRecord>, created: String, scan: ScanSettings) -> Self {
-        let subject = files
-            .iter()
-            .map(|f| Subject {
-                name: f.path.clone(),
-                digest: DigestSet { sha256: f.sha256 },
-            })
-            .collect();
+        let subject = Vec::new();
         let root = DigestSet {
             sha256: root_digest(files.iter().map(|f| &f.sha256)),
         };
@@ -511,9 +589,11 @@ mod tests {
         );
         let bytes = statement.to_json_bytes();
         let back: Statement = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(back, statement);
+        assert_eq!(back.predicate, statement.predicate);
         assert_eq!(back.to_json_bytes(), bytes);
-        assert_eq!(statement.subject.len(), 2);
-        assert_eq!(statement.subject[1].name.as_str(), "a-b");
+        // Written from the file records, read back as the statement's own subjects.
+        assert_eq!(back.subject.len(), 2);
+        assert_eq!(back.subject[1].name.as_str(), "a-b");
+        back.check().unwrap();
     }
 }

@@ -44,6 +44,24 @@ impl Output {
         }
     }
 
+    /// Streams what `write` writes to stdout or, atomically, to the file: a manifest or a
+    /// bundle of a million files is never held whole to be written.
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), OutputError> {
+        match self {
+            Output::Stdout => {
+                let stdout = std::io::stdout().lock();
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+                write(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(OutputError::Stdout)
+            }
+            Output::File { path, force } => write_atomic_with(path, *force, 0o666, write),
+        }
+    }
+
     /// Writes `bytes` to stdout or, atomically, to the file.
     pub fn write(&self, bytes: &[u8]) -> Result<(), OutputError> {
         match self {
@@ -141,6 +159,16 @@ pub fn write_atomic_with_mode(
     force: bool,
     mode: u32,
 ) -> Result<(), OutputError> {
+    write_atomic_with(path, force, mode, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic_with_mode`] with the content streamed by `write`.
+fn write_atomic_with(
+    path: &Path,
+    force: bool,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let wrap = |source| OutputError::Write {
         path: path.to_path_buf(),
         source,
@@ -156,7 +184,10 @@ pub fn write_atomic_with_mode(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(wrap)?;
-    tmp.write_all(bytes).map_err(wrap)?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
+        write(&mut out).and_then(|()| out.flush()).map_err(wrap)?;
+    }
     tmp.as_file().sync_all().map_err(wrap)?;
     // Again at the last moment: the target may have been swapped while the output was made.
     check_replaceable(path)?;

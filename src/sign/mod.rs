@@ -11,9 +11,11 @@ pub mod oms;
 
 pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleError, KeyMaterial, ReadBundle, read_bundle};
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
+
 pub use keys::{
     Algorithm, KeyError, Passphrase, PrivateKey, PublicKey, load_private_key, load_public_key,
 };
+use std::io::Write as _;
 
 /// Which statement a bundle carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
@@ -51,11 +53,136 @@ pub fn sign_statement(payload: &[u8], key: &PrivateKey) -> Bundle {
     Bundle::new(key_id, envelope)
 }
 
+/// The message a signature covers, `PAE(type, payload)`, built in one buffer: the payload is
+/// written once, in place after its PAE prefix, so it is held once and never copied.
+#[derive(Debug)]
+pub struct Message {
+    buf: Vec<u8>,
+    prefix: usize,
+}
+
+impl Message {
+    /// The message for a payload that `write` writes (twice: once to count it, once into the
+    /// buffer, so that the buffer is allocated at its exact size). Payloads over `limit` bytes
+    /// are refused, so that whatever is signed can be read back.
+    pub fn build(
+        payload_type: &str,
+        limit: u64,
+        write: impl Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<Self, SignError> {
+        let mut counter = Counter(0);
+        write(&mut counter).map_err(SignError::Payload)?;
+        if counter.0 > limit {
+            return Err(SignError::TooLarge {
+                size: counter.0,
+                limit,
+            });
+        }
+        let prefix = dsse::pae_prefix(payload_type, counter.0);
+        let mut buf = Vec::with_capacity(prefix.len() + usize::try_from(counter.0).unwrap_or(0));
+        buf.extend_from_slice(&prefix);
+        write(&mut buf).map_err(SignError::Payload)?;
+        if buf.len() - prefix.len() != usize::try_from(counter.0).unwrap_or(usize::MAX) {
+            return Err(SignError::Payload(std::io::Error::other(
+                "the statement serialised to different lengths",
+            )));
+        }
+        Ok(Message {
+            prefix: prefix.len(),
+            buf,
+        })
+    }
+
+    /// The payload bytes, as they travel in the bundle.
+    pub fn payload(&self) -> &[u8] {
+        &self.buf[self.prefix..]
+    }
+
+    /// The PAE bytes the signature covers.
+    pub fn pae(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+struct Counter(u64);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A signature made for a bundle, ready to be written around its payload.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    hint: String,
+    payload_type: String,
+    sig: String,
+}
+
+/// Signs `message` (an in-toto statement's PAE) with `key`; the hint and keyid are the key's id.
+pub fn seal(message: &Message, key: &PrivateKey) -> Sealed {
+    Sealed {
+        hint: key.public_key().key_id(),
+        payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+        sig: dsse::encode_base64(&key.sign(message.pae())),
+    }
+}
+
+impl Sealed {
+    /// Writes the bundle around `payload`, base64-encoding it as it goes: the same bytes as
+    /// [`Bundle::to_json_bytes`], without the payload's text ever held whole.
+    pub fn write_bundle(
+        &self,
+        out: &mut dyn std::io::Write,
+        payload: &[u8],
+    ) -> std::io::Result<()> {
+        // Not base64, so it cannot be mistaken for the hint or the signature.
+        const SLOT: &str = "@payload@";
+        let frame = Bundle::new(
+            self.hint.clone(),
+            Envelope {
+                payload: SLOT.to_owned(),
+                payload_type: self.payload_type.clone(),
+                signatures: vec![dsse::Signature {
+                    sig: self.sig.clone(),
+                    keyid: Some(self.hint.clone()),
+                }],
+            },
+        )
+        .to_json_bytes();
+        let at = frame
+            .windows(SLOT.len())
+            .position(|w| w == SLOT.as_bytes())
+            .ok_or_else(|| std::io::Error::other("the bundle frame has no payload slot"))?;
+        out.write_all(&frame[..at])?;
+        {
+            let mut encoder = base64::write::EncoderWriter::new(
+                &mut *out,
+                &base64::engine::general_purpose::STANDARD,
+            );
+            encoder.write_all(payload)?;
+            encoder.finish()?;
+        }
+        out.write_all(&frame[at + SLOT.len()..])
+    }
+}
+
 /// Why a release could not be signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("an OMS bundle needs an ECDSA key (P-256, P-384 or P-521); `{}` is an Ed25519 key", .0.display())]
     OmsNeedsEcdsa(std::path::PathBuf),
+    #[error(
+        "the statement to sign is {size} bytes, larger than the {limit} bytes `verify` and `check` read"
+    )]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the statement to sign cannot be written")]
+    Payload(#[source] std::io::Error),
 }
 
 impl SignError {
@@ -65,29 +192,114 @@ impl SignError {
                 "the reference `model_signing` verifier accepts only ECDSA keys: make one with `scelle keygen -a p256 -o NAME`"
                     .into(),
             ),
+            SignError::TooLarge { .. } => {
+                Some("split the release, or leave large folders of small files out with `--ignore PATH`".into())
+            }
+            SignError::Payload(_) => None,
         }
     }
 }
 
-/// The payload a bundle of `format` signs for `statement`. A scelle bundle signs `raw` (the exact
-/// bytes of a manifest file) when given, else the statement's canonical bytes; an OMS bundle
-/// signs the OMS statement of the same files, named `model_name`.
-pub fn payload(
+/// Writes the payload a bundle of `format` signs for `statement`. A scelle bundle signs `raw`
+/// (the exact bytes of a manifest file) when given, else the statement's canonical bytes; an
+/// OMS bundle signs the OMS statement of the same files, named `model_name`.
+pub fn write_payload(
+    out: &mut dyn std::io::Write,
     format: BundleFormat,
     statement: &crate::manifest::Statement,
     raw: Option<&[u8]>,
     model_name: &str,
-) -> Vec<u8> {
-    match format {
-        BundleFormat::Scelle => raw.map_or_else(|| statement.to_json_bytes(), <[u8]>::to_vec),
-        BundleFormat::Oms => {
+) -> std::io::Result<()> {
+    match (format, raw) {
+        (BundleFormat::Scelle, Some(raw)) => out.write_all(raw),
+        (BundleFormat::Scelle, None) => statement.write_json_within(out, u64::MAX),
+        (BundleFormat::Oms, _) => {
             let predicate = &statement.predicate;
-            oms::statement_bytes(
+            oms::write_statement(
+                out,
                 model_name,
                 &predicate.files,
                 &predicate.scan.ignore,
                 predicate.scan.symlinks == crate::walk::SymlinkPolicy::FollowInside.as_str(),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_bundle_is_byte_for_byte_the_bundle_of_the_same_payload() {
+        for alg in [Algorithm::Ed25519, Algorithm::P256] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let payload = br#"{"_type": "x", "n": [1, 2, 3]}"#.repeat(1000);
+            let message =
+                Message::build(IN_TOTO_PAYLOAD_TYPE, u64::MAX, |w| w.write_all(&payload)).unwrap();
+            assert_eq!(message.payload(), payload.as_slice());
+            assert_eq!(message.pae(), pae(IN_TOTO_PAYLOAD_TYPE, &payload));
+            let mut streamed = Vec::new();
+            seal(&message, &key)
+                .write_bundle(&mut streamed, message.payload())
+                .unwrap();
+            let whole = sign_statement(&payload, &key).to_json_bytes();
+            if alg == Algorithm::Ed25519 {
+                // Deterministic signatures: the very same bytes.
+                assert_eq!(streamed, whole);
+            }
+            let read = bundle::parse(std::path::Path::new("b"), &streamed)
+                .ok()
+                .unwrap();
+            assert_eq!(read.payload_bytes().unwrap(), payload);
+        }
+    }
+
+    #[test]
+    fn a_payload_over_the_limit_is_refused_before_signing() {
+        let err =
+            Message::build(IN_TOTO_PAYLOAD_TYPE, 10, |w| w.write_all(b"12345678901")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SignError::TooLarge {
+                    size: 11,
+                    limit: 10
+                }
+            ),
+            "{err}"
+        );
+        Message::build(IN_TOTO_PAYLOAD_TYPE, 11, |w| w.write_all(b"12345678901")).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+    use crate::input::{MAX_BUNDLE, MAX_BUNDLE_ENVELOPE, MAX_STATEMENT, base64_len};
+
+    /// `sign` refuses statements over [`MAX_STATEMENT`]; the largest bundle it can then write
+    /// (the biggest signature, P-521, around the base64 of the largest statement) is within
+    /// what `verify` and `check` read, fields besides the payload included.
+    #[test]
+    fn the_largest_bundle_sign_writes_is_one_verify_reads() {
+        let key = PrivateKey::generate(Algorithm::P521).unwrap();
+        let message = Message::build(IN_TOTO_PAYLOAD_TYPE, MAX_STATEMENT, |_| Ok(())).unwrap();
+        let mut frame = Vec::new();
+        seal(&message, &key).write_bundle(&mut frame, b"").unwrap();
+        let frame = frame.len() as u64;
+        assert!(frame <= MAX_BUNDLE_ENVELOPE, "{frame}");
+        assert!(base64_len(MAX_STATEMENT) + frame <= MAX_BUNDLE);
+        assert!(matches!(
+            Message::build(IN_TOTO_PAYLOAD_TYPE, MAX_STATEMENT, |w| {
+                // A statement one byte over the limit, counted but never held.
+                let chunk = vec![b' '; 1 << 20];
+                for _ in 0..(MAX_STATEMENT >> 20) {
+                    w.write_all(&chunk)?;
+                }
+                w.write_all(b" ")
+            }),
+            Err(SignError::TooLarge { .. })
+        ));
     }
 }

@@ -70,6 +70,19 @@ pub fn statement_bytes(
     ignore: &[RelPath],
     allow_symlinks: bool,
 ) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = write_statement(&mut out, model_name, files, ignore, allow_symlinks);
+    out
+}
+
+/// [`statement_bytes`], written to `out` as it is serialised.
+pub fn write_statement(
+    out: &mut dyn std::io::Write,
+    model_name: &str,
+    files: &[FileRecord],
+    ignore: &[RelPath],
+    allow_symlinks: bool,
+) -> std::io::Result<()> {
     let root = root_digest(files.iter().map(|f| &f.sha256));
     let statement = Statement {
         kind: STATEMENT_TYPE,
@@ -95,9 +108,8 @@ pub fn statement_bytes(
                 .collect(),
         },
     };
-    let mut out = serde_json::to_vec_pretty(&statement).unwrap_or_default();
-    out.push(b'\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &statement)?;
+    out.write_all(b"\n")
 }
 
 /// What an OMS statement signs.
