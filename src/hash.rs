@@ -44,14 +44,22 @@ pub struct FileHash {
     pub sha256: Sha256Digest,
     /// Bytes hashed.
     pub size: u64,
-    /// The first [`HEAD_LEN`] bytes (fewer for a shorter file), for the `after` callback; empty
-    /// in the results [`hash_files`] returns.
+    /// The first [`HEAD_LEN`] bytes (fewer for a shorter file).
     pub head: Vec<u8>,
     /// Newlines, when they were asked for.
     pub lines: Option<Lines>,
     /// The git blob SHA-1 (`sha1("blob <size>\0" + content)`), for Hugging Face cache blobs
     /// named by it.
     pub git_sha1: Option<[u8; 20]>,
+}
+
+/// What [`hash_files`] keeps of each file once `after` has seen its [`FileHash`]: a release of a
+/// million files holds a million of these until the manifest is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digested {
+    pub sha256: Sha256Digest,
+    /// Bytes hashed.
+    pub size: u64,
 }
 
 /// A newline count taken on the hashing buffers (so a 100 GB JSONL file is read once).
@@ -129,7 +137,7 @@ struct Shared<'a, T> {
     /// Cores with nothing to do: a busy worker may give its reading to one of them.
     idle_cores: AtomicUsize,
     abort: AtomicBool,
-    results: Mutex<Vec<Option<(FileHash, T)>>>,
+    results: Mutex<Vec<Option<(Digested, T)>>>,
     errors: Mutex<Vec<(usize, HashError)>>,
 }
 
@@ -138,7 +146,7 @@ struct Shared<'a, T> {
 pub fn hash_files<T: Send>(
     entries: &[WalkEntry],
     hashing: &Hashing<'_, T>,
-) -> Result<Vec<(FileHash, T)>, HashError> {
+) -> Result<Vec<(Digested, T)>, HashError> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[b].size.cmp(&entries[a].size).then(a.cmp(&b)));
     let jobs = hashing.jobs.max(1);
@@ -197,12 +205,15 @@ fn run_worker<T: Send>(shared: &Shared<'_, T>, hashing: &Hashing<'_, T>) {
                 scope,
                 hashing.progress,
             ) {
-                Ok((mut hash, file)) => {
+                Ok((hash, file)) => {
                     let extra = (hashing.after)(entry, file.file(), &hash);
-                    // The head served the inspection; kept for every file of a large release
-                    // it would be most of the memory of a scan.
-                    hash.head = Vec::new();
-                    lock(&shared.results)[index] = Some((hash, extra));
+                    // The head and the rest served the inspection; kept for every file of a
+                    // large release they would be most of the memory of a scan.
+                    let digested = Digested {
+                        sha256: hash.sha256,
+                        size: hash.size,
+                    };
+                    lock(&shared.results)[index] = Some((digested, extra));
                 }
                 Err(e) => {
                     shared.abort.store(true, Ordering::Relaxed);

@@ -90,7 +90,6 @@ struct Facts {
 /// One tensor entry, validated. Kept compact: a header of a million tensors costs a tenth of
 /// what its JSON tree would.
 struct Tensor {
-    name: Box<str>,
     dtype: &'static str,
     begin: u64,
     end: u64,
@@ -121,9 +120,6 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
             ),
         ));
     }
-    let header = source.read(8, len, "header")?;
-    let text = std::str::from_utf8(&header)
-        .map_err(|e| Malformed::new(8 + e.valid_up_to() as u64, "the header is not UTF-8"))?;
     if len > HUB_MAX_HEADER {
         report.note(
             rules::NONCONFORMING,
@@ -146,42 +142,27 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
     };
     let mut tensors: BTreeMap<Box<str>, Tensor> = BTreeMap::new();
     let mut problem: Option<Malformed> = None;
-    let parsed = parse_entries(text, |name, value| {
+    // Streamed from the file: an 80 MB header is never held, only its compact tensor records.
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        HeaderReader {
+            source,
+            pos: 8,
+            end: 8 + len,
+        },
+    );
+    let parsed = parse_entries(reader, |name, value| {
         if problem.is_some() {
             return;
         }
-        let result = if name == "__metadata__" {
-            match value {
-                EntryValue::Metadata(v) => read_metadata(&v, &mut facts, report),
-                EntryValue::Tensor(_) => Ok(()),
-            }
-        } else {
-            match value {
-                EntryValue::Tensor(entry) => {
-                    read_tensor(name, &entry, data_start, report).map(|tensor| {
-                        if tensors.contains_key(name) {
-                            // The reference keeps the last entry; say so, and check what it
-                            // would load.
-                            report.note(
-                                rules::NONCONFORMING,
-                                Severity::Error,
-                                format!("tensor `{name}` is listed twice in the header; readers may disagree on which one loads"),
-                                Some(data_start + tensor.begin),
-                            );
-                        }
-                        tensors.insert(name.into(), tensor);
-                    })
-                }
-                EntryValue::Metadata(_) => Ok(()),
-            }
-        };
+        let result = take_entry(name, value, data_start, &mut facts, &mut tensors, report);
         if let Err(e) = result {
             problem = Some(e);
         }
     });
     parsed.map_err(|e| {
         Malformed::new(
-            8 + byte_offset(text, &e),
+            8 + byte_offset(source, len, &e),
             format!("the header is not a JSON object: {e}"),
         )
     })?;
@@ -208,13 +189,49 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
     Ok(())
 }
 
+/// One entry of the header: `__metadata__` into the facts, a tensor into `tensors`.
+fn take_entry(
+    name: &str,
+    value: EntryValue,
+    data_start: u64,
+    facts: &mut Facts,
+    tensors: &mut BTreeMap<Box<str>, Tensor>,
+    report: &mut Report,
+) -> Result<(), Malformed> {
+    if name == "__metadata__" {
+        match value {
+            EntryValue::Metadata(v) => read_metadata(&v, facts, report),
+            EntryValue::Tensor(_) => Ok(()),
+        }
+    } else {
+        match value {
+            EntryValue::Tensor(entry) => {
+                read_tensor(name, &entry, data_start, report).map(|tensor| {
+                    if tensors.contains_key(name) {
+                        // The reference keeps the last entry; say so, and check what it
+                        // would load.
+                        report.note(
+                            rules::NONCONFORMING,
+                            Severity::Error,
+                            format!("tensor `{name}` is listed twice in the header; readers may disagree on which one loads"),
+                            Some(data_start + tensor.begin),
+                        );
+                    }
+                    tensors.insert(name.into(), tensor);
+                })
+            }
+            EntryValue::Metadata(_) => Ok(()),
+        }
+    }
+}
+
 /// The reference's layout rules: tensors contiguous from data offset 0, no gap, no overlap, each
 /// exactly as long as its dtype and shape need. Returns where the last tensor ends.
 fn check_layout(tensors: &BTreeMap<Box<str>, Tensor>, data_start: u64) -> Result<u64, Malformed> {
-    let mut ordered: Vec<&Tensor> = tensors.values().collect();
-    ordered.sort_by_key(|t| (t.begin, t.end));
+    let mut ordered: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (&**n, t)).collect();
+    ordered.sort_by_key(|(_, t)| (t.begin, t.end));
     let mut expected_begin = 0u64;
-    for t in &ordered {
+    for &(name, t) in &ordered {
         let at = data_start.saturating_add(t.begin);
         if t.begin != expected_begin {
             let what = if t.begin < expected_begin {
@@ -226,7 +243,7 @@ fn check_layout(tensors: &BTreeMap<Box<str>, Tensor>, data_start: u64) -> Result
                 at,
                 format!(
                     "tensor `{}` starts at data offset {}, expected {expected_begin}: it {what}",
-                    t.name, t.begin
+                    name, t.begin
                 ),
             ));
         }
@@ -235,20 +252,18 @@ fn check_layout(tensors: &BTreeMap<Box<str>, Tensor>, data_start: u64) -> Result
                 at,
                 format!(
                     "tensor `{}` ends ({}) before it begins ({})",
-                    t.name, t.end, t.begin
+                    name, t.end, t.begin
                 ),
             ));
         }
-        let bits = t.elements.checked_mul(t.bits).ok_or_else(|| {
-            Malformed::new(at, format!("tensor `{}`: its size overflows", t.name))
-        })?;
+        let bits = t
+            .elements
+            .checked_mul(t.bits)
+            .ok_or_else(|| Malformed::new(at, format!("tensor `{name}`: its size overflows")))?;
         if bits % 8 != 0 {
             return Err(Malformed::new(
                 at,
-                format!(
-                    "tensor `{}`: {bits} bits is not a whole number of bytes",
-                    t.name
-                ),
+                format!("tensor `{name}`: {bits} bits is not a whole number of bytes"),
             ));
         }
         if t.end - t.begin != bits / 8 {
@@ -256,7 +271,7 @@ fn check_layout(tensors: &BTreeMap<Box<str>, Tensor>, data_start: u64) -> Result
                 at,
                 format!(
                     "tensor `{}` spans {} bytes, but its dtype and shape need {}",
-                    t.name,
+                    name,
                     t.end - t.begin,
                     bits / 8
                 ),
@@ -359,7 +374,6 @@ fn read_tensor(
         );
     }
     Ok(Tensor {
-        name: name.into(),
         dtype,
         begin,
         end,
@@ -444,7 +458,10 @@ enum EntryValue {
 
 /// Hands each of the header's entries to `each` in file order, duplicates kept (a JSON map
 /// would drop them), without building a tree of the whole header.
-fn parse_entries(text: &str, each: impl FnMut(&str, EntryValue)) -> Result<(), serde_json::Error> {
+fn parse_entries(
+    reader: impl std::io::Read,
+    each: impl FnMut(&str, EntryValue),
+) -> Result<(), serde_json::Error> {
     struct Entries<F>(F);
     impl<'de, F: FnMut(&str, EntryValue)> Visitor<'de> for Entries<F> {
         type Value = ();
@@ -463,19 +480,56 @@ fn parse_entries(text: &str, each: impl FnMut(&str, EntryValue)) -> Result<(), s
             Ok(())
         }
     }
-    let mut de = serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_reader(reader);
     (&mut de).deserialize_map(Entries(each))?;
     de.end()
 }
 
-/// The byte offset in `text` of a JSON error's line and column.
-fn byte_offset(text: &str, e: &serde_json::Error) -> u64 {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(e.line().saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + e.column().saturating_sub(1)) as u64
+/// The header's bytes, read from the file as the parser asks for them.
+struct HeaderReader<'a> {
+    source: Source<'a>,
+    pos: u64,
+    end: u64,
+}
+
+impl std::io::Read for HeaderReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.end - self.pos);
+        if n == 0 {
+            return Ok(0);
+        }
+        let bytes = self
+            .source
+            .read(self.pos, n, "header")
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+/// The offset in the header of a JSON error's line and column (lines counted again, from
+/// the file, only when there is an error).
+fn byte_offset(source: Source<'_>, len: u64, e: &serde_json::Error) -> u64 {
+    let column = e.column().saturating_sub(1) as u64;
+    let mut line = 1;
+    let mut pos = 0u64;
+    while line < e.line() && pos < len {
+        let n = (len - pos).min(1 << 16);
+        let Ok(chunk) = source.read(8 + pos, n, "header") else {
+            break;
+        };
+        for (i, &b) in chunk.iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                if line == e.line() {
+                    return pos + i as u64 + 1 + column;
+                }
+            }
+        }
+        pos += n;
+    }
+    column
 }
 
 #[cfg(test)]

@@ -222,15 +222,24 @@ impl<S: Source> ReadBundle<S> {
     /// The payload, decoded as it is read.
     pub fn payload(&self) -> Result<PayloadReader<'_, S>, Base64Error> {
         let text = self.payload.clone()?;
+        let alphabet = if text.url_safe {
+            &base64::alphabet::URL_SAFE
+        } else {
+            &base64::alphabet::STANDARD
+        };
+        let engine = base64::engine::GeneralPurpose::new(
+            alphabet,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        );
         Ok(PayloadReader {
             source: &self.source,
             text,
             at: text.start,
             raw: Vec::new(),
-            raw_pos: 0,
             unescape: Unescape::default(),
-            quad: [0; 4],
-            quad_len: 0,
+            pending: Vec::new(),
+            engine,
             out: Vec::new(),
             out_pos: 0,
             produced: 0,
@@ -376,6 +385,43 @@ impl<'s, S: Source> Cursor<'s, S> {
                     return Err(self.unexpected(Some(b), "no control character in a string"));
                 }
                 Some(b) => each(b),
+            }
+        }
+    }
+
+    /// The payload's string, counted a buffer at a time (it is most of the bundle).
+    fn base64_string(&mut self, count: &mut Base64Count) -> Result<(u64, u64), SkimError> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        loop {
+            if self.peek()?.is_none() {
+                return Err(self.unexpected(None, "the end of a string"));
+            }
+            let rel = usize::try_from(self.pos - self.buf_at).unwrap_or(0);
+            let chunk = &self.buf[rel..];
+            let stop = chunk
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(chunk.len());
+            count.push_all(&chunk[..stop]);
+            self.pos += stop as u64;
+            if stop == chunk.len() {
+                continue;
+            }
+            match chunk[stop] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok((start, self.pos - 1));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    count.push(b'\\');
+                    match self.bump()? {
+                        Some(b) => count.push(b),
+                        None => return Err(self.unexpected(None, "an escape")),
+                    }
+                }
+                b => return Err(self.unexpected(Some(b), "no control character in a string")),
             }
         }
     }
@@ -596,6 +642,51 @@ impl Base64Count {
         }
     }
 
+    /// Feeds a run of bytes holding no escape and no quote.
+    fn push_all(&mut self, bytes: &[u8]) {
+        if self.error.is_some() || self.unescape.state != 0 || self.padding > 0 {
+            for &b in bytes {
+                self.push(b);
+            }
+            return;
+        }
+        let mut std = false;
+        let mut url = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+                b'+' | b'/' => std = true,
+                b'-' | b'_' => url = true,
+                _ => {
+                    // The rare case (padding, an invalid byte): byte by byte from here.
+                    self.settle(&bytes[..i], std, url);
+                    for &b in &bytes[i..] {
+                        self.push(b);
+                    }
+                    return;
+                }
+            }
+        }
+        self.settle(bytes, std, url);
+    }
+
+    /// Counts `run` (base64 characters only), checking it keeps to one alphabet.
+    fn settle(&mut self, run: &[u8], std: bool, url: bool) {
+        let clash = match self.url_safe {
+            Some(true) => std,
+            Some(false) => url,
+            None => std && url,
+        };
+        if clash {
+            self.error = Some("both the standard and the URL-safe alphabet".into());
+            return;
+        }
+        if std || url {
+            self.url_safe = Some(url);
+        }
+        self.chars += run.len() as u64;
+    }
+
     fn finish(self, start: u64, end: u64) -> Result<PayloadText, Base64Error> {
         let fail = |reason: String| Base64Error {
             field: PAYLOAD_FIELD,
@@ -662,7 +753,7 @@ fn skim<S: Source>(source: &S) -> Result<Fields, SkimError> {
                         "signatures" => fields.signatures = Some(c.value()?),
                         "payload" if c.ws()? == Some(b'"') => {
                             let mut count = Base64Count::default();
-                            let (start, end) = c.string(|b| count.push(b))?;
+                            let (start, end) = c.base64_string(&mut count)?;
                             fields.payload = count.finish(start, end);
                             fields.has_payload = true;
                         }
@@ -826,10 +917,10 @@ pub struct PayloadReader<'a, S> {
     /// Next raw byte to read.
     at: u64,
     raw: Vec<u8>,
-    raw_pos: usize,
     unescape: Unescape,
-    quad: [u8; 4],
-    quad_len: usize,
+    /// Base64 text not decoded yet (less than a group, between chunks).
+    pending: Vec<u8>,
+    engine: base64::engine::GeneralPurpose,
     out: Vec<u8>,
     out_pos: usize,
     produced: u64,
@@ -838,65 +929,49 @@ pub struct PayloadReader<'a, S> {
 impl<S: Source> PayloadReader<'_, S> {
     /// Decodes the next raw chunk into `out`; false at the end of the text.
     fn refill(&mut self) -> std::io::Result<bool> {
-        let invalid =
-            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-        if self.at >= self.text.end && self.raw_pos >= self.raw.len() {
-            if self.quad_len > 0 {
-                let n = self.quad_len;
-                let q = self.quad;
-                self.out.clear();
-                self.out_pos = 0;
-                self.quad_len = 0;
-                match n {
-                    2 => self.out.push((q[0] << 2) | (q[1] >> 4)),
-                    3 => {
-                        self.out.push((q[0] << 2) | (q[1] >> 4));
-                        self.out.push((q[1] << 4) | (q[2] >> 2));
-                    }
-                    _ => return Err(invalid("invalid base64 length")),
+        use base64::Engine as _;
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        loop {
+            let at_end = self.at >= self.text.end;
+            if !at_end {
+                let want =
+                    usize::try_from((self.text.end - self.at).min(1 << 16)).unwrap_or(1 << 16);
+                self.raw.resize(want, 0);
+                let n = self.source.read_at(&mut self.raw, self.at)?;
+                if n == 0 {
+                    return Err(invalid("the bundle ended inside its payload".into()));
                 }
-                self.produced += self.out.len() as u64;
-                return Ok(true);
+                self.raw.truncate(n);
+                self.at += n as u64;
+                // JSON escapes (`\/`) are rare in base64: a chunk without one is taken as is.
+                if self.unescape.state == 0 && memchr::memchr(b'\\', &self.raw).is_none() {
+                    self.pending.extend_from_slice(&self.raw);
+                } else {
+                    for &b in &self.raw {
+                        if let Some(c) = self.unescape.push(b).map_err(invalid)? {
+                            self.pending.push(c);
+                        }
+                    }
+                }
+            } else if self.pending.is_empty() {
+                return Ok(false);
             }
-            return Ok(false);
-        }
-        let want = usize::try_from((self.text.end - self.at).min(1 << 16)).unwrap_or(1 << 16);
-        self.raw.resize(want, 0);
-        let n = self.source.read_at(&mut self.raw, self.at)?;
-        if n == 0 {
-            return Err(invalid("the bundle ended inside its payload"));
-        }
-        self.raw.truncate(n);
-        self.at += n as u64;
-        self.out.clear();
-        self.out_pos = 0;
-        for i in 0..self.raw.len() {
-            let Some(c) = self.unescape.push(self.raw[i]).map_err(|e| invalid(&e))? else {
-                continue;
+            let whole = if self.at >= self.text.end {
+                self.pending.len()
+            } else {
+                self.pending.len() / 4 * 4
             };
-            if c == b'=' {
-                continue;
-            }
-            let (v, url) = sextet(c).ok_or_else(|| invalid("invalid base64 character"))?;
-            if url.is_some_and(|u| u != self.text.url_safe) {
-                return Err(invalid("mixed base64 alphabets"));
-            }
-            self.quad[self.quad_len] = v;
-            self.quad_len += 1;
-            if self.quad_len == 4 {
-                let q = self.quad;
-                self.out.extend_from_slice(&[
-                    (q[0] << 2) | (q[1] >> 4),
-                    (q[1] << 4) | (q[2] >> 2),
-                    (q[2] << 6) | q[3],
-                ]);
-                self.quad_len = 0;
+            self.out.clear();
+            self.out_pos = 0;
+            self.engine
+                .decode_vec(&self.pending[..whole], &mut self.out)
+                .map_err(|e| invalid(format!("invalid base64: {e}")))?;
+            self.pending.drain(..whole);
+            self.produced += self.out.len() as u64;
+            if !self.out.is_empty() || self.at >= self.text.end {
+                return Ok(!self.out.is_empty());
             }
         }
-        self.raw.clear();
-        self.raw_pos = 0;
-        self.produced += self.out.len() as u64;
-        Ok(true)
     }
 }
 
