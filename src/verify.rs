@@ -532,18 +532,19 @@ fn expected_files<F: Record>(
 ) -> Result<(Expected, Option<Statement<F>>), StatementError> {
     let predicate_type = statement.predicate_type.clone().unwrap_or_default();
     match predicate_type.as_str() {
+        PREDICATE_TYPE if !keep => {
+            let list = statement.into_signed_list().map_err(scelle_problem)?;
+            let expected = Expected {
+                format: BundleFormat::Scelle,
+                files: ExpectedFiles::Folder(list.files),
+                root: Some(list.root),
+                symlinks: symlink_policy(&list.scan.symlinks)?,
+                ignore: list.scan.ignore,
+            };
+            Ok((expected, None))
+        }
         PREDICATE_TYPE => {
-            let statement = statement.into_scelle().map_err(|problem| match problem {
-                AnyProblem::Malformed(m) => {
-                    StatementError::Malformed(format!("malformed scelle statement: {m}"))
-                }
-                AnyProblem::Inconsistent(p @ StatementProblem::Duplicate(_)) => {
-                    StatementError::Malformed(format!("malformed scelle statement: {p}"))
-                }
-                AnyProblem::Inconsistent(p) => {
-                    StatementError::Rejected(format!("the statement is inconsistent: {p}"))
-                }
-            })?;
+            let statement = statement.into_scelle().map_err(scelle_problem)?;
             let expected = scelle_expected(&statement)?;
             Ok((expected, keep.then_some(statement)))
         }
@@ -591,17 +592,33 @@ fn expected_files<F: Record>(
     }
 }
 
+fn scelle_problem(problem: AnyProblem) -> StatementError {
+    match problem {
+        AnyProblem::Malformed(m) => {
+            StatementError::Malformed(format!("malformed scelle statement: {m}"))
+        }
+        AnyProblem::Inconsistent(p @ StatementProblem::Duplicate(_)) => {
+            StatementError::Malformed(format!("malformed scelle statement: {p}"))
+        }
+        AnyProblem::Inconsistent(p) => {
+            StatementError::Rejected(format!("the statement is inconsistent: {p}"))
+        }
+    }
+}
+
+fn symlink_policy(name: &str) -> Result<SymlinkPolicy, StatementError> {
+    match name {
+        "reject" => Ok(SymlinkPolicy::Reject),
+        "follow-inside" => Ok(SymlinkPolicy::FollowInside),
+        other => Err(StatementError::Malformed(format!(
+            "unknown symlink policy `{other}`"
+        ))),
+    }
+}
+
 fn scelle_expected<F: Record>(statement: &Statement<F>) -> Result<Expected, StatementError> {
     let predicate = &statement.predicate;
-    let symlinks = match predicate.scan.symlinks.as_str() {
-        "reject" => SymlinkPolicy::Reject,
-        "follow-inside" => SymlinkPolicy::FollowInside,
-        other => {
-            return Err(StatementError::Malformed(format!(
-                "unknown symlink policy `{other}`"
-            )));
-        }
-    };
+    let symlinks = symlink_policy(&predicate.scan.symlinks)?;
     Ok(Expected {
         format: BundleFormat::Scelle,
         files: ExpectedFiles::Folder(

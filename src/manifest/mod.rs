@@ -124,6 +124,8 @@ pub struct FileDigest {
 
 /// What every file record has: its path, size, digest and the scan's findings on it.
 pub trait Record {
+    /// The record's path and digest, the record consumed.
+    fn into_signed(self) -> (RelPath, Sha256Digest);
     fn path(&self) -> &RelPath;
     fn size(&self) -> u64;
     fn sha256(&self) -> &Sha256Digest;
@@ -134,6 +136,9 @@ pub trait Record {
 macro_rules! record_fields {
     ($($t:ty),*) => {$(
         impl Record for $t {
+            fn into_signed(self) -> (RelPath, Sha256Digest) {
+                (self.path, self.sha256)
+            }
             fn path(&self) -> &RelPath {
                 &self.path
             }
@@ -526,6 +531,73 @@ impl<F: Record> AnyStatement<F> {
         };
         statement.check().map_err(AnyProblem::Inconsistent)?;
         Ok(statement)
+    }
+}
+
+/// What a verifier needs of a signed scelle statement: the files it lists, in order, with their
+/// digests, its root digest and how the release was walked.
+#[derive(Debug)]
+pub struct SignedList {
+    pub files: Vec<(RelPath, Sha256Digest)>,
+    pub root: Sha256Digest,
+    pub scan: ScanSettings,
+}
+
+impl<F: Record> AnyStatement<F> {
+    /// The checks of [`AnyStatement::into_scelle`] (subjects equal to the files, no path twice,
+    /// the root digest), keeping only paths and digests: no second copy of every path is made.
+    pub fn into_signed_list(self) -> Result<SignedList, AnyProblem> {
+        let missing = |what: &str| AnyProblem::Malformed(format!("missing field `{what}`"));
+        let predicate = self.predicate.ok_or_else(|| missing("predicate"))?;
+        let subjects = self.subject.ok_or_else(|| missing("subject"))?;
+        let files = predicate.files.ok_or_else(|| missing("files"))?;
+        let root = predicate.root.ok_or_else(|| missing("root"))?.sha256;
+        let scan = predicate.scan.ok_or_else(|| missing("scan"))?;
+        for what in ["_type", "predicateType"] {
+            let present = if what == "_type" {
+                self.statement_type.is_some()
+            } else {
+                self.predicate_type.is_some()
+            };
+            if !present {
+                return Err(missing(what));
+            }
+        }
+        if predicate.generator.is_none() {
+            return Err(missing("generator"));
+        }
+        if predicate.created.is_none() {
+            return Err(missing("created"));
+        }
+        let mut sorted: Vec<&RelPath> = files.iter().map(Record::path).collect();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(AnyProblem::Inconsistent(StatementProblem::Duplicate(
+                pair[0].clone(),
+            )));
+        }
+        drop(sorted);
+        let same = subjects.len() == files.len()
+            && subjects.iter().zip(&files).all(|(s, f)| {
+                s.name.as_deref() == Some(f.path().as_str())
+                    && s.digest.as_ref().and_then(|d| d.sha256) == Some(*f.sha256())
+            });
+        drop(subjects);
+        if !same {
+            return Err(AnyProblem::Inconsistent(StatementProblem::SubjectsDiffer));
+        }
+        let computed = root_digest(files.iter().map(Record::sha256));
+        if computed != root {
+            return Err(AnyProblem::Inconsistent(StatementProblem::RootMismatch {
+                recorded: root,
+                computed,
+            }));
+        }
+        Ok(SignedList {
+            files: files.into_iter().map(Record::into_signed).collect(),
+            root,
+            scan,
+        })
     }
 }
 
