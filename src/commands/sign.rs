@@ -48,19 +48,14 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     let files = statement.predicate.files.len();
     let root = statement.predicate.root.sha256;
     let name = model_name(&args.dir);
-    // The payload is written once, in place after its PAE prefix; the records it was made from
-    // are freed before the signature and the bundle are made.
-    let message = sign::Message::build(
-        sign::IN_TOTO_PAYLOAD_TYPE,
-        crate::input::MAX_STATEMENT,
-        |w| sign::write_payload(w, args.format, &statement, raw.as_deref(), &name),
-    )
-    .map_err(Error::from)?;
-    drop(statement);
-    drop(raw);
-    let sealed = sign::seal(&message, &key);
+    // The statement is never held as bytes: counted, streamed through the signature, then
+    // streamed into the bundle's base64 (each time checked to be the same statement).
+    let write = |w: &mut dyn std::io::Write| {
+        sign::write_payload(w, args.format, &statement, raw.as_deref(), &name)
+    };
+    let sealed = sign::seal(&key, crate::input::MAX_STATEMENT, &write).map_err(Error::from)?;
     output
-        .write_with(|w| sealed.write_bundle(w, message.payload()))
+        .write_with(|w| sealed.write_bundle(w, &write))
         .map_err(Error::from)?;
     let public = key.public_key();
     let written = match &output {

@@ -281,6 +281,57 @@ impl PrivateKey {
         }
     }
 
+    /// Signs a message that `feed` hands over in pieces (to the sink it is given), giving the
+    /// same signature as [`PrivateKey::sign`] over the whole message, which is never held.
+    /// Ed25519 reads the message twice (nonce, then challenge): a message that differs between
+    /// the two readings could give the key away, so each reading is hashed and `None` is
+    /// returned, and nothing signed, unless both are the same.
+    pub fn sign_streaming(&self, feed: &Feed<'_>) -> Option<Vec<u8>> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+        use sha2::Digest as _;
+        match &self.0 {
+            Secret::Ed25519(k) => {
+                let secret = Zeroizing::new(k.to_bytes());
+                let expanded = ed25519_dalek::hazmat::ExpandedSecretKey::from(&*secret);
+                let readings = std::cell::RefCell::new(Vec::new());
+                let sig = ed25519_dalek::hazmat::raw_sign_byupdate::<sha2::Sha512, _>(
+                    &expanded,
+                    |h| {
+                        let mut check = sha2::Sha256::new();
+                        feed(&mut |b| {
+                            h.update(b);
+                            check.update(b);
+                        });
+                        readings.borrow_mut().push(check.finalize());
+                        Ok(())
+                    },
+                    &k.verifying_key(),
+                )
+                .ok()?;
+                let readings = readings.into_inner();
+                (readings.len() == 2 && readings[0] == readings[1]).then(|| sig.to_bytes().to_vec())
+            }
+            Secret::P256(k) => {
+                let mut h = sha2::Sha256::new();
+                feed(&mut |b| h.update(b));
+                let sig: p256::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+            Secret::P384(k) => {
+                let mut h = sha2::Sha384::new();
+                feed(&mut |b| h.update(b));
+                let sig: p384::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+            Secret::P521(k) => {
+                let mut h = sha2::Sha512::new();
+                feed(&mut |b| h.update(b));
+                let sig: p521::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+        }
+    }
+
     /// The key as PKCS#8 DER, in the v1 form OpenSSL writes.
     fn to_pkcs8_der(&self) -> Result<pkcs8::SecretDocument, KeyProblem> {
         match &self.0 {
@@ -506,6 +557,9 @@ impl PublicKey {
         }
     }
 }
+
+/// Hands a message, piece by piece, to the sink it is given (as often as it is called).
+pub type Feed<'a> = dyn Fn(&mut dyn FnMut(&[u8])) + 'a;
 
 /// A signature being checked over a message that arrives in pieces (a payload decoded from a
 /// bundle as it is read): the same checks as [`PublicKey::verify`], strict Ed25519 included.
@@ -752,6 +806,34 @@ mod tests {
                 assert_eq!(public.verify(msg, sig), want, "{alg}");
             }
         }
+    }
+
+    #[test]
+    fn streaming_signatures_are_the_signatures_of_the_whole_message() {
+        for alg in [
+            Algorithm::Ed25519,
+            Algorithm::P256,
+            Algorithm::P384,
+            Algorithm::P521,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let message = vec![9u8; 50_000];
+            let streamed = key
+                .sign_streaming(&|sink| message.chunks(999).for_each(&mut *sink))
+                .unwrap();
+            assert_eq!(streamed, key.sign(&message), "{alg}");
+        }
+    }
+
+    #[test]
+    fn an_ed25519_message_that_changes_between_readings_is_not_signed() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let reading = std::cell::Cell::new(0u8);
+        let changing = |sink: &mut dyn FnMut(&[u8])| {
+            reading.set(reading.get() + 1);
+            sink(&[reading.get()]);
+        };
+        assert_eq!(key.sign_streaming(&changing), None);
     }
 
     #[test]

@@ -53,62 +53,30 @@ pub fn sign_statement(payload: &[u8], key: &PrivateKey) -> Bundle {
     Bundle::new(key_id, envelope)
 }
 
-/// The message a signature covers, `PAE(type, payload)`, built in one buffer: the payload is
-/// written once, in place after its PAE prefix, so it is held once and never copied.
-#[derive(Debug)]
-pub struct Message {
-    buf: Vec<u8>,
-    prefix: usize,
-}
-
-impl Message {
-    /// The message for a payload that `write` writes (twice: once to count it, once into the
-    /// buffer, so that the buffer is allocated at its exact size). Payloads over `limit` bytes
-    /// are refused, so that whatever is signed can be read back.
-    pub fn build(
-        payload_type: &str,
-        limit: u64,
-        write: impl Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
-    ) -> Result<Self, SignError> {
-        let mut counter = Counter(0);
-        write(&mut counter).map_err(SignError::Payload)?;
-        if counter.0 > limit {
-            return Err(SignError::TooLarge {
-                size: counter.0,
-                limit,
-            });
-        }
-        let prefix = dsse::pae_prefix(payload_type, counter.0);
-        let mut buf = Vec::with_capacity(prefix.len() + usize::try_from(counter.0).unwrap_or(0));
-        buf.extend_from_slice(&prefix);
-        write(&mut buf).map_err(SignError::Payload)?;
-        if buf.len() - prefix.len() != usize::try_from(counter.0).unwrap_or(usize::MAX) {
-            return Err(SignError::Payload(std::io::Error::other(
-                "the statement serialised to different lengths",
-            )));
-        }
-        Ok(Message {
-            prefix: prefix.len(),
-            buf,
-        })
-    }
-
-    /// The payload bytes, as they travel in the bundle.
-    pub fn payload(&self) -> &[u8] {
-        &self.buf[self.prefix..]
-    }
-
-    /// The PAE bytes the signature covers.
-    pub fn pae(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
 struct Counter(u64);
 
 impl std::io::Write for Counter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hands what is written to a sink, hashing it on the way.
+struct Tap<'a> {
+    sink: &'a mut dyn FnMut(&[u8]),
+    hash: sha2::Sha256,
+    len: u64,
+}
+
+impl std::io::Write for Tap<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.hash, buf);
+        (self.sink)(buf);
+        self.len += buf.len() as u64;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -122,24 +90,67 @@ pub struct Sealed {
     hint: String,
     payload_type: String,
     sig: String,
+    /// SHA-256 and length of the payload that was signed, to check the one written.
+    payload: ([u8; 32], u64),
 }
 
-/// Signs `message` (an in-toto statement's PAE) with `key`; the hint and keyid are the key's id.
-pub fn seal(message: &Message, key: &PrivateKey) -> Sealed {
-    Sealed {
+/// Signs the in-toto statement that `write` writes, with `key`, without ever holding it: it is
+/// written once to be counted (statements over `limit` bytes are refused, so whatever is signed
+/// can be read back), then streamed through the signature (twice for Ed25519, each reading
+/// checked equal). The hint and keyid are the key's id.
+pub fn seal(
+    key: &PrivateKey,
+    limit: u64,
+    write: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<Sealed, SignError> {
+    let mut counter = Counter(0);
+    write(&mut counter).map_err(SignError::Payload)?;
+    if counter.0 > limit {
+        return Err(SignError::TooLarge {
+            size: counter.0,
+            limit,
+        });
+    }
+    let prefix = dsse::pae_prefix(IN_TOTO_PAYLOAD_TYPE, counter.0);
+    let failed = std::cell::RefCell::new(None);
+    let seen = std::cell::Cell::new(([0u8; 32], 0u64));
+    let sig = key.sign_streaming(&|sink| {
+        sink(&prefix);
+        let mut tap = Tap {
+            sink,
+            hash: sha2::Digest::new(),
+            len: 0,
+        };
+        if let Err(e) = write(&mut tap) {
+            *failed.borrow_mut() = Some(e);
+        }
+        seen.set((sha2::Digest::finalize(tap.hash).into(), tap.len));
+    });
+    if let Some(e) = failed.into_inner() {
+        return Err(SignError::Payload(e));
+    }
+    let (digest, len) = seen.get();
+    let sig = sig.filter(|_| len == counter.0).ok_or_else(|| {
+        SignError::Payload(std::io::Error::other(
+            "the statement changed while it was signed",
+        ))
+    })?;
+    Ok(Sealed {
         hint: key.public_key().key_id(),
         payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-        sig: dsse::encode_base64(&key.sign(message.pae())),
-    }
+        sig: dsse::encode_base64(&sig),
+        payload: (digest, len),
+    })
 }
 
 impl Sealed {
-    /// Writes the bundle around `payload`, base64-encoding it as it goes: the same bytes as
-    /// [`Bundle::to_json_bytes`], without the payload's text ever held whole.
+    /// Writes the bundle around the payload `write` writes, base64-encoding it as it goes: the
+    /// same bytes as [`Bundle::to_json_bytes`], without the payload or its text ever held
+    /// whole. A payload other than the one signed fails the write (nothing is left behind).
     pub fn write_bundle(
         &self,
         out: &mut dyn std::io::Write,
-        payload: &[u8],
+        write: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         // Not base64, so it cannot be mistaken for the hint or the signature.
         const SLOT: &str = "@payload@";
@@ -160,13 +171,37 @@ impl Sealed {
             .position(|w| w == SLOT.as_bytes())
             .ok_or_else(|| std::io::Error::other("the bundle frame has no payload slot"))?;
         out.write_all(&frame[..at])?;
-        {
+        let (digest, len) = {
             let mut encoder = base64::write::EncoderWriter::new(
                 &mut *out,
                 &base64::engine::general_purpose::STANDARD,
             );
-            encoder.write_all(payload)?;
+            let mut failed: Option<std::io::Error> = None;
+            let mut sink = |b: &[u8]| {
+                if failed.is_none()
+                    && let Err(e) = encoder.write_all(b)
+                {
+                    failed = Some(e);
+                }
+            };
+            let mut tap = Tap {
+                sink: &mut sink,
+                hash: sha2::Digest::new(),
+                len: 0,
+            };
+            write(&mut tap)?;
+            let seen: [u8; 32] = sha2::Digest::finalize(tap.hash).into();
+            let len = tap.len;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             encoder.finish()?;
+            (seen, len)
+        };
+        if (digest, len) != self.payload {
+            return Err(std::io::Error::other(
+                "the statement written differs from the one signed",
+            ));
         }
         out.write_all(&frame[at + SLOT.len()..])
     }
@@ -235,30 +270,31 @@ mod tests {
         for alg in [Algorithm::Ed25519, Algorithm::P256] {
             let key = PrivateKey::generate(alg).unwrap();
             let payload = br#"{"_type": "x", "n": [1, 2, 3]}"#.repeat(1000);
-            let message =
-                Message::build(IN_TOTO_PAYLOAD_TYPE, u64::MAX, |w| w.write_all(&payload)).unwrap();
-            assert_eq!(message.payload(), payload.as_slice());
-            assert_eq!(message.pae(), pae(IN_TOTO_PAYLOAD_TYPE, &payload));
+            let write = |w: &mut dyn std::io::Write| w.write_all(&payload);
+            let sealed = seal(&key, u64::MAX, &write).unwrap();
             let mut streamed = Vec::new();
-            seal(&message, &key)
-                .write_bundle(&mut streamed, message.payload())
-                .unwrap();
-            let whole = sign_statement(&payload, &key).to_json_bytes();
-            if alg == Algorithm::Ed25519 {
-                // Deterministic signatures: the very same bytes.
-                assert_eq!(streamed, whole);
-            }
+            sealed.write_bundle(&mut streamed, &write).unwrap();
+            // Deterministic signatures (RFC 8032, RFC 6979): the very same bytes.
+            assert_eq!(
+                streamed,
+                sign_statement(&payload, &key).to_json_bytes(),
+                "{alg}"
+            );
             let read = bundle::parse(std::path::Path::new("b"), &streamed)
                 .ok()
                 .unwrap();
             assert_eq!(read.payload_bytes().unwrap(), payload);
+            // Another payload than the one signed is never written out.
+            let other = |w: &mut dyn std::io::Write| w.write_all(b"{}");
+            assert!(sealed.write_bundle(&mut Vec::new(), &other).is_err());
         }
     }
 
     #[test]
     fn a_payload_over_the_limit_is_refused_before_signing() {
-        let err =
-            Message::build(IN_TOTO_PAYLOAD_TYPE, 10, |w| w.write_all(b"12345678901")).unwrap_err();
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let write = |w: &mut dyn std::io::Write| w.write_all(b"12345678901");
+        let err = seal(&key, 10, &write).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -269,7 +305,7 @@ mod tests {
             ),
             "{err}"
         );
-        Message::build(IN_TOTO_PAYLOAD_TYPE, 11, |w| w.write_all(b"12345678901")).unwrap();
+        seal(&key, 11, &write).unwrap();
     }
 }
 
@@ -284,21 +320,25 @@ mod limits {
     #[test]
     fn the_largest_bundle_sign_writes_is_one_verify_reads() {
         let key = PrivateKey::generate(Algorithm::P521).unwrap();
-        let message = Message::build(IN_TOTO_PAYLOAD_TYPE, MAX_STATEMENT, |_| Ok(())).unwrap();
+        let empty = |_: &mut dyn std::io::Write| Ok(());
         let mut frame = Vec::new();
-        seal(&message, &key).write_bundle(&mut frame, b"").unwrap();
+        seal(&key, MAX_STATEMENT, &empty)
+            .unwrap()
+            .write_bundle(&mut frame, &empty)
+            .unwrap();
         let frame = frame.len() as u64;
         assert!(frame <= MAX_BUNDLE_ENVELOPE, "{frame}");
         assert!(base64_len(MAX_STATEMENT) + frame <= MAX_BUNDLE);
+        // A statement one byte over the limit, counted but never held.
+        let over = |w: &mut dyn std::io::Write| {
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..(MAX_STATEMENT >> 20) {
+                w.write_all(&chunk)?;
+            }
+            w.write_all(b" ")
+        };
         assert!(matches!(
-            Message::build(IN_TOTO_PAYLOAD_TYPE, MAX_STATEMENT, |w| {
-                // A statement one byte over the limit, counted but never held.
-                let chunk = vec![b' '; 1 << 20];
-                for _ in 0..(MAX_STATEMENT >> 20) {
-                    w.write_all(&chunk)?;
-                }
-                w.write_all(b" ")
-            }),
+            seal(&key, MAX_STATEMENT, &over),
             Err(SignError::TooLarge { .. })
         ));
     }
