@@ -104,7 +104,12 @@ pub fn seal(
     write: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<Sealed, SignError> {
     let mut counter = Counter(0);
-    write(&mut counter).map_err(SignError::Payload)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut counter);
+        write(&mut buffered)
+            .and_then(|()| buffered.flush())
+            .map_err(SignError::Payload)?;
+    }
     if counter.0 > limit {
         return Err(SignError::TooLarge {
             size: counter.0,
@@ -121,9 +126,12 @@ pub fn seal(
             hash: sha2::Digest::new(),
             len: 0,
         };
-        if let Err(e) = write(&mut tap) {
+        // Serialisation writes a few bytes at a time; the hashes want large pieces.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut tap);
+        if let Err(e) = write(&mut buffered).and_then(|()| buffered.flush()) {
             *failed.borrow_mut() = Some(e);
         }
+        drop(buffered);
         seen.set((sha2::Digest::finalize(tap.hash).into(), tap.len));
     });
     if let Some(e) = failed.into_inner() {
@@ -189,7 +197,11 @@ impl Sealed {
                 hash: sha2::Digest::new(),
                 len: 0,
             };
-            write(&mut tap)?;
+            {
+                let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut tap);
+                write(&mut buffered)?;
+                buffered.flush()?;
+            }
             let seen: [u8; 32] = sha2::Digest::finalize(tap.hash).into();
             let len = tap.len;
             if let Some(e) = failed {
