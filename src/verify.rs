@@ -369,7 +369,9 @@ pub fn read_signed<S: Source, T>(
             inner: payload,
             verifiers: &mut verifiers,
         };
-        let parsed = parse(&mut std::io::BufReader::with_capacity(1 << 16, &mut tee));
+        // Unbuffered here: the parser brings its own buffer, of a concrete type, which lets the
+        // standard library read it a byte at a time without a call per byte.
+        let parsed = parse(&mut tee);
         // What the parser left unread still counts for the signature.
         std::io::copy(&mut tee, &mut std::io::sink())
             .map_err(|e| malformed(format!("the payload cannot be read: {e}")))?;
@@ -437,7 +439,9 @@ pub fn verify_with<F: Record + DeserializeOwned>(
                 (parsed, bytes)
             } else {
                 (
-                    serde_json::from_reader::<_, AnyStatement<F>>(payload),
+                    serde_json::from_reader::<_, AnyStatement<F>>(
+                        std::io::BufReader::with_capacity(1 << 16, payload),
+                    ),
                     Vec::new(),
                 )
             }

@@ -253,8 +253,12 @@ where
     }
     let bundle = sign::bundle::read_from(path, opened)
         .map_err(|e| Error::from(verify::VerifyError::from(e)))?;
-    let parse =
-        |payload: &mut dyn std::io::Read| serde_json::from_reader::<_, AnyStatement<F>>(payload);
+    let parse = |payload: &mut dyn std::io::Read| {
+        serde_json::from_reader::<_, AnyStatement<F>>(std::io::BufReader::with_capacity(
+            1 << 16,
+            payload,
+        ))
+    };
     let (statement, verification) = if keys.is_empty() {
         let statement = unverified(path, &bundle, parse)?;
         let verification = VerificationFacts {
@@ -327,8 +331,8 @@ fn unverified<F: Record>(
     let payload = bundle
         .payload()
         .map_err(|e| malformed(path, &e.to_string()))?;
-    let any = parse(&mut std::io::BufReader::with_capacity(1 << 16, payload))
-        .map_err(|e| malformed(path, &e.to_string()))?;
+    let mut payload = payload;
+    let any = parse(&mut payload).map_err(|e| malformed(path, &e.to_string()))?;
     scelle_statement(path, any)
 }
 
