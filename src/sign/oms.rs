@@ -245,7 +245,8 @@ fn parse_raw<'a, T: Deserialize<'a>>(
         .map_err(|e| malformed(e.to_string()))
 }
 
-/// The OMS statement of a payload read as an [`AnyStatement`] (v1.0, or the legacy one).
+/// The OMS statement of a payload read as an [`AnyStatement`](crate::manifest::AnyStatement)
+/// (v1.0, or the legacy one).
 pub fn from_any<F>(
     statement: &crate::manifest::AnyStatement<F>,
     legacy: bool,
