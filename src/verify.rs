@@ -737,42 +737,99 @@ fn compare_single_file(
     Ok(check)
 }
 
-/// Every difference between the signed list and what is on disk (`on_disk` in manifest order).
-/// Results follow the order of the lists, so reports are deterministic.
-pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Digest)]) -> FileCheck {
-    let signed_paths: HashSet<&RelPath> = signed.iter().map(|(p, _)| p).collect();
-    let found: HashMap<&RelPath, Sha256Digest> = on_disk.iter().map(|(p, d)| (p, *d)).collect();
-    // Which signed path a digest belongs to, to name swapped or copied content.
-    let mut owner: HashMap<Sha256Digest, &RelPath> = HashMap::new();
-    for (path, digest) in signed {
-        owner.entry(*digest).or_insert(path);
+/// The two lists merged in path order: signed files found with another digest (index, digest
+/// found), signed files not found, files found but not signed (indices); `matched` counts the rest.
+#[allow(clippy::type_complexity)]
+fn merge_by_path(
+    signed: &[(RelPath, Sha256Digest)],
+    on_disk: &[(RelPath, Sha256Digest)],
+    matched: &mut usize,
+) -> (Vec<(usize, Sha256Digest)>, Vec<usize>, Vec<usize>) {
+    fn order(list: &[(RelPath, Sha256Digest)]) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..list.len()).collect();
+        if !list.windows(2).all(|w| w[0].0 <= w[1].0) {
+            idx.sort_by(|&a, &b| list[a].0.cmp(&list[b].0));
+        }
+        idx
     }
+    let (si, di) = (order(signed), order(on_disk));
+    let (mut modified, mut missing_at, mut extra_at) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut a, mut b) = (0, 0);
+    while a < si.len() || b < di.len() {
+        let next = match (si.get(a), di.get(b)) {
+            (Some(&x), Some(&y)) => signed[x].0.cmp(&on_disk[y].0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match next {
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (si[a], di[b]);
+                if signed[x].1 == on_disk[y].1 {
+                    *matched += 1;
+                } else {
+                    modified.push((x, on_disk[y].1));
+                }
+                a += 1;
+                b += 1;
+            }
+            std::cmp::Ordering::Less => {
+                missing_at.push(si[a]);
+                a += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                extra_at.push(di[b]);
+                b += 1;
+            }
+        }
+    }
+    (modified, missing_at, extra_at)
+}
+
+/// Every difference between the signed list and what is on disk (`on_disk` in manifest order).
+/// Results follow the order of the lists, so reports are deterministic. The two lists are
+/// merged in path order (a scelle statement and the walk are already in it; another list is
+/// ordered by index first), so no map of a million paths is built.
+pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Digest)]) -> FileCheck {
     let mut check = FileCheck {
         checked: on_disk.len(),
         ..FileCheck::default()
     };
-    let mut missing = Vec::new();
-    for (path, expected) in signed {
-        match found.get(path) {
-            Some(actual) if actual == expected => check.matched += 1,
-            Some(actual) => check.modified.push(Modified {
-                path: path.clone(),
-                expected: *expected,
-                actual: *actual,
-                content_of: owner.get(actual).map(|p| (*p).clone()),
-            }),
-            None => missing.push(Missing {
-                path: path.clone(),
-                expected: *expected,
-            }),
+    let (mut modified, mut missing_at, mut extra_at) =
+        merge_by_path(signed, on_disk, &mut check.matched);
+    modified.sort_unstable_by_key(|(x, _)| *x);
+    missing_at.sort_unstable();
+    extra_at.sort_unstable();
+    // Which signed path a digest belongs to, to name swapped or copied content: looked up for
+    // the modified files only.
+    let wanted: HashSet<Sha256Digest> = modified.iter().map(|(_, d)| *d).collect();
+    let mut owner: HashMap<Sha256Digest, &RelPath> = HashMap::new();
+    if !wanted.is_empty() {
+        for (path, digest) in signed {
+            if wanted.contains(digest) {
+                owner.entry(*digest).or_insert(path);
+            }
         }
     }
-    let mut extra: Vec<Extra> = on_disk
-        .iter()
-        .filter(|(p, _)| !signed_paths.contains(p))
-        .map(|(p, d)| Extra {
-            path: p.clone(),
-            actual: *d,
+    for (x, actual) in modified {
+        check.modified.push(Modified {
+            path: signed[x].0.clone(),
+            expected: signed[x].1,
+            actual,
+            content_of: owner.get(&actual).map(|p| (*p).clone()),
+        });
+    }
+    let missing: Vec<Missing> = missing_at
+        .into_iter()
+        .map(|x| Missing {
+            path: signed[x].0.clone(),
+            expected: signed[x].1,
+        })
+        .collect();
+    let mut extra: Vec<Extra> = extra_at
+        .into_iter()
+        .map(|y| Extra {
+            path: on_disk[y].0.clone(),
+            actual: on_disk[y].1,
         })
         .collect();
     // A missing name whose twin in another Unicode normal form is on disk is named as such,
