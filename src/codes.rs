@@ -224,6 +224,18 @@ pub const CODES: &[Code] = &[
               part is known to be harmless, waive the finding with its reason",
     },
     Code {
+        id: rules::LOOKALIKE_NAME,
+        title: "Two file names are the same text in different Unicode forms",
+        severity: Severity::Error,
+        severity_note: None,
+        means: "two names of the release differ only in Unicode normalisation (`café` written \
+                with one code point for `é` (NFC) and with `e` plus a combining accent (NFD))",
+        why: "macOS file systems treat them as one file and Linux as two: the release a user \
+              unpacks may not be the release that was sealed, and a reviewer cannot tell the two \
+              names apart on screen",
+        fix: "rename one of the files (or normalise every name to NFC) and scan again",
+    },
+    Code {
         id: rules::NOTE,
         title: "Worth knowing",
         severity: Severity::Info,
@@ -279,6 +291,18 @@ pub const CODES: &[Code] = &[
         why: "names decide what loaders read (`model.safetensors`, `config.json`): a renamed file \
               changes the release even with every byte in place",
         fix: "rename it back, or re-sign the release",
+    },
+    Code {
+        id: "verify/lookalike",
+        title: "A signed file is on disk under a look-alike name",
+        severity: Severity::Error,
+        severity_note: None,
+        means: "a signed name is missing and the same name in another Unicode normal form (NFC \
+                and NFD `café`) is on disk, with the signed content or another",
+        why: "the two names look the same on screen but are different files on Linux: a loader \
+              asked for the signed name does not find it, and a look-alike with other content \
+              is a swap a person would not see",
+        fix: "rename the file to the signed name (or re-sign the release), and keep names in NFC",
     },
     Code {
         id: "verify/unsigned",

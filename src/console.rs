@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::report::human_bytes;
 use crate::scan::Progress;
+use crate::text::escape;
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -86,31 +87,40 @@ impl Console {
     }
 
     /// `error: ...` and, when there is an obvious fix, `hint: ...`. Never silenced by `-q`.
+    /// Every message is one line: the names and strings it quotes are escaped.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        Self::line(&format!("{}: {message}", self.paint(RED, "error")));
+        Self::line(&format!(
+            "{}: {}",
+            self.paint(RED, "error"),
+            escape(message)
+        ));
         if let Some(hint) = hint {
-            Self::line(&format!("{}: {hint}", self.paint(CYAN, "hint")));
+            Self::line(&format!("{}: {}", self.paint(CYAN, "hint"), escape(hint)));
         }
     }
 
     /// `warning: ...`, silenced by `-q`.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
-            Self::line(&format!("{}: {message}", self.paint(YELLOW, "warning")));
+            Self::line(&format!(
+                "{}: {}",
+                self.paint(YELLOW, "warning"),
+                escape(message)
+            ));
         }
     }
 
     /// A line of information, silenced by `-q`.
     pub fn note(&self, message: &str) {
         if !self.quiet {
-            Self::line(message);
+            Self::line(&escape(message));
         }
     }
 
     /// A note shown with `-v`.
     pub fn info(&self, message: &str) {
         if self.verbose > 0 && !self.quiet {
-            Self::line(&self.paint(DIM, message));
+            Self::line(&self.paint(DIM, &escape(message)));
         }
     }
 

@@ -1,6 +1,7 @@
 //! The library's top-level error: every way a command can fail to run, each keeping its source.
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
+use crate::input::InputError;
 use crate::manifest::ManifestError;
 use crate::manifest::descriptor::DescriptorError;
 use crate::policy::builtin::PolicyError;
@@ -34,9 +35,23 @@ pub enum Error {
     Waiver(#[from] WaiverError),
     #[error(transparent)]
     SarifRoot(#[from] RootError),
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
 impl Error {
+    /// Whether the message lists several problems, one per line (a declaration or a pack with
+    /// several errors); every other message is one line, whatever text it quotes.
+    pub fn lists_problems(&self) -> bool {
+        use crate::policy::builtin::PolicyError;
+        matches!(
+            self,
+            Error::Descriptor(DescriptorError::Invalid { .. })
+                | Error::Scan(ScanError::Descriptor(DescriptorError::Invalid { .. }))
+                | Error::Policy(PolicyError::Load(_))
+        )
+    }
+
     /// The obvious fix, as one line, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -50,6 +65,7 @@ impl Error {
             Error::Descriptor(e) => e.hint(),
             Error::Waiver(e) => e.hint(),
             Error::SarifRoot(e) => e.hint(),
+            Error::Input(e) => e.hint(),
         }
     }
 }

@@ -11,21 +11,23 @@
 //! a few MiB per worker, whatever the release size. No mmap: a file truncated while mapped kills
 //! the process with SIGBUS, and this crate forbids `unsafe`.
 //!
-//! A file whose size or modification time changes while it is read is an error: a digest of bytes
-//! that were never on disk all at once would seal nothing.
+//! A file that is not the one the walk saw, or that changes while it is read, is an error: a
+//! digest of bytes that were never on disk all at once would seal nothing. The open file is
+//! compared with the walk's stamp before reading (a file replaced by a rename has another inode;
+//! a FIFO swapped in is refused without blocking) and after (size, modification time, and the
+//! change time, which catches a rewrite whose modification time was put back).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::SystemTime;
 
 use fs_err as fs;
 use sha2::{Digest as _, Sha256};
 
 use crate::manifest::Sha256Digest;
-use crate::walk::WalkEntry;
+use crate::walk::{Stamp, WalkEntry};
 
 /// Files up to this size are read in one call; larger ones may be handed to the reader thread.
 const SMALL_FILE: u64 = 1 << 20;
@@ -49,6 +51,15 @@ pub struct FileHash {
     /// The git blob SHA-1 (`sha1("blob <size>\0" + content)`), for Hugging Face cache blobs
     /// named by it.
     pub git_sha1: Option<[u8; 20]>,
+}
+
+/// What [`hash_files`] keeps of each file once `after` has seen its [`FileHash`]: a release of a
+/// million files holds a million of these until the manifest is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digested {
+    pub sha256: Sha256Digest,
+    /// Bytes hashed.
+    pub size: u64,
 }
 
 /// A newline count taken on the hashing buffers (so a 100 GB JSONL file is read once).
@@ -126,7 +137,7 @@ struct Shared<'a, T> {
     /// Cores with nothing to do: a busy worker may give its reading to one of them.
     idle_cores: AtomicUsize,
     abort: AtomicBool,
-    results: Mutex<Vec<Option<(FileHash, T)>>>,
+    results: Mutex<Vec<Option<(Digested, T)>>>,
     errors: Mutex<Vec<(usize, HashError)>>,
 }
 
@@ -135,7 +146,7 @@ struct Shared<'a, T> {
 pub fn hash_files<T: Send>(
     entries: &[WalkEntry],
     hashing: &Hashing<'_, T>,
-) -> Result<Vec<(FileHash, T)>, HashError> {
+) -> Result<Vec<(Digested, T)>, HashError> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| entries[b].size.cmp(&entries[a].size).then(a.cmp(&b)));
     let jobs = hashing.jobs.max(1);
@@ -196,7 +207,13 @@ fn run_worker<T: Send>(shared: &Shared<'_, T>, hashing: &Hashing<'_, T>) {
             ) {
                 Ok((hash, file)) => {
                     let extra = (hashing.after)(entry, file.file(), &hash);
-                    lock(&shared.results)[index] = Some((hash, extra));
+                    // The head and the rest served the inspection; kept for every file of a
+                    // large release they would be most of the memory of a scan.
+                    let digested = Digested {
+                        sha256: hash.sha256,
+                        size: hash.size,
+                    };
+                    lock(&shared.results)[index] = Some((digested, extra));
                 }
                 Err(e) => {
                     shared.abort.store(true, Ordering::Relaxed);
@@ -256,13 +273,10 @@ impl Worker {
         scope: &'scope std::thread::Scope<'scope, '_>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(FileHash, fs::File), HashError> {
-        let mut file = fs::File::open(&entry.path)?;
         // What the walk saw is the reference: any change from then to the end of hashing is
-        // caught by the final check, and a second stat per file is saved.
-        let before = Stamp {
-            len: entry.size,
-            modified: entry.modified,
-        };
+        // caught, before reading and by the final check.
+        let mut file = open_entry(entry)?;
+        let before = entry.stamp;
         let mut state = Digesting {
             hasher: Sha256::new(),
             head: Vec::new(),
@@ -298,7 +312,7 @@ impl Worker {
             let reader = reader.get_or_insert_with(|| ReaderHandle::start(scope));
             file = reader.finish(file, &entry.path, &mut state, progress)?;
         }
-        let after = Stamp::of(&file)?;
+        let after = Stamp::of(&file.metadata()?);
         if after != before || state.total != before.len {
             return Err(HashError::Changed(entry.path.clone()));
         }
@@ -437,21 +451,23 @@ fn fill(file: &mut fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Size and modification time, compared before and after reading.
-#[derive(Debug, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
-impl Stamp {
-    fn of(file: &fs::File) -> std::io::Result<Self> {
-        let meta = file.metadata()?;
-        Ok(Self {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        })
+/// Opens a walked file without blocking (a FIFO swapped in since the walk would block the open)
+/// and checks it is still the file the walk saw, before a byte is read.
+pub fn open_entry(entry: &WalkEntry) -> Result<fs::File, HashError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // std rather than fs_err: the open flags; the error is named below.
+    #[allow(clippy::disallowed_methods)]
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(&entry.path)
+        .map_err(|e| named(&e, &entry.path))?;
+    let file = fs::File::from_parts(file, &entry.path);
+    let meta = file.metadata()?;
+    if !meta.is_file() || Stamp::of(&meta) != entry.stamp {
+        return Err(HashError::Changed(entry.path.clone()));
     }
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -467,12 +483,12 @@ mod tests {
             let content: Vec<u8> = (0..size).map(|j| (j * 31 + i) as u8).collect();
             let path = dir.join(format!("f{i}"));
             fs::write(&path, &content).unwrap();
-            let modified = fs::metadata(&path).unwrap().modified().ok();
+            let stamp = Stamp::of(&fs::metadata(&path).unwrap());
             entries.push(WalkEntry {
                 rel: RelPath::new(format!("f{i}")).unwrap(),
                 path,
                 size: size as u64,
-                modified,
+                stamp,
                 hub_blob: None,
             });
             contents.push(content);
@@ -508,7 +524,6 @@ mod tests {
                     "size {size}, jobs {jobs}"
                 );
                 assert_eq!(hash.size, size as u64);
-                assert_eq!(hash.head, content[..content.len().min(HEAD_LEN)]);
             }
         }
     }
@@ -533,6 +548,7 @@ mod tests {
             let (mut entries, _) = entries_for(dir.path(), &[size]);
             // The walk saw another size than the file now has: it changed in between.
             entries[0].size = seen as u64;
+            entries[0].stamp.len = seen as u64;
             match hash_files(&entries, &plain(2, &|_| {})).unwrap_err() {
                 HashError::Changed(path) => assert!(path.ends_with("f0"), "{path:?}"),
                 other @ HashError::Io(_) => panic!("expected Changed, got {other}"),
@@ -540,7 +556,7 @@ mod tests {
         }
         // Same size, but rewritten since the walk looked at it.
         let (mut entries, _) = entries_for(dir.path(), &[100]);
-        entries[0].modified = Some(SystemTime::UNIX_EPOCH);
+        entries[0].stamp.modified = (0, 0);
         assert!(matches!(
             hash_files(&entries, &plain(1, &|_| {})),
             Err(HashError::Changed(_))
@@ -555,5 +571,63 @@ mod tests {
         entries[0].size = 10;
         let err = hash_files(&entries, &plain(1, &|_| {})).unwrap_err();
         assert!(err.to_string().contains("f0"), "{err}");
+    }
+
+    /// Runs `change` on a walked file between the walk and the hashing, and expects the hashing
+    /// to refuse it.
+    fn caught_after(change: impl Fn(&Path)) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("model.bin"), vec![1u8; 4096]).unwrap();
+        let walked = crate::walk::walk(dir.path(), &crate::walk::WalkOptions::default()).unwrap();
+        change(&walked.entries[0].path);
+        match hash_files(&walked.entries, &plain(1, &|_| {})) {
+            Err(HashError::Changed(path)) => assert!(path.ends_with("model.bin")),
+            Err(other) => panic!("expected Changed, got {other}"),
+            Ok(_) => panic!("the change went unnoticed"),
+        }
+    }
+
+    /// Puts the walk's modification time back on `path`.
+    fn restore_mtime(path: &Path, mtime: std::time::SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_rewrite_whose_modification_time_was_put_back_is_caught() {
+        caught_after(|path| {
+            let mtime = fs::metadata(path).unwrap().modified().unwrap();
+            // Same size, other content, then the old modification time, as `touch -d` would.
+            fs::write(path, vec![2u8; 4096]).unwrap();
+            restore_mtime(path, mtime);
+            assert_eq!(fs::metadata(path).unwrap().modified().unwrap(), mtime);
+        });
+    }
+
+    #[test]
+    fn a_file_replaced_by_a_rename_is_caught() {
+        caught_after(|path| {
+            let mtime = fs::metadata(path).unwrap().modified().unwrap();
+            let other = path.with_file_name("other.bin");
+            fs::write(&other, vec![3u8; 4096]).unwrap();
+            restore_mtime(&other, mtime);
+            fs::rename(&other, path).unwrap();
+        });
+    }
+
+    #[test]
+    fn a_fifo_swapped_in_since_the_walk_is_refused_without_blocking() {
+        caught_after(|path| {
+            fs::remove_file(path).unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        });
     }
 }

@@ -21,9 +21,19 @@ fn main() -> ExitCode {
                 .find_map(|e| e.downcast_ref::<scelle::Error>())
                 .and_then(scelle::Error::hint);
             // Messages from other libraries sometimes end with a period; ours never do. An error
-            // listing several problems (a declaration with three bad fields) gives one line each.
+            // listing several problems (a declaration with three bad fields) gives one line each;
+            // any other is one line, so a quoted name holding a newline cannot forge a second
+            // (the console escapes it).
             let message = format!("{err:#}");
-            let lines: Vec<&str> = message.lines().collect();
+            let multi = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<scelle::Error>())
+                .is_some_and(scelle::Error::lists_problems);
+            let lines: Vec<&str> = if multi {
+                message.lines().collect()
+            } else {
+                vec![message.as_str()]
+            };
             for (i, line) in lines.iter().enumerate() {
                 let last = i + 1 == lines.len();
                 console.error(

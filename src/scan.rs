@@ -111,7 +111,7 @@ pub fn survey(root: &Path, options: &WalkOptions) -> Result<Vec<FileRecord>, Sca
     let mut records = Vec::with_capacity(walked.entries.len());
     for entry in walked.entries {
         let path = entry.path.clone();
-        let file = fs_err::File::open(&path)?;
+        let file = hash::open_entry(&entry)?;
         let mut head = Vec::with_capacity(hash::HEAD_LEN);
         file.file()
             .take(hash::HEAD_LEN as u64)
@@ -174,13 +174,60 @@ fn read_declaration(entries: &[WalkEntry]) -> Result<Option<Declaration>, ScanEr
     // The entry's own path: the walk may have resolved `root` (a hub cache folder to a snapshot).
     let path = &entry.path;
     let display = path.display().to_string();
-    let text = fs_err::read_to_string(path).map_err(DescriptorError::Read)?;
+    let text = crate::input::read_text(path, crate::input::Kind::DECLARATION)
+        .map_err(DescriptorError::Read)?;
     let declared = descriptor::parse(&text, &display)?;
     Ok(Some(Declaration {
         digest: Sha256Digest::of(text.as_bytes()),
         declared,
         display,
     }))
+}
+
+/// Flags every file whose name equals another's in Unicode Normalization Form C (`café` written
+/// with a precomposed `é` and with `e` and a combining accent): two files on Linux, one on
+/// macOS, so a copy keeps either and a verifier on another system sees another release.
+fn flag_lookalike_names(files: &mut [FileRecord]) {
+    let mut by_nfc: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if let std::borrow::Cow::Owned(n) = crate::text::nfc(f.path.as_str()) {
+            by_nfc.entry(n).or_default().push(i);
+        }
+    }
+    if by_nfc.is_empty() {
+        return;
+    }
+    // Names already in NFC join the group of their decomposed twins.
+    for (i, f) in files.iter().enumerate() {
+        if let Some(group) = by_nfc.get_mut(f.path.as_str()) {
+            group.push(i);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = by_nfc.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    for group in groups {
+        for &i in &group {
+            let others: Vec<String> = group
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| format!("`{}`", files[j].path))
+                .collect();
+            let message = format!(
+                "`{}` and {} are the same name in different Unicode normal forms: one file on \
+                 macOS, two on Linux",
+                files[i].path,
+                others.join(", ")
+            );
+            let finding = inspect::file_finding(
+                &files[i].path,
+                inspect::rules::LOOKALIKE_NAME,
+                crate::finding::Severity::Error,
+                message,
+            );
+            files[i].findings.push(finding);
+        }
+    }
 }
 
 /// Scans `root` into an unsigned manifest.
@@ -254,6 +301,7 @@ pub fn scan(
     if options.inspect {
         summary::check_indexes(&mut files);
     }
+    flag_lookalike_names(&mut files);
     let bytes = files.iter().map(|f| f.size).sum();
     let left_out = walked.left_out;
     let settings = ScanSettings {

@@ -18,7 +18,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
 
 use fs_err as fs;
 use serde::Serialize;
@@ -26,12 +29,14 @@ use serde::Serialize;
 use crate::finding::{Finding, Severity};
 use crate::hash::{self, HashError};
 use crate::manifest::{
-    PREDICATE_TYPE, RelPath, STATEMENT_TYPE, Sha256Digest, Statement, StatementProblem,
+    AnyProblem, AnyStatement, FileDigest, PREDICATE_TYPE, Record, RelPath, STATEMENT_TYPE,
+    Sha256Digest, Statement, StatementProblem,
 };
 use crate::scan::Progress;
-use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, read_bundle};
-use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae};
+use crate::sign::bundle::{BundleError, KeyMaterial, ReadBundle, Source, read_bundle};
+use crate::sign::dsse::{IN_TOTO_PAYLOAD_TYPE, decode_base64, pae_prefix};
 use crate::sign::findings::FindingCounts;
+use crate::sign::keys::StreamVerifier;
 use crate::sign::oms::{
     self, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsError, SignedFiles,
 };
@@ -101,7 +106,7 @@ pub struct Verification {
     pub warnings: Vec<String>,
     /// One line saying what all of the above means.
     pub verdict: String,
-    /// The exact signed payload bytes (for `--manifest-only`).
+    /// The exact signed payload bytes, kept for `--manifest-only` only.
     #[serde(skip)]
     pub payload: Vec<u8>,
 }
@@ -131,6 +136,9 @@ pub struct FileCheck {
     pub missing: Vec<Missing>,
     pub extra: Vec<Extra>,
     pub renamed: Vec<Renamed>,
+    /// Signed files found under a name that is the same text in another Unicode normal form.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookalike: Vec<Lookalike>,
     /// Files on disk the bundle does not list, reported without failing (`--ignore-unsigned-files`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsigned: Vec<RelPath>,
@@ -142,6 +150,7 @@ impl FileCheck {
             && self.missing.is_empty()
             && self.extra.is_empty()
             && self.renamed.is_empty()
+            && self.lookalike.is_empty()
     }
 }
 
@@ -164,6 +173,18 @@ pub struct Missing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Extra {
     pub path: RelPath,
+    pub actual: Sha256Digest,
+}
+
+/// A signed name missing from disk while a name equal to it in NFC is there: the same text in
+/// another Unicode normal form (macOS would take one for the other; Linux does not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lookalike {
+    /// The name as signed.
+    pub signed: RelPath,
+    /// The name on disk.
+    pub found: RelPath,
+    pub expected: Sha256Digest,
     pub actual: Sha256Digest,
 }
 
@@ -211,6 +232,7 @@ impl VerifyError {
             }
             VerifyError::Walk(e) => e.hint(),
             VerifyError::Hash(e) => e.hint(),
+            VerifyError::Bundle(BundleError::Input(e)) => e.hint(),
             _ => None,
         }
     }
@@ -341,21 +363,42 @@ fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verificati
     }
 }
 
-/// A payload whose signature verified with one of the given keys.
-struct Authenticated {
-    payload: Vec<u8>,
-    payload_type: String,
-    key: SignerKey,
+/// A payload whose signature verified with one of the given keys, and what was parsed from
+/// the very bytes that were verified.
+#[derive(Debug)]
+pub struct Signed<T> {
+    pub key: SignerKey,
+    pub payload_type: String,
+    pub parsed: T,
 }
 
-/// Checks the key hint, the signature count and the DSSE signature over the exact payload
-/// bytes. `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
-fn authenticate(
+/// Feeds every byte read through it to the signature checks.
+struct Tee<'v, 'k, R> {
+    inner: R,
+    verifiers: &'v mut [(&'k PublicKey, StreamVerifier)],
+}
+
+impl<R: Read> Read for Tee<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (_, v) in self.verifiers.iter_mut() {
+            v.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// Checks the key hint, the signature count and the DSSE signature over the payload as it is
+/// decoded from the bundle, while `parse` reads the same bytes: what is verified is what is
+/// parsed, in one read of the bundle, and nothing parsed is used unless the signature holds.
+/// `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
+pub fn read_signed<S: Source, T>(
     bundle_path: &Path,
-    bundle: &ReadBundle,
+    bundle: &ReadBundle<S>,
     keys: &[PublicKey],
     warnings: &mut Vec<String>,
-) -> Result<Result<Authenticated, Verification>, VerifyError> {
+    parse: impl FnOnce(&mut dyn Read) -> T,
+) -> Result<Result<Signed<T>, Verification>, VerifyError> {
     let malformed = |reason: String| VerifyError::Malformed {
         bundle: bundle_path.into(),
         reason,
@@ -384,7 +427,7 @@ fn authenticate(
         }
         KeyMaterial::None => keys.iter().collect(),
     };
-    let signatures = &bundle.envelope.signatures;
+    let signatures = &bundle.signatures;
     let [signature] = signatures.as_slice() else {
         let problem = if signatures.is_empty() {
             "the bundle holds no signature".to_owned()
@@ -396,15 +439,37 @@ fn authenticate(
         };
         return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
     };
-    let payload = bundle
-        .envelope
-        .payload_bytes()
-        .map_err(|e| malformed(e.to_string()))?;
+    let len = bundle.payload_len().map_err(|e| malformed(e.to_string()))?;
     let sig = decode_base64("dsseEnvelope.signatures[0].sig", &signature.sig)
         .map_err(|e| malformed(e.to_string()))?;
-    let payload_type = bundle.envelope.payload_type.clone();
-    let message = pae(&payload_type, &payload);
-    let Some(signer) = candidates.into_iter().find(|k| k.verify(&message, &sig)) else {
+    let payload_type = bundle.payload_type.clone();
+    let prefix = pae_prefix(&payload_type, len);
+    let mut verifiers: Vec<(&PublicKey, StreamVerifier)> = candidates
+        .into_iter()
+        .map(|k| {
+            let mut v = k.stream_verifier(&sig);
+            v.update(&prefix);
+            (k, v)
+        })
+        .collect();
+    let payload = bundle.payload().map_err(|e| malformed(e.to_string()))?;
+    let parsed = {
+        let mut tee = Tee {
+            inner: payload,
+            verifiers: &mut verifiers,
+        };
+        // Unbuffered here: the parser brings its own buffer, of a concrete type, which lets the
+        // standard library read it a byte at a time without a call per byte.
+        let parsed = parse(&mut tee);
+        // What the parser left unread still counts for the signature.
+        std::io::copy(&mut tee, &mut std::io::sink())
+            .map_err(|e| malformed(format!("the payload cannot be read: {e}")))?;
+        parsed
+    };
+    let signer = verifiers
+        .into_iter()
+        .find_map(|(k, v)| v.finish().then_some(k));
+    let Some(signer) = signer else {
         let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
         let mut problem = format!(
             "the signature does not verify with key `{}`: the payload, its type or the signature was changed after signing",
@@ -419,10 +484,10 @@ fn authenticate(
         id: signer.key_id(),
         algorithm: signer.algorithm().as_str().into(),
     };
-    Ok(Ok(Authenticated {
-        payload,
-        payload_type,
+    Ok(Ok(Signed {
         key,
+        payload_type,
+        parsed,
     }))
 }
 
@@ -433,46 +498,60 @@ pub fn verify(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Verification, VerifyError> {
+    verify_with::<FileDigest>(path, options, progress, false).map(|(v, _)| v)
+}
+
+/// [`verify`], also returning the signed scelle statement (with file records `F`) when `keep`
+/// is set and the bundle verified: read from the bytes that were verified, never read again.
+pub fn verify_with<F: Record + DeserializeOwned>(
+    path: &Path,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+    keep: bool,
+) -> Result<(Verification, Option<Statement<F>>), VerifyError> {
     let resolved = walk::resolve_release(path, options.revision.as_deref())?;
     let path = resolved.path.as_path();
     let bundle_path = select_bundle(path, options.bundle.as_deref(), &options.keys)?;
     let bundle = read_bundle(&bundle_path)?;
     let mut warnings = Vec::new();
-    let authenticated = authenticate(&bundle_path, &bundle, &options.keys, &mut warnings)?;
+    let signed = read_signed(
+        &bundle_path,
+        &bundle,
+        &options.keys,
+        &mut warnings,
+        |payload| parse_payload::<F>(payload, options.manifest_only),
+    )?;
     drop(bundle);
-    let Authenticated {
-        payload,
-        payload_type,
+    let Signed {
         key,
-    } = match authenticated {
-        Ok(authenticated) => authenticated,
-        Err(rejection) => return Ok(rejection),
+        payload_type,
+        parsed,
+    } = match signed {
+        Ok(signed) => signed,
+        Err(rejection) => return Ok((rejection, None)),
     };
     let signed_rejected = |problem: String, warnings: Vec<String>| {
         let mut v = rejected(&bundle_path, problem, warnings);
         v.key = Some(key.clone());
-        v
+        (v, None)
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
         let problem =
             format!("the payload type is `{payload_type}`, expected `{IN_TOTO_PAYLOAD_TYPE}`");
         return Ok(signed_rejected(problem, warnings));
     }
-    // Only the two type fields are read here; the statement itself is parsed once, by the
-    // format that claims it, and dropped before the release is hashed.
-    let header: StatementHeader =
-        serde_json::from_slice(&payload).map_err(|e| VerifyError::Malformed {
-            bundle: bundle_path.clone(),
-            reason: format!("the signed payload is not a JSON statement: {e}"),
-        })?;
-    let statement_type = header.kind.as_deref().unwrap_or_default();
+    let (parsed, payload) = parsed;
+    let statement = parsed.map_err(|e| VerifyError::Malformed {
+        bundle: bundle_path.clone(),
+        reason: format!("the signed payload is not a valid statement: {e}"),
+    })?;
+    let statement_type = statement.statement_type.as_deref().unwrap_or_default();
     if statement_type != STATEMENT_TYPE {
         let problem =
             format!("the statement type is `{statement_type}`, expected `{STATEMENT_TYPE}`");
         return Ok(signed_rejected(problem, warnings));
     }
-    let predicate_type = header.predicate_type.as_deref().unwrap_or_default();
-    let expected = match expected_files(predicate_type, &payload) {
+    let (expected, kept) = match expected_files(statement, keep) {
         Ok(e) => e,
         Err(StatementError::Rejected(problem)) => return Ok(signed_rejected(problem, warnings)),
         Err(StatementError::Malformed(reason)) => {
@@ -515,7 +594,7 @@ pub fn verify(
             verification.signed_files,
             plural(verification.signed_files)
         );
-        return Ok(verification);
+        return Ok((verification, kept));
     }
     let check = compare_with_disk(
         path,
@@ -527,7 +606,31 @@ pub fn verify(
     )?;
     verification.verdict = verdict(&verification, &check);
     verification.files = Some(check);
-    Ok(verification)
+    Ok((verification, kept))
+}
+
+/// The statement a payload holds, read as it streams; with `keep` (`--manifest-only`, which
+/// writes the payload out) the bytes are kept too, the only case where the whole payload is held.
+fn parse_payload<F: Record + DeserializeOwned>(
+    payload: &mut dyn Read,
+    keep: bool,
+) -> (Result<AnyStatement<F>, serde_json::Error>, Vec<u8>) {
+    if keep {
+        let mut bytes = Vec::new();
+        let parsed = payload
+            .read_to_end(&mut bytes)
+            .map_err(serde_json::Error::io)
+            .and_then(|_| serde_json::from_slice::<AnyStatement<F>>(&bytes));
+        (parsed, bytes)
+    } else {
+        (
+            serde_json::from_reader::<_, AnyStatement<F>>(std::io::BufReader::with_capacity(
+                1 << 16,
+                payload,
+            )),
+            Vec::new(),
+        )
+    }
 }
 
 enum StatementError {
@@ -537,25 +640,34 @@ enum StatementError {
     Unsupported(String),
 }
 
-/// The two fields that decide how a statement is read.
-#[derive(serde::Deserialize)]
-struct StatementHeader {
-    #[serde(rename = "_type")]
-    kind: Option<String>,
-    #[serde(rename = "predicateType")]
-    predicate_type: Option<String>,
-}
-
-fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, StatementError> {
-    match predicate_type {
-        PREDICATE_TYPE => scelle_expected(payload),
-        OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE => {
-            let parsed = if predicate_type == OMS_PREDICATE_TYPE {
-                oms::parse(payload)
-            } else {
-                oms::parse_legacy(payload)
+/// What the statement says must be on disk, and the scelle statement itself when `keep` is set.
+fn expected_files<F: Record>(
+    statement: AnyStatement<F>,
+    keep: bool,
+) -> Result<(Expected, Option<Statement<F>>), StatementError> {
+    let predicate_type = statement.predicate_type.clone().unwrap_or_default();
+    match predicate_type.as_str() {
+        PREDICATE_TYPE if !keep => {
+            let list = statement.into_signed_list().map_err(scelle_problem)?;
+            let expected = Expected {
+                format: BundleFormat::Scelle,
+                files: scelle_files(list.scan.single_file, list.files)?,
+                model: list.scan.hub.as_ref().map(|h| h.repo.clone()),
+                findings: Some(FindingCounts::of(&list.findings)),
+                root: Some(list.root),
+                symlinks: symlink_policy(&list.scan.symlinks)?,
+                ignore: list.scan.ignore,
             };
-            let manifest = parsed.map_err(|e| match e {
+            Ok((expected, None))
+        }
+        PREDICATE_TYPE => {
+            let statement = statement.into_scelle().map_err(scelle_problem)?;
+            let expected = scelle_expected(&statement)?;
+            Ok((expected, keep.then_some(statement)))
+        }
+        OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE => {
+            let manifest = oms::from_any(&statement, predicate_type == OMS_LEGACY_PREDICATE_TYPE)
+                .map_err(|e| match e {
                 OmsError::Malformed(m) => {
                     StatementError::Malformed(format!("malformed OMS statement: {m}"))
                 }
@@ -576,7 +688,7 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
                 );
             }
             let model = Some(manifest.model_name.clone()).filter(|n| !n.is_empty());
-            Ok(Expected {
+            let expected = Expected {
                 format: BundleFormat::Oms,
                 files: match manifest.files {
                     SignedFiles::Folder(files) => ExpectedFiles::Folder(files),
@@ -591,7 +703,8 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
                 } else {
                     SymlinkPolicy::Reject
                 },
-            })
+            };
+            Ok((expected, None))
         }
         other => Err(StatementError::Rejected(format!(
             "the predicate type is `{other}`, neither scelle's (`{PREDICATE_TYPE}`) nor OpenSSF Model Signing's (`{OMS_PREDICATE_TYPE}`)"
@@ -599,42 +712,41 @@ fn expected_files(predicate_type: &str, payload: &[u8]) -> Result<Expected, Stat
     }
 }
 
-fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
-    let statement: Statement = serde_json::from_slice(payload)
-        .map_err(|e| StatementError::Malformed(format!("malformed scelle statement: {e}")))?;
-    statement.check().map_err(|problem| match problem {
-        StatementProblem::Duplicate(_) => {
-            StatementError::Malformed(format!("malformed scelle statement: {problem}"))
+fn scelle_problem(problem: AnyProblem) -> StatementError {
+    match problem {
+        AnyProblem::Malformed(m) => {
+            StatementError::Malformed(format!("malformed scelle statement: {m}"))
         }
-        _ => StatementError::Rejected(format!("the statement is inconsistent: {problem}")),
-    })?;
+        AnyProblem::Inconsistent(p @ StatementProblem::Duplicate(_)) => {
+            StatementError::Malformed(format!("malformed scelle statement: {p}"))
+        }
+        AnyProblem::Inconsistent(p) => {
+            StatementError::Rejected(format!("the statement is inconsistent: {p}"))
+        }
+    }
+}
+
+fn symlink_policy(name: &str) -> Result<SymlinkPolicy, StatementError> {
+    match name {
+        "reject" => Ok(SymlinkPolicy::Reject),
+        "follow-inside" => Ok(SymlinkPolicy::FollowInside),
+        other => Err(StatementError::Malformed(format!(
+            "unknown symlink policy `{other}`"
+        ))),
+    }
+}
+
+fn scelle_expected<F: Record>(statement: &Statement<F>) -> Result<Expected, StatementError> {
     let predicate = &statement.predicate;
-    let symlinks = match predicate.scan.symlinks.as_str() {
-        "reject" => SymlinkPolicy::Reject,
-        "follow-inside" => SymlinkPolicy::FollowInside,
-        other => {
-            return Err(StatementError::Malformed(format!(
-                "unknown symlink policy `{other}`"
-            )));
-        }
-    };
-    let files = if predicate.scan.single_file {
-        let [file] = predicate.files.as_slice() else {
-            return Err(StatementError::Malformed(format!(
-                "malformed scelle statement: a single-file release with {} files",
-                predicate.files.len()
-            )));
-        };
-        ExpectedFiles::Single(file.sha256, Some(file.path.to_string()))
-    } else {
-        ExpectedFiles::Folder(
-            predicate
-                .files
-                .iter()
-                .map(|f| (f.path.clone(), f.sha256))
-                .collect(),
-        )
-    };
+    let symlinks = symlink_policy(&predicate.scan.symlinks)?;
+    let files = scelle_files(
+        predicate.scan.single_file,
+        predicate
+            .files
+            .iter()
+            .map(|f| (f.path().clone(), *f.sha256()))
+            .collect(),
+    )?;
     Ok(Expected {
         format: BundleFormat::Scelle,
         files,
@@ -644,6 +756,23 @@ fn scelle_expected(payload: &[u8]) -> Result<Expected, StatementError> {
         ignore: predicate.scan.ignore.clone(),
         symlinks,
     })
+}
+
+/// The files a scelle statement lists: one file for a single-file release, else a folder.
+fn scelle_files(
+    single_file: bool,
+    files: Vec<(RelPath, Sha256Digest)>,
+) -> Result<ExpectedFiles, StatementError> {
+    if !single_file {
+        return Ok(ExpectedFiles::Folder(files));
+    }
+    match <[_; 1]>::try_from(files) {
+        Ok([(path, digest)]) => Ok(ExpectedFiles::Single(digest, Some(path.to_string()))),
+        Err(files) => Err(StatementError::Malformed(format!(
+            "malformed scelle statement: a single-file release with {} files",
+            files.len()
+        ))),
+    }
 }
 
 /// Walks and hashes the release as it was sealed and compares it with the signed list.
@@ -739,7 +868,7 @@ fn compare_single_file(
         rel: rel.clone(),
         path: path.into(),
         size: meta.len(),
-        modified: meta.modified().ok(),
+        stamp: walk::Stamp::of(&meta),
         hub_blob: None,
     };
     progress.begin(meta.len());
@@ -764,46 +893,123 @@ fn compare_single_file(
     Ok(check)
 }
 
-/// Every difference between the signed list and what is on disk (`on_disk` in manifest order).
-/// Results follow the order of the lists, so reports are deterministic.
-pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Digest)]) -> FileCheck {
-    let signed_paths: HashSet<&RelPath> = signed.iter().map(|(p, _)| p).collect();
-    let found: HashMap<&RelPath, Sha256Digest> = on_disk.iter().map(|(p, d)| (p, *d)).collect();
-    // Which signed path a digest belongs to, to name swapped or copied content.
-    let mut owner: HashMap<Sha256Digest, &RelPath> = HashMap::new();
-    for (path, digest) in signed {
-        owner.entry(*digest).or_insert(path);
+/// The two lists merged in path order: signed files found with another digest (index, digest
+/// found), signed files not found, files found but not signed (indices); `matched` counts the rest.
+#[allow(clippy::type_complexity)]
+fn merge_by_path(
+    signed: &[(RelPath, Sha256Digest)],
+    on_disk: &[(RelPath, Sha256Digest)],
+    matched: &mut usize,
+) -> (Vec<(usize, Sha256Digest)>, Vec<usize>, Vec<usize>) {
+    fn order(list: &[(RelPath, Sha256Digest)]) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..list.len()).collect();
+        if !list.windows(2).all(|w| w[0].0 <= w[1].0) {
+            idx.sort_by(|&a, &b| list[a].0.cmp(&list[b].0));
+        }
+        idx
     }
+    let (si, di) = (order(signed), order(on_disk));
+    let (mut modified, mut missing_at, mut extra_at) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut a, mut b) = (0, 0);
+    while a < si.len() || b < di.len() {
+        let next = match (si.get(a), di.get(b)) {
+            (Some(&x), Some(&y)) => signed[x].0.cmp(&on_disk[y].0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match next {
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (si[a], di[b]);
+                if signed[x].1 == on_disk[y].1 {
+                    *matched += 1;
+                } else {
+                    modified.push((x, on_disk[y].1));
+                }
+                a += 1;
+                b += 1;
+            }
+            std::cmp::Ordering::Less => {
+                missing_at.push(si[a]);
+                a += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                extra_at.push(di[b]);
+                b += 1;
+            }
+        }
+    }
+    (modified, missing_at, extra_at)
+}
+
+/// Every difference between the signed list and what is on disk (`on_disk` in manifest order).
+/// Results follow the order of the lists, so reports are deterministic. The two lists are
+/// merged in path order (a scelle statement and the walk are already in it; another list is
+/// ordered by index first), so no map of a million paths is built.
+pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Digest)]) -> FileCheck {
     let mut check = FileCheck {
         checked: on_disk.len(),
         ..FileCheck::default()
     };
-    let mut missing = Vec::new();
-    for (path, expected) in signed {
-        match found.get(path) {
-            Some(actual) if actual == expected => check.matched += 1,
-            Some(actual) => check.modified.push(Modified {
-                path: path.clone(),
-                expected: *expected,
-                actual: *actual,
-                content_of: owner.get(actual).map(|p| (*p).clone()),
-            }),
-            None => missing.push(Missing {
-                path: path.clone(),
-                expected: *expected,
-            }),
+    let (mut modified, mut missing_at, mut extra_at) =
+        merge_by_path(signed, on_disk, &mut check.matched);
+    modified.sort_unstable_by_key(|(x, _)| *x);
+    missing_at.sort_unstable();
+    extra_at.sort_unstable();
+    // Which signed path a digest belongs to, to name swapped or copied content: looked up for
+    // the modified files only.
+    let wanted: HashSet<Sha256Digest> = modified.iter().map(|(_, d)| *d).collect();
+    let mut owner: HashMap<Sha256Digest, &RelPath> = HashMap::new();
+    if !wanted.is_empty() {
+        for (path, digest) in signed {
+            if wanted.contains(digest) {
+                owner.entry(*digest).or_insert(path);
+            }
         }
     }
-    let mut extra: Vec<Extra> = on_disk
-        .iter()
-        .filter(|(p, _)| !signed_paths.contains(p))
-        .map(|(p, d)| Extra {
-            path: p.clone(),
-            actual: *d,
+    for (x, actual) in modified {
+        check.modified.push(Modified {
+            path: signed[x].0.clone(),
+            expected: signed[x].1,
+            actual,
+            content_of: owner.get(&actual).map(|p| (*p).clone()),
+        });
+    }
+    let missing: Vec<Missing> = missing_at
+        .into_iter()
+        .map(|x| Missing {
+            path: signed[x].0.clone(),
+            expected: signed[x].1,
         })
         .collect();
-    // A missing file whose exact content appears under a new, unsigned name was renamed.
+    let mut extra: Vec<Extra> = extra_at
+        .into_iter()
+        .map(|y| Extra {
+            path: on_disk[y].0.clone(),
+            actual: on_disk[y].1,
+        })
+        .collect();
+    // A missing name whose twin in another Unicode normal form is on disk is named as such,
+    // whatever the content: the two look the same on a terminal and are one file on macOS.
+    let mut still_missing = Vec::with_capacity(missing.len());
     for gone in missing {
+        let signed_nfc = crate::text::nfc(gone.path.as_str());
+        let twin = extra
+            .iter()
+            .position(|e| crate::text::nfc(e.path.as_str()) == signed_nfc);
+        if let Some(i) = twin {
+            let found = extra.remove(i);
+            check.lookalike.push(Lookalike {
+                signed: gone.path,
+                found: found.path,
+                expected: gone.expected,
+                actual: found.actual,
+            });
+        } else {
+            still_missing.push(gone);
+        }
+    }
+    // A missing file whose exact content appears under a new, unsigned name was renamed.
+    for gone in still_missing {
         if let Some(i) = extra.iter().position(|e| e.actual == gone.expected) {
             let moved = extra.remove(i);
             check.renamed.push(Renamed {
@@ -858,6 +1064,7 @@ fn verdict(v: &Verification, check: &FileCheck) -> String {
         (check.missing.len(), "missing"),
         (check.extra.len(), "extra (unsigned)"),
         (check.renamed.len(), "renamed"),
+        (check.lookalike.len(), "under a look-alike name"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {what}"));
@@ -870,6 +1077,18 @@ fn verdict(v: &Verification, check: &FileCheck) -> String {
         parts.join(", ")
     )
     .replace("FAILED: 0 of", "FAILED: none of")
+}
+
+/// `NFC`, `NFD`, or `mixed forms`, to tell two names that look the same apart.
+pub fn normal_form(name: &str) -> &'static str {
+    use unicode_normalization::{IsNormalized, is_nfc_quick, is_nfd_quick};
+    if is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        "NFC"
+    } else if is_nfd_quick(name.chars()) == IsNormalized::Yes {
+        "NFD"
+    } else {
+        "neither NFC nor NFD"
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -938,6 +1157,28 @@ impl Verification {
                     format!("`{}` was renamed to `{}`", r.from, r.to),
                 )
                 .with_subject(r.from.to_string()),
+            );
+        }
+        for l in &check.lookalike {
+            let content = if l.expected == l.actual {
+                "with the signed content"
+            } else {
+                "with other content"
+            };
+            findings.push(
+                Finding::fail(
+                    "verify/lookalike",
+                    Severity::Error,
+                    format!(
+                        "`{}` ({}) is missing, and `{}` ({}) is on disk {content}: the same name in another Unicode normal form",
+                        l.signed,
+                        normal_form(l.signed.as_str()),
+                        l.found,
+                        normal_form(l.found.as_str())
+                    ),
+                )
+                .with_subject(l.signed.to_string())
+                .with_fix("rename the file to the signed name (or re-sign), and keep names in NFC"),
             );
         }
         for u in &check.unsigned {
@@ -1032,6 +1273,69 @@ mod tests {
             }]
         );
         assert!(!check.is_clean());
+    }
+
+    /// A bundle file that reads differently once it has been read to its end: what a bundle
+    /// rewritten between a verification and a second read would serve.
+    struct Swapping {
+        first: Vec<u8>,
+        second: Vec<u8>,
+        swapped: std::cell::Cell<bool>,
+    }
+
+    impl Source for Swapping {
+        fn size(&self) -> u64 {
+            self.first.len() as u64
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+            let bytes = if self.swapped.get() {
+                &self.second
+            } else {
+                &self.first
+            };
+            let n = bytes.as_slice().read_at(buf, offset)?;
+            if offset + n as u64 >= bytes.len() as u64 {
+                self.swapped.set(true);
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn what_is_parsed_is_what_was_verified() {
+        use crate::sign::{Algorithm, PrivateKey, sign_statement};
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let signed = sign_statement(br#"{"n":1}"#, &key).to_json_bytes();
+        let forged = String::from_utf8(signed.clone()).unwrap().replace(
+            &crate::sign::dsse::encode_base64(br#"{"n":1}"#),
+            &crate::sign::dsse::encode_base64(br#"{"n":2}"#),
+        );
+        assert_eq!(forged.len(), signed.len());
+        let keys = [key.public_key()];
+        let read = |source: Swapping| {
+            let bundle = crate::sign::bundle::read_from(Path::new("b"), source).unwrap();
+            read_signed(Path::new("b"), &bundle, &keys, &mut Vec::new(), |payload| {
+                let mut out = Vec::new();
+                payload.read_to_end(&mut out).unwrap();
+                out
+            })
+            .unwrap()
+            .map_err(Box::new)
+        };
+        let steady = read(Swapping {
+            first: signed.clone(),
+            second: signed.clone(),
+            swapped: std::cell::Cell::new(false),
+        });
+        assert_eq!(steady.unwrap().parsed, br#"{"n":1}"#);
+        // The file changes after its first read: the statement that would be parsed is the
+        // one checked, so the swap is a failed signature, never a forged statement accepted.
+        let swapped = read(Swapping {
+            first: signed,
+            second: forged.into_bytes(),
+            swapped: std::cell::Cell::new(false),
+        });
+        assert_eq!(swapped.unwrap_err().signature, SignatureStatus::Failed);
     }
 
     #[test]

@@ -85,11 +85,39 @@ pub struct WalkEntry {
     pub path: PathBuf,
     /// Size seen by the walk; the hasher re-checks it.
     pub size: u64,
-    /// Modification time seen by the walk; the hasher re-checks it.
-    pub modified: Option<std::time::SystemTime>,
+    /// What the walk saw of the file; the hasher compares the open file with it before and
+    /// after reading.
+    pub stamp: Stamp,
     /// In a Hugging Face cache snapshot: the name of the blob the link points to (its `ETag`:
     /// the SHA-256 of an LFS file, the git blob SHA-1 of a small one).
     pub hub_blob: Option<String>,
+}
+
+/// What identifies one version of a file: its size, modification and status-change times,
+/// and inode. A file rewritten in place changes its change time even when its modification
+/// time is put back (`touch -d`, `utime`); a file replaced by a rename has another inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    pub len: u64,
+    /// Modification time: seconds and nanoseconds since 1970.
+    pub modified: (i64, i64),
+    /// Status change time (ctime), which no user call can set.
+    pub changed: (i64, i64),
+    pub inode: u64,
+    pub device: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+        }
+    }
 }
 
 /// The outcome of a walk.
@@ -485,7 +513,7 @@ fn single_file(path: &Path, meta: &std::fs::Metadata) -> Result<Walk, WalkError>
             rel,
             path: path.into(),
             size: meta.len(),
-            modified: meta.modified().ok(),
+            stamp: Stamp::of(meta),
             hub_blob,
         }],
         ignore: Vec::new(),
@@ -619,12 +647,11 @@ impl Walker {
     }
 
     fn push_file(&mut self, rel: RelPath, path: PathBuf, meta: &std::fs::Metadata) {
-        let modified = meta.modified().ok();
         self.entries.push(WalkEntry {
             rel,
             path,
             size: meta.len(),
-            modified,
+            stamp: Stamp::of(meta),
             hub_blob: None,
         });
     }

@@ -6,8 +6,8 @@ use scelle::sign::bundle;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(read) = bundle::parse(std::path::Path::new("fuzz"), data) {
-        let _ = read.envelope.payload_bytes();
-        for sig in &read.envelope.signatures {
+        let _ = read.payload_bytes();
+        for sig in &read.signatures {
             let _ = scelle::sign::dsse::decode_base64("sig", &sig.sig);
         }
     }

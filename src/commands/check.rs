@@ -4,15 +4,16 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::Error;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
+use crate::input;
 use crate::manifest::descriptor::{self, FILE_NAME};
-use crate::manifest::{self, FileDigest, Record, Sha256Digest, Statement};
+use crate::manifest::{
+    self, AnyProblem, AnyStatement, FileDigest, Record, Sha256Digest, Statement,
+};
 use crate::policy::check::Positions;
 use crate::policy::facts::Source;
 use crate::policy::{self, Subject, VerificationFacts, builtin};
@@ -33,23 +34,22 @@ struct Input {
 
 /// A manifest as read for the check. Read from a file or a bundle, its file records are read
 /// without what each file is (kind, format, facts), which no built-in rule needs and which is
-/// most of a large manifest; a pack that reads `files` or `manifest` has it read again in full.
+/// most of a large manifest, unless a pack reads `files` or `manifest`: the packs are loaded
+/// first, so that the input is read once, in the form they need.
 enum Parsed {
     Full(Statement),
-    Light {
-        statement: Statement<FileDigest>,
-        from: PathBuf,
-        bundle: bool,
-    },
+    Light(Statement<FileDigest>),
 }
 
-impl Parsed {
-    fn light(statement: Statement<FileDigest>, from: &Path, bundle: bool) -> Self {
-        Parsed::Light {
-            statement,
-            from: from.to_path_buf(),
-            bundle,
-        }
+impl From<Statement> for Parsed {
+    fn from(s: Statement) -> Self {
+        Parsed::Full(s)
+    }
+}
+
+impl From<Statement<FileDigest>> for Parsed {
+    fn from(s: Statement<FileDigest>) -> Self {
+        Parsed::Light(s)
     }
 }
 
@@ -66,50 +66,28 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    // The packs load (their YAML) while the input is read: each takes milliseconds.
-    let (packs, input) = std::thread::scope(|scope| {
-        let packs = scope.spawn(|| builtin::resolve(&args.policy, args.no_builtin));
-        let input = if args.input.is_dir() {
-            folder(args, console)
-        } else {
-            file(args)
-        };
-        let packs = packs
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (packs, input)
-    });
-    let packs = packs.map_err(Error::from)?;
+    let packs = builtin::resolve(&args.policy, args.no_builtin).map_err(Error::from)?;
     for name in builtin::redundant(&args.policy, args.no_builtin) {
         console.warn(&format!(
             "`--policy {name}` adds nothing: every built-in pack runs unless `--no-builtin` is given"
         ));
     }
-    let mut input = input?;
+    let full = packs
+        .iter()
+        .any(|p| p.reads("files") || p.reads("manifest"));
+    let mut input = match (args.input.is_dir(), full) {
+        (true, true) => folder::<manifest::FileRecord>(args, console)?,
+        (true, false) => folder::<FileDigest>(args, console)?,
+        (false, true) => file::<manifest::FileRecord>(args)?,
+        (false, false) => file::<FileDigest>(args)?,
+    };
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
-    let mut full = match &input.statement {
-        Parsed::Light { from, bundle, .. }
-            if packs
-                .iter()
-                .any(|p| p.reads("files") || p.reads("manifest")) =>
-        {
-            Some(
-                if *bundle {
-                    manifest::parse_manifest(from, &read_payload(from)?)
-                } else {
-                    manifest::parse_manifest_from(from, reader(from)?)
-                }
-                .map_err(Error::from)?,
-            )
-        }
-        _ => None,
-    };
-    let (ledger, waived_findings) = waive_file_findings(args, &mut input, &mut full, &as_of)?;
-    let source = match (&full, &input.statement) {
-        (Some(s), _) | (None, Parsed::Full(s)) => Source::Manifest(s),
-        (None, Parsed::Light { statement, .. }) => Source::Light(statement),
+    let (ledger, waived_findings) = waive_file_findings(args, &mut input, &as_of)?;
+    let source = match &input.statement {
+        Parsed::Full(statement) => Source::Manifest(statement),
+        Parsed::Light(statement) => Source::Light(statement),
     };
     let report = policy::check::run(
         source,
@@ -160,12 +138,11 @@ pub(crate) fn run(
 fn waive_file_findings(
     args: &CheckArgs,
     input: &mut Input,
-    full: &mut Option<Statement>,
     as_of: &str,
 ) -> anyhow::Result<(Ledger, Vec<WaivedFinding>)> {
-    let declared = match (&*full, &input.statement) {
-        (Some(s), _) | (None, Parsed::Full(s)) => s.predicate.declared.as_ref(),
-        (None, Parsed::Light { statement, .. }) => statement.predicate.declared.as_ref(),
+    let declared = match &input.statement {
+        Parsed::Full(s) => s.predicate.declared.as_ref(),
+        Parsed::Light(s) => s.predicate.declared.as_ref(),
     };
     let waivers = load_waivers(
         &args.waivers,
@@ -174,17 +151,16 @@ fn waive_file_findings(
         input.positions.as_ref().map(|p| &p.fields),
     )?;
     let mut ledger = Ledger::new(waivers, as_of);
-    let waived = match (full, &mut input.statement) {
-        (Some(s), _) | (None, Parsed::Full(s)) => waiver::take_waived(
+    let waived = match &mut input.statement {
+        Parsed::Full(s) => waiver::take_waived(
             s.predicate
                 .files
                 .iter_mut()
                 .map(|f| (f.path.as_str(), &mut f.findings)),
             &mut ledger,
         ),
-        (None, Parsed::Light { statement, .. }) => waiver::take_waived(
-            statement
-                .predicate
+        Parsed::Light(s) => waiver::take_waived(
+            s.predicate
                 .files
                 .iter_mut()
                 .map(|f| (f.path.as_str(), &mut f.findings)),
@@ -232,12 +208,21 @@ fn facts_of(v: &verify::Verification, input: &str) -> VerificationFacts {
     }
 }
 
-/// A release folder: verified against its bundle when a key is given, else scanned now.
-fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
-    let dir = &args.input;
-    let bundle = verify::find_bundle(dir, args.bundle.as_deref()).ok();
+/// A release folder: verified against its bundle when a key is given, else scanned now. A
+/// verified scelle bundle's statement is read from the very bytes that were verified.
+fn folder<F>(args: &CheckArgs, console: &Console) -> anyhow::Result<Input>
+where
+    F: Record + serde::de::DeserializeOwned,
+    Parsed: From<Statement<F>>,
+{
+    // A Hugging Face cache repository folder stands for one of its snapshots: its bundle and
+    // its `scelle.yaml` are in the snapshot.
+    let resolved = walk::resolve_release(&args.input, args.walk.revision.as_deref())
+        .map_err(|e| Error::from(scan::ScanError::from(e)))?;
+    let dir = &resolved.path;
     let keys = keys(args)?;
-    let name = name_of(dir);
+    let bundle = verify::select_bundle(dir, args.bundle.as_deref(), &keys).ok();
+    let name = name_of(&args.input);
     if let (Some(bundle), false) = (&bundle, keys.is_empty()) {
         let options = VerifyOptions {
             keys,
@@ -250,35 +235,27 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
                 .hashing
                 .jobs
                 .map_or_else(scan::default_jobs, std::num::NonZeroUsize::get),
-            revision: args.walk.revision.clone(),
+            revision: None,
         };
         let progress = console.progress("verifying");
-        let v = verify::verify(dir, &options, &progress).map_err(Error::from)?;
-        let bytes = if v.signature == SignatureStatus::Verified {
-            Some(read_payload(bundle)?)
-        } else {
-            None
-        };
+        let (v, statement) =
+            verify::verify_with::<F>(dir, &options, &progress, true).map_err(Error::from)?;
         // A verified OMS bundle (from `model_signing`) vouches for the files but carries no
         // declaration: the files on disk, which verification just matched, are scanned.
-        let scelle_statement = bytes.as_deref().filter(|b| {
-            manifest::predicate_type_of(b).is_none_or(|t| t == manifest::PREDICATE_TYPE)
-        });
-        if let Some(bytes) = scelle_statement {
-            let statement = bundle_statement(bundle, bytes)?;
+        if let Some(statement) = statement {
             return Ok(Input {
                 positions: sibling_positions(dir, &statement),
                 subject: subject("folder", name, &statement),
                 verification: facts_of(&v, "folder"),
-                statement: Parsed::light(statement, bundle, true),
+                statement: statement.into(),
             });
         }
         // A bundle that does not verify says nothing trustworthy: check what is on disk.
-        let mut scanned = scan_folder(args, Some(bundle), console)?;
+        let mut scanned = scan_folder(args, dir, Some(bundle), console)?;
         scanned.verification = facts_of(&v, "folder");
         return Ok(scanned);
     }
-    let mut scanned = scan_folder(args, bundle.as_ref(), console)?;
+    let mut scanned = scan_folder(args, dir, bundle.as_ref(), console)?;
     if let Some(bundle) = bundle {
         scanned.verification.signed = true;
         scanned.verification.problem = Some(format!(
@@ -289,22 +266,25 @@ fn folder(args: &CheckArgs, console: &Console) -> anyhow::Result<Input> {
     Ok(scanned)
 }
 
+/// Scans the release folder `dir` (resolved already: a hub snapshot, not its repository).
 fn scan_folder(
     args: &CheckArgs,
+    dir: &Path,
     bundle: Option<&PathBuf>,
     console: &Console,
 ) -> anyhow::Result<Input> {
-    let dir = &args.input;
     let mut extra = Vec::new();
     if let Some(b) = bundle {
         extra.extend(walk::relative_inside(dir, b));
     }
-    let options = scan_options(&args.walk, &args.hashing, extra);
+    let mut walk_args = args.walk.clone();
+    walk_args.revision = None;
+    let options = scan_options(&walk_args, &args.hashing, extra);
     let progress = console.progress("hashing");
     let scan = scan::scan(dir, &options, &progress).map_err(Error::from)?;
     let statement = scan.statement;
     Ok(Input {
-        subject: subject("folder", name_of(dir), &statement),
+        subject: subject("folder", name_of(&args.input), &statement),
         positions: scan.declared.map(|d| Positions {
             fields: d.positions,
         }),
@@ -316,31 +296,29 @@ fn scan_folder(
     })
 }
 
-/// A manifest file, streamed: a large manifest's whole buffer would cost a page fault per 4 KiB
-/// on top of the records built from it.
-fn reader(path: &Path) -> Result<std::io::BufReader<fs_err::File>, Error> {
-    fs_err::File::open(path)
-        .map(|f| std::io::BufReader::with_capacity(1 << 16, f))
-        .map_err(|e| Error::from(manifest::ManifestError::from(e)))
-}
-
-/// A manifest or a bundle file.
-fn file(args: &CheckArgs) -> anyhow::Result<Input> {
+/// A manifest or a bundle file, opened once: told apart by a look at its first bytes through
+/// the open descriptor, then read from it, so the file checked is the file read.
+fn file<F>(args: &CheckArgs) -> anyhow::Result<Input>
+where
+    F: Record + serde::de::DeserializeOwned,
+    Parsed: From<Statement<F>>,
+{
     let path = &args.input;
     let keys = keys(args)?;
-    let size = fs_err::metadata(path)
-        .map_err(|e| Error::from(manifest::ManifestError::from(e)))?
-        .len();
-    if size > manifest::MAX_MANIFEST {
-        return Err(Error::from(manifest::ManifestError::TooLarge {
-            path: path.clone(),
-            size,
-        })
-        .into());
-    }
-    if !looks_like_bundle(reader(path)?) {
-        let statement: Statement<FileDigest> =
-            manifest::parse_manifest_from(path, reader(path)?).map_err(Error::from)?;
+    let opened = input::open(path, input::Kind::BUNDLE).map_err(Error::from)?;
+    if !looks_like_bundle(&opened) {
+        if opened.size() > input::Kind::MANIFEST.max {
+            return Err(Error::from(input::InputError::TooLarge {
+                path: path.clone(),
+                size: opened.size(),
+                at_least: false,
+                kind: input::Kind::MANIFEST,
+            })
+            .into());
+        }
+        let reader = std::io::BufReader::with_capacity(1 << 16, opened.reader());
+        let statement: Statement<F> =
+            manifest::parse_manifest_from(path, reader).map_err(Error::from)?;
         return Ok(Input {
             positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
             subject: subject("manifest", name_of(path), &statement),
@@ -348,13 +326,20 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
                 input: "manifest".into(),
                 ..VerificationFacts::default()
             },
-            statement: Parsed::light(statement, path, false),
+            statement: statement.into(),
         });
     }
-    let bytes = read_payload(path)?;
-    let statement = bundle_statement(path, &bytes)?;
-    let verification = if keys.is_empty() {
-        VerificationFacts {
+    let bundle = sign::bundle::read_from(path, opened)
+        .map_err(|e| Error::from(verify::VerifyError::from(e)))?;
+    let parse = |payload: &mut dyn std::io::Read| {
+        serde_json::from_reader::<_, AnyStatement<F>>(std::io::BufReader::with_capacity(
+            1 << 16,
+            payload,
+        ))
+    };
+    let (statement, verification) = if keys.is_empty() {
+        let statement = unverified(path, &bundle, parse)?;
+        let verification = VerificationFacts {
             input: "bundle".into(),
             signed: true,
             problem: Some(format!(
@@ -362,36 +347,105 @@ fn file(args: &CheckArgs) -> anyhow::Result<Input> {
                 path.display()
             )),
             ..VerificationFacts::default()
-        }
-    } else {
-        let parent = path
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let options = VerifyOptions {
-            keys,
-            bundle: Some(path.clone()),
-            ignore: Vec::new(),
-            allow_symlinks: false,
-            ignore_unsigned: false,
-            manifest_only: true,
-            jobs: 1,
-            revision: None,
         };
-        let v = verify::verify(&parent, &options, &crate::scan::NoProgress).map_err(Error::from)?;
-        facts_of(&v, "bundle")
+        (statement, verification)
+    } else {
+        let mut warnings = Vec::new();
+        match verify::read_signed(path, &bundle, &keys, &mut warnings, parse)
+            .map_err(Error::from)?
+        {
+            Ok(signed) => {
+                let v = verify::Verification {
+                    schema_version: verify::SCHEMA_VERSION,
+                    bundle: path.display().to_string(),
+                    format: Some(sign::BundleFormat::Scelle),
+                    model: None,
+                    sealed_findings: None,
+                    key: Some(signed.key),
+                    signature: SignatureStatus::Verified,
+                    problem: None,
+                    root: None,
+                    signed_files: 0,
+                    files: None,
+                    warnings,
+                    verdict: String::new(),
+                    payload: Vec::new(),
+                };
+                let statement = signed
+                    .parsed
+                    .map_err(|e| malformed(path, &e.to_string()))
+                    .and_then(|any| scelle_statement(path, any))?;
+                let mut facts = facts_of(&v, "bundle");
+                if signed.payload_type != sign::IN_TOTO_PAYLOAD_TYPE {
+                    facts.verified = false;
+                    facts.problem = Some(format!(
+                        "the payload type is `{}`, expected `{}`",
+                        signed.payload_type,
+                        sign::IN_TOTO_PAYLOAD_TYPE
+                    ));
+                }
+                (statement, facts)
+            }
+            // Rejected before a byte of the statement counted: it is read, untrusted, to
+            // report on it all the same.
+            Err(rejection) => (
+                unverified(path, &bundle, parse)?,
+                facts_of(&rejection, "bundle"),
+            ),
+        }
     };
     Ok(Input {
         positions: path.parent().and_then(|d| sibling_positions(d, &statement)),
         subject: subject("bundle", name_of(path), &statement),
         verification,
-        statement: Parsed::light(statement, path, true),
+        statement: statement.into(),
+    })
+}
+
+/// A bundle's statement read without a key: nothing in it is trusted.
+fn unverified<F: Record>(
+    path: &Path,
+    bundle: &sign::bundle::ReadBundle<input::Input>,
+    parse: impl FnOnce(&mut dyn std::io::Read) -> Result<AnyStatement<F>, serde_json::Error>,
+) -> Result<Statement<F>, Error> {
+    let payload = bundle
+        .payload()
+        .map_err(|e| malformed(path, &e.to_string()))?;
+    let mut payload = payload;
+    let any = parse(&mut payload).map_err(|e| malformed(path, &e.to_string()))?;
+    scelle_statement(path, any)
+}
+
+fn malformed(path: &Path, reason: &str) -> Error {
+    Error::from(manifest::ManifestError::Malformed {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
+    })
+}
+
+/// The scelle statement a bundle carries; an OMS one is named for what it is.
+fn scelle_statement<F: Record>(path: &Path, any: AnyStatement<F>) -> Result<Statement<F>, Error> {
+    let found = any.predicate_type.clone().unwrap_or_default();
+    if found != manifest::PREDICATE_TYPE {
+        return Err(Error::from(manifest::ManifestError::PredicateType {
+            path: path.to_path_buf(),
+            found,
+        }));
+    }
+    any.into_scelle().map_err(|problem| match problem {
+        AnyProblem::Malformed(reason) => malformed(path, &reason),
+        AnyProblem::Inconsistent(problem) => Error::from(manifest::ManifestError::Inconsistent {
+            path: path.to_path_buf(),
+            problem,
+        }),
     })
 }
 
 /// Whether the file is a bundle (a JSON object with `mediaType` or a DSSE envelope) rather than
 /// a manifest. Skims the JSON without building it, because a manifest of many files is megabytes;
-/// anything unreadable goes down the manifest path, whose errors name the problem.
-fn looks_like_bundle(json: impl std::io::Read) -> bool {
+/// anything unreadable goes down the manifest path, whose errors name the problem. Read through
+/// the open descriptor at an offset, so the file is then read from its start.
+fn looks_like_bundle(opened: &input::Input) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(rename = "mediaType")]
@@ -399,29 +453,9 @@ fn looks_like_bundle(json: impl std::io::Read) -> bool {
         #[serde(rename = "dsseEnvelope")]
         dsse_envelope: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_reader::<_, Probe>(json)
+    let at = input::At::new(opened);
+    serde_json::from_reader::<_, Probe>(std::io::BufReader::with_capacity(1 << 16, at))
         .is_ok_and(|p| p.media_type.is_some() || p.dsse_envelope.is_some())
-}
-
-/// The statement a bundle carries, when it is a scelle manifest.
-fn bundle_statement(bundle: &Path, payload: &[u8]) -> Result<Statement<FileDigest>, Error> {
-    if let Some(found) =
-        manifest::predicate_type_of(payload).filter(|t| t != manifest::PREDICATE_TYPE)
-    {
-        return Err(Error::from(manifest::ManifestError::PredicateType {
-            path: bundle.to_path_buf(),
-            found,
-        }));
-    }
-    manifest::parse_manifest_from(bundle, payload).map_err(Error::from)
-}
-
-fn read_payload(bundle: &Path) -> anyhow::Result<Vec<u8>> {
-    let read =
-        sign::bundle::read_bundle(bundle).map_err(|e| Error::from(verify::VerifyError::from(e)))?;
-    read.envelope
-        .payload_bytes()
-        .with_context(|| format!("`{}`: the payload is not base64", bundle.display()))
 }
 
 fn subject<F>(kind: &str, name: String, statement: &Statement<F>) -> Subject {
@@ -476,7 +510,9 @@ fn sibling_positions<F: Record>(dir: &Path, statement: &Statement<F>) -> Option<
         .find(|f| f.path().as_str() == FILE_NAME)?
         .sha256();
     let path = dir.join(FILE_NAME);
-    let text = fs_err::read_to_string(&path).ok()?;
+    let text = crate::input::open_no_follow(&path, crate::input::Kind::DECLARATION)
+        .and_then(crate::input::Input::read_text)
+        .ok()?;
     if Sha256Digest::of(text.as_bytes()) != *recorded {
         return None;
     }

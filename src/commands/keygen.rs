@@ -25,7 +25,8 @@ pub(crate) fn run(args: &KeygenArgs, console: &Console) -> anyhow::Result<ExitSt
         PathBuf::from(name)
     };
     let (private, public) = (with_ext("key"), with_ext("pub"));
-    // Both targets are checked before either is written (and before a key is made).
+    // Both targets are checked before either is written (and before a key is made): a regular
+    // file or nothing, in a folder that exists.
     for path in [&private, &public] {
         Output::new(Some(path.clone()), true)
             .check_writable()

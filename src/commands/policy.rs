@@ -243,7 +243,7 @@ pub(crate) fn explanation(pack: &Pack, rule: &Rule) -> String {
 fn pack_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_file() {
+        if path.exists() && !path.is_dir() {
             out.push(path.clone());
             continue;
         }

@@ -75,7 +75,8 @@ pub(crate) fn run(
         }
     }
     let bytes = match args.format {
-        ScanFormat::Json => scan.statement.to_json_bytes(),
+        // Streamed: the manifest of a large release is never held whole.
+        ScanFormat::Json => Vec::new(),
         ScanFormat::Table => {
             let color =
                 output == Output::Stdout && global.color.enabled(std::io::stdout().is_terminal());
@@ -99,7 +100,13 @@ pub(crate) fn run(
             report::sarif::render_scan(&name, &findings, &statuses, &as_of, &roots)
         }
     };
-    output.write(&bytes).map_err(Error::from)?;
+    if args.format == ScanFormat::Json {
+        output
+            .write_with(|w| scan.statement.write_json(w))
+            .map_err(Error::from)?;
+    } else {
+        output.write(&bytes).map_err(Error::from)?;
+    }
     let Some(level) = args.fail_on else {
         return Ok(ExitStatus::Success);
     };

@@ -71,6 +71,53 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         (scan.statement, None)
     };
 
+    let Some(blocking) = gate_findings(args, &statement, console)? else {
+        return Ok(ExitStatus::Failure);
+    };
+
+    let name = sign::release_name(&release.path, release.hub.as_ref());
+    let root = statement.predicate.root.sha256;
+    let files = statement.predicate.files.len();
+    // The statement is never held as bytes: counted, streamed through the signature, then
+    // streamed into the bundle's base64 (each time checked to be the same statement).
+    let write = |w: &mut dyn std::io::Write| {
+        sign::write_payload(w, args.format, &statement, raw.as_deref(), &name)
+    };
+    let sealed = sign::seal(&key, crate::input::MAX_STATEMENT, &write).map_err(Error::from)?;
+    output
+        .write_with(|w| sealed.write_bundle(w, &write))
+        .map_err(Error::from)?;
+    let public = key.public_key();
+    let written = match &output {
+        Output::File { path, .. } => format!("`{}`", path.display()),
+        Output::Stdout => "stdout".into(),
+    };
+    let sealed_with = if blocking.error > 0 {
+        format!(
+            "; sealed with {} (`--allow-findings`)",
+            blocking.summary(Severity::Error)
+        )
+    } else {
+        String::new()
+    };
+    console.note(&format!(
+        "signed {} file{} of `{name}` (root sha256:{root}) with {} key {}: wrote {written}{sealed_with}",
+        files,
+        if files == 1 { "" } else { "s" },
+        public.algorithm(),
+        public.key_id()
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// Lists the scan's findings and decides whether the release may be sealed: `None` when error
+/// findings that no declared waiver accepts block it (said on stderr), else the counts of the
+/// error findings sealed knowingly (with `--allow-findings`).
+fn gate_findings(
+    args: &SignArgs,
+    statement: &crate::manifest::Statement,
+    console: &Console,
+) -> anyhow::Result<Option<FindingCounts>> {
     let files = &statement.predicate.files;
     let counts = FindingCounts::of_files(files);
     let source = match &args.manifest {
@@ -87,7 +134,7 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
         (&source, &listing),
         console,
     );
-    let blocking = unwaived_errors(&statement, console)?;
+    let blocking = unwaived_errors(statement, console)?;
     if blocking.error > 0 && !args.allow_findings {
         console.error(
             &format!(
@@ -99,35 +146,9 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
                 "fix or remove those files, or pass `--allow-findings` to seal the release with its findings recorded in the signed manifest",
             ),
         );
-        return Ok(ExitStatus::Failure);
+        return Ok(None);
     }
-
-    let name = sign::release_name(&release.path, release.hub.as_ref());
-    let payload = sign::payload(args.format, &statement, raw.as_deref(), &name);
-    let bundle = sign::sign_statement(&payload, &key);
-    output.write(&bundle.to_json_bytes()).map_err(Error::from)?;
-    let public = key.public_key();
-    let written = match &output {
-        Output::File { path, .. } => format!("`{}`", path.display()),
-        Output::Stdout => "stdout".into(),
-    };
-    let sealed = if blocking.error > 0 {
-        format!(
-            "; sealed with {} (`--allow-findings`)",
-            blocking.summary(Severity::Error)
-        )
-    } else {
-        String::new()
-    };
-    console.note(&format!(
-        "signed {} file{} of `{name}` (root sha256:{}) with {} key {}: wrote {written}{sealed}",
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
-        statement.predicate.root.sha256,
-        public.algorithm(),
-        public.key_id()
-    ));
-    Ok(ExitStatus::Success)
+    Ok(Some(blocking))
 }
 
 /// The error findings that block sealing: those the declaration's own `waivers:` (sealed with

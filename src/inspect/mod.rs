@@ -68,6 +68,9 @@ pub mod rules {
     pub const ESCAPING_REFERENCE: &str = "file/escaping-reference";
     /// A Hugging Face cache blob whose name does not match its content.
     pub const HUB_BLOB_MISMATCH: &str = "file/hub-blob-mismatch";
+    /// Two names of the release are the same text in different Unicode normal forms: one
+    /// file on macOS, two on Linux, so which one a user gets depends on the system.
+    pub const LOOKALIKE_NAME: &str = "file/lookalike-name";
     /// Worth knowing, not a problem (a chat template, an unusual but valid layout).
     pub const NOTE: &str = "file/note";
     /// A part of the file that a loader would read could not be inspected (an encrypted archive

@@ -28,6 +28,37 @@ const HUB_MAX_HEADER: u64 = 25_000_000;
 const MAX_METADATA_FACTS: usize = 64;
 const MAX_METADATA_VALUE: usize = 256;
 
+/// The dtype's name as a static string and its bits per element, for each dtype the reference
+/// knows (safetensors 0.8 `Dtype`).
+fn dtype_of(dtype: &str) -> Option<(&'static str, u64)> {
+    const NAMES: [&str; 22] = [
+        "F4",
+        "F6_E2M3",
+        "F6_E3M2",
+        "BOOL",
+        "U8",
+        "I8",
+        "F8_E5M2",
+        "F8_E4M3",
+        "F8_E8M0",
+        "F8_E4M3FNUZ",
+        "F8_E5M2FNUZ",
+        "I16",
+        "U16",
+        "F16",
+        "BF16",
+        "I32",
+        "U32",
+        "F32",
+        "C64",
+        "F64",
+        "I64",
+        "U64",
+    ];
+    let name = NAMES.iter().find(|n| **n == dtype)?;
+    Some((name, dtype_bits(dtype)?))
+}
+
 /// Bits per element of each dtype the reference knows (safetensors 0.8 `Dtype`).
 fn dtype_bits(dtype: &str) -> Option<u64> {
     Some(match dtype {
@@ -56,15 +87,20 @@ struct Facts {
     metadata: BTreeMap<String, String>,
 }
 
-/// One tensor entry, validated.
+/// One tensor entry, validated. Kept compact: a header of a million tensors costs a tenth of
+/// what its JSON tree would.
 struct Tensor {
-    name: String,
-    dtype: String,
+    dtype: &'static str,
     begin: u64,
     end: u64,
     elements: u64,
     bits: u64,
 }
+
+/// Headers above this size are parsed one at a time across the hashing workers, so that the
+/// memory a hostile header costs is not multiplied by `--jobs`.
+const LARGE_HEADER: u64 = 8 << 20;
+static LARGE_HEADERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Reads the header of a safetensors file into `report`.
 pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed> {
@@ -84,9 +120,6 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
             ),
         ));
     }
-    let header = source.read(8, len, "header")?;
-    let text = std::str::from_utf8(&header)
-        .map_err(|e| Malformed::new(8 + e.valid_up_to() as u64, "the header is not UTF-8"))?;
     if len > HUB_MAX_HEADER {
         report.note(
             rules::NONCONFORMING,
@@ -97,35 +130,44 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
             Some(0),
         );
     }
-    let entries = parse_entries(text).map_err(|e| {
-        Malformed::new(
-            8 + byte_offset(text, &e),
-            format!("the header is not a JSON object: {e}"),
-        )
-    })?;
-
+    let _one_at_a_time = (len > LARGE_HEADER).then(|| {
+        LARGE_HEADERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     let data_start = 8 + len;
     let mut facts = Facts {
         header_bytes: len,
         ..Facts::default()
     };
-    let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
-    for (name, value) in entries {
-        if name == "__metadata__" {
-            read_metadata(&value, &mut facts, report)?;
-            continue;
+    let mut tensors: BTreeMap<Box<str>, Tensor> = BTreeMap::new();
+    let mut problem: Option<Malformed> = None;
+    // Streamed from the file: an 80 MB header is never held, only its compact tensor records.
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        HeaderReader {
+            source,
+            pos: 8,
+            end: 8 + len,
+        },
+    );
+    let parsed = parse_entries(reader, |name, value| {
+        if problem.is_some() {
+            return;
         }
-        let tensor = read_tensor(&name, &value, data_start, report)?;
-        if tensors.contains_key(&name) {
-            // The reference keeps the last entry; say so, and check what it would load.
-            report.note(
-                rules::NONCONFORMING,
-                Severity::Error,
-                format!("tensor `{name}` is listed twice in the header; readers may disagree on which one loads"),
-                Some(data_start + tensor.begin),
-            );
+        let result = take_entry(name, value, data_start, &mut facts, &mut tensors, report);
+        if let Err(e) = result {
+            problem = Some(e);
         }
-        tensors.insert(name, tensor);
+    });
+    parsed.map_err(|e| {
+        Malformed::new(
+            8 + byte_offset(source, len, &e),
+            format!("the header is not a JSON object: {e}"),
+        )
+    })?;
+    if let Some(problem) = problem {
+        return Err(problem);
     }
 
     let data_end = check_layout(&tensors, data_start)?;
@@ -140,20 +182,56 @@ pub fn inspect(source: Source<'_>, report: &mut Report) -> Result<(), Malformed>
     for t in tensors.values() {
         facts.tensors += 1;
         facts.parameters = facts.parameters.saturating_add(t.elements);
-        *facts.dtypes.entry(t.dtype.clone()).or_default() += t.elements;
+        *facts.dtypes.entry(t.dtype.to_owned()).or_default() += t.elements;
     }
     facts.data_bytes = data;
     report.facts_from(&facts);
     Ok(())
 }
 
+/// One entry of the header: `__metadata__` into the facts, a tensor into `tensors`.
+fn take_entry(
+    name: &str,
+    value: EntryValue,
+    data_start: u64,
+    facts: &mut Facts,
+    tensors: &mut BTreeMap<Box<str>, Tensor>,
+    report: &mut Report,
+) -> Result<(), Malformed> {
+    if name == "__metadata__" {
+        match value {
+            EntryValue::Metadata(v) => read_metadata(&v, facts, report),
+            EntryValue::Tensor(_) => Ok(()),
+        }
+    } else {
+        match value {
+            EntryValue::Tensor(entry) => {
+                read_tensor(name, &entry, data_start, report).map(|tensor| {
+                    if tensors.contains_key(name) {
+                        // The reference keeps the last entry; say so, and check what it
+                        // would load.
+                        report.note(
+                            rules::NONCONFORMING,
+                            Severity::Error,
+                            format!("tensor `{name}` is listed twice in the header; readers may disagree on which one loads"),
+                            Some(data_start + tensor.begin),
+                        );
+                    }
+                    tensors.insert(name.into(), tensor);
+                })
+            }
+            EntryValue::Metadata(_) => Ok(()),
+        }
+    }
+}
+
 /// The reference's layout rules: tensors contiguous from data offset 0, no gap, no overlap, each
 /// exactly as long as its dtype and shape need. Returns where the last tensor ends.
-fn check_layout(tensors: &BTreeMap<String, Tensor>, data_start: u64) -> Result<u64, Malformed> {
-    let mut ordered: Vec<&Tensor> = tensors.values().collect();
-    ordered.sort_by_key(|t| (t.begin, t.end));
+fn check_layout(tensors: &BTreeMap<Box<str>, Tensor>, data_start: u64) -> Result<u64, Malformed> {
+    let mut ordered: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (&**n, t)).collect();
+    ordered.sort_by_key(|(_, t)| (t.begin, t.end));
     let mut expected_begin = 0u64;
-    for t in &ordered {
+    for &(name, t) in &ordered {
         let at = data_start.saturating_add(t.begin);
         if t.begin != expected_begin {
             let what = if t.begin < expected_begin {
@@ -165,7 +243,7 @@ fn check_layout(tensors: &BTreeMap<String, Tensor>, data_start: u64) -> Result<u
                 at,
                 format!(
                     "tensor `{}` starts at data offset {}, expected {expected_begin}: it {what}",
-                    t.name, t.begin
+                    name, t.begin
                 ),
             ));
         }
@@ -174,20 +252,18 @@ fn check_layout(tensors: &BTreeMap<String, Tensor>, data_start: u64) -> Result<u
                 at,
                 format!(
                     "tensor `{}` ends ({}) before it begins ({})",
-                    t.name, t.end, t.begin
+                    name, t.end, t.begin
                 ),
             ));
         }
-        let bits = t.elements.checked_mul(t.bits).ok_or_else(|| {
-            Malformed::new(at, format!("tensor `{}`: its size overflows", t.name))
-        })?;
+        let bits = t
+            .elements
+            .checked_mul(t.bits)
+            .ok_or_else(|| Malformed::new(at, format!("tensor `{name}`: its size overflows")))?;
         if bits % 8 != 0 {
             return Err(Malformed::new(
                 at,
-                format!(
-                    "tensor `{}`: {bits} bits is not a whole number of bytes",
-                    t.name
-                ),
+                format!("tensor `{name}`: {bits} bits is not a whole number of bytes"),
             ));
         }
         if t.end - t.begin != bits / 8 {
@@ -195,7 +271,7 @@ fn check_layout(tensors: &BTreeMap<String, Tensor>, data_start: u64) -> Result<u
                 at,
                 format!(
                     "tensor `{}` spans {} bytes, but its dtype and shape need {}",
-                    t.name,
+                    name,
                     t.end - t.begin,
                     bits / 8
                 ),
@@ -242,21 +318,23 @@ fn read_metadata(value: &Value, facts: &mut Facts, report: &mut Report) -> Resul
 
 fn read_tensor(
     name: &str,
-    value: &Value,
+    entry: &TensorEntry,
     data_start: u64,
     report: &mut Report,
 ) -> Result<Tensor, Malformed> {
     let bad = |what: &str| Malformed::new(8, format!("tensor `{name}`: {what}"));
-    let Value::Object(entry) = value else {
+    if !entry.object {
         return Err(bad("the entry is not an object"));
-    };
+    }
     let dtype = entry
-        .get("dtype")
+        .dtype
+        .as_ref()
         .and_then(Value::as_str)
         .ok_or_else(|| bad("no `dtype` string"))?;
-    let bits = dtype_bits(dtype).ok_or_else(|| bad(&format!("unknown dtype `{dtype}`")))?;
+    let (dtype, bits) = dtype_of(dtype).ok_or_else(|| bad(&format!("unknown dtype `{dtype}`")))?;
     let shape = entry
-        .get("shape")
+        .shape
+        .as_ref()
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no `shape` list"))?;
     let mut elements: u64 = 1;
@@ -269,7 +347,8 @@ fn read_tensor(
             .ok_or_else(|| bad("the element count overflows"))?;
     }
     let offsets = entry
-        .get("data_offsets")
+        .data_offsets
+        .as_ref()
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no `data_offsets` pair"))?;
     let [begin, end] = offsets.as_slice() else {
@@ -278,17 +357,14 @@ fn read_tensor(
     let (Some(begin), Some(end)) = (begin.as_u64(), end.as_u64()) else {
         return Err(bad("`data_offsets` are not non-negative integers"));
     };
-    let unknown: Vec<&String> = entry
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "dtype" | "shape" | "data_offsets"))
-        .collect();
-    if !unknown.is_empty() {
+    if !entry.unknown.is_empty() {
         report.note(
             rules::NONCONFORMING,
             Severity::Warning,
             format!(
                 "tensor `{name}` has unknown fields ({}), which readers ignore",
-                unknown
+                entry
+                    .unknown
                     .iter()
                     .map(|k| format!("`{k}`"))
                     .collect::<Vec<_>>()
@@ -298,8 +374,7 @@ fn read_tensor(
         );
     }
     Ok(Tensor {
-        name: name.to_owned(),
-        dtype: dtype.to_owned(),
+        dtype,
         begin,
         end,
         elements,
@@ -307,36 +382,154 @@ fn read_tensor(
     })
 }
 
-/// The header's entries in file order, duplicates kept (a JSON map would drop them).
-fn parse_entries(text: &str) -> Result<Vec<(String, Value)>, serde_json::Error> {
-    struct Entries;
-    impl<'de> Visitor<'de> for Entries {
-        type Value = Vec<(String, Value)>;
+/// A tensor entry as read: its three fields, and the names of any others (whose values are
+/// skipped unread). Not an object: `object` is false.
+#[derive(Default)]
+struct TensorEntry {
+    object: bool,
+    dtype: Option<Value>,
+    shape: Option<Value>,
+    data_offsets: Option<Value>,
+    unknown: Vec<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for TensorEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TensorEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a tensor entry")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TensorEntry, A::Error> {
+                let mut e = TensorEntry {
+                    object: true,
+                    ..TensorEntry::default()
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "dtype" => e.dtype = Some(map.next_value()?),
+                        "shape" => e.shape = Some(map.next_value()?),
+                        "data_offsets" => e.data_offsets = Some(map.next_value()?),
+                        other => {
+                            e.unknown.push(other.to_owned());
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(e)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_unit<E>(self) -> Result<TensorEntry, E> {
+                Ok(TensorEntry::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<TensorEntry, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(TensorEntry::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One entry's value: `__metadata__` as JSON (its values are shortened into facts), a tensor
+/// entry as its fields.
+enum EntryValue {
+    Metadata(Value),
+    Tensor(TensorEntry),
+}
+
+/// Hands each of the header's entries to `each` in file order, duplicates kept (a JSON map
+/// would drop them), without building a tree of the whole header.
+fn parse_entries(
+    reader: impl std::io::Read,
+    each: impl FnMut(&str, EntryValue),
+) -> Result<(), serde_json::Error> {
+    struct Entries<F>(F);
+    impl<'de, F: FnMut(&str, EntryValue)> Visitor<'de> for Entries<F> {
+        type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(entry) = map.next_entry::<String, Value>()? {
-                out.push(entry);
+        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                let value = if name == "__metadata__" {
+                    EntryValue::Metadata(map.next_value()?)
+                } else {
+                    EntryValue::Tensor(map.next_value()?)
+                };
+                (self.0)(&name, value);
             }
-            Ok(out)
+            Ok(())
         }
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let entries = (&mut de).deserialize_map(Entries)?;
-    de.end()?;
-    Ok(entries)
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    (&mut de).deserialize_map(Entries(each))?;
+    de.end()
 }
 
-/// The byte offset in `text` of a JSON error's line and column.
-fn byte_offset(text: &str, e: &serde_json::Error) -> u64 {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(e.line().saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + e.column().saturating_sub(1)) as u64
+/// The header's bytes, read from the file as the parser asks for them.
+struct HeaderReader<'a> {
+    source: Source<'a>,
+    pos: u64,
+    end: u64,
+}
+
+impl std::io::Read for HeaderReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.end - self.pos);
+        if n == 0 {
+            return Ok(0);
+        }
+        let bytes = self
+            .source
+            .read(self.pos, n, "header")
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+/// The offset in the header of a JSON error's line and column (lines counted again, from
+/// the file, only when there is an error).
+fn byte_offset(source: Source<'_>, len: u64, e: &serde_json::Error) -> u64 {
+    let column = e.column().saturating_sub(1) as u64;
+    let mut line = 1;
+    let mut pos = 0u64;
+    while line < e.line() && pos < len {
+        let n = (len - pos).min(1 << 16);
+        let Ok(chunk) = source.read(8 + pos, n, "header") else {
+            break;
+        };
+        for (i, &b) in chunk.iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                if line == e.line() {
+                    return pos + i as u64 + 1 + column;
+                }
+            }
+        }
+        pos += n;
+    }
+    column
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum DescriptorError {
     #[error(transparent)]
-    Read(#[from] std::io::Error),
+    Read(#[from] crate::input::InputError),
     #[error("`{file}` is not valid YAML: {}:{}: {}", .source.pos.line, .source.pos.column, .source.message)]
     Yaml { file: String, source: YamlError },
     /// Every problem, one per line, each with `file:line:column`.
@@ -59,6 +59,7 @@ impl DescriptorError {
                 "every field is listed in `docs/scelle-yaml.md`; keys starting with `x-` are free"
                     .into(),
             ),
+            DescriptorError::Read(e) => e.hint(),
             _ => None,
         }
     }
@@ -67,14 +68,22 @@ impl DescriptorError {
 fn render(file: &str, problems: &[Problem]) -> String {
     let lines: Vec<String> = problems
         .iter()
-        .map(|p| format!("{file}:{}:{}: {}", p.pos.line, p.pos.column, p.message))
+        .map(|p| {
+            format!(
+                "{}:{}:{}: {}",
+                crate::text::escape(file),
+                p.pos.line,
+                p.pos.column,
+                crate::text::escape(&p.message)
+            )
+        })
         .collect();
     lines.join("\n")
 }
 
 /// Reads and validates `path`, naming it `display` in messages.
 pub fn read(path: &Path, display: &str) -> Result<Declared, DescriptorError> {
-    let text = fs_err::read_to_string(path)?;
+    let text = crate::input::read_text(path, crate::input::Kind::DECLARATION)?;
     parse(&text, display)
 }
 

@@ -31,7 +31,11 @@ pub const PREDICATE_TYPE: &str = "https://scelle.dev/provenance/v1";
 
 /// An in-toto Statement v1 carrying scelle's provenance predicate. `F` is the file record:
 /// [`FileRecord`] in full, or [`FileDigest`] for a reader that needs only paths and digests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The subjects are the files' paths and digests again: a statement made by [`Statement::new`]
+/// leaves `subject` empty rather than hold every path twice, and serialising always writes
+/// the subjects from the file records (a statement that was read has both, checked equal).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Statement<F = FileRecord> {
     #[serde(rename = "_type")]
     pub statement_type: String,
@@ -121,6 +125,8 @@ pub struct FileDigest {
 
 /// What every file record has: its path, size, digest and the scan's findings on it.
 pub trait Record {
+    /// The record's path and digest, the record consumed.
+    fn into_signed(self) -> (RelPath, Sha256Digest);
     fn path(&self) -> &RelPath;
     fn size(&self) -> u64;
     fn sha256(&self) -> &Sha256Digest;
@@ -131,6 +137,9 @@ pub trait Record {
 macro_rules! record_fields {
     ($($t:ty),*) => {$(
         impl Record for $t {
+            fn into_signed(self) -> (RelPath, Sha256Digest) {
+                (self.path, self.sha256)
+            }
             fn path(&self) -> &RelPath {
                 &self.path
             }
@@ -167,16 +176,90 @@ pub struct ScanSettings {
     pub single_file: bool,
 }
 
+impl<F: Serialize + Record> Serialize for Statement<F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq as _, SerializeStruct as _};
+        struct Subjects<'a, F>(&'a [F]);
+        impl<F: Record> Serialize for Subjects<'_, F> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #[derive(Serialize)]
+                struct SubjectRef<'a> {
+                    name: &'a RelPath,
+                    digest: DigestSet,
+                }
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for f in self.0 {
+                    seq.serialize_element(&SubjectRef {
+                        name: f.path(),
+                        digest: DigestSet {
+                            sha256: *f.sha256(),
+                        },
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let mut st = serializer.serialize_struct("Statement", 4)?;
+        st.serialize_field("_type", &self.statement_type)?;
+        st.serialize_field("subject", &Subjects(&self.predicate.files))?;
+        st.serialize_field("predicateType", &self.predicate_type)?;
+        st.serialize_field("predicate", &self.predicate)?;
+        st.end()
+    }
+}
+
+impl<F: Serialize + Record> Statement<F> {
+    /// Writes the canonical bytes ([`Statement::to_json_bytes`]) to `out`, failing rather than
+    /// write more than [`crate::input::MAX_STATEMENT`] bytes, the most `verify` and `check`
+    /// read: whatever scelle writes, it reads back.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_json_within(out, crate::input::MAX_STATEMENT)
+    }
+
+    /// [`Statement::write_json`] with another limit.
+    pub fn write_json_within(
+        &self,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> std::io::Result<()> {
+        let mut limited = Limited {
+            out,
+            left: limit,
+            limit,
+        };
+        serde_json::to_writer_pretty(&mut limited, self)?;
+        std::io::Write::write_all(&mut limited, b"\n")
+    }
+}
+
+/// A writer that fails past a number of bytes.
+struct Limited<'a> {
+    out: &'a mut dyn std::io::Write,
+    left: u64,
+    limit: u64,
+}
+
+impl std::io::Write for Limited<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "the manifest would be larger than {} bytes, the most `verify` and `check` read",
+                self.limit
+            )));
+        }
+        let n = self.out.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 impl Statement {
     /// Builds the statement for `files`, which must already be in manifest order.
     pub fn new(files: Vec<FileRecord>, created: String, scan: ScanSettings) -> Self {
-        let subject = files
-            .iter()
-            .map(|f| Subject {
-                name: f.path.clone(),
-                digest: DigestSet { sha256: f.sha256 },
-            })
-            .collect();
+        let subject = Vec::new();
         let root = DigestSet {
             sha256: root_digest(files.iter().map(|f| &f.sha256)),
         };
@@ -246,20 +329,20 @@ impl<F: Record> Statement<F> {
     }
 }
 
-/// No manifest is larger; checked before reading.
-pub const MAX_MANIFEST: u64 = 1 << 30;
-
 /// Why a manifest file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error("`{}` is {size} bytes, larger than any manifest scelle accepts ({MAX_MANIFEST} bytes)", .path.display())]
-    TooLarge { path: std::path::PathBuf, size: u64 },
+    Input(#[from] crate::input::InputError),
     #[error("`{}` is not a scelle manifest", .path.display())]
     Parse {
         path: std::path::PathBuf,
         source: serde_json::Error,
+    },
+    #[error("`{}` is not a scelle manifest: {reason}", .path.display())]
+    Malformed {
+        path: std::path::PathBuf,
+        reason: String,
     },
     #[error("`{}` is not a scelle manifest: its predicate type is `{found}`", .path.display())]
     PredicateType {
@@ -282,6 +365,7 @@ impl ManifestError {
                  check the release folder itself; `scelle verify` reads OMS bundles"
                     .into(),
             ),
+            ManifestError::Input(e) => e.hint(),
             _ => None,
         }
     }
@@ -290,14 +374,7 @@ impl ManifestError {
 /// Reads a manifest written by `scan`: the statement and its exact bytes (which get signed as
 /// they are, never re-serialised).
 pub fn read_manifest(path: &std::path::Path) -> Result<(Statement, Vec<u8>), ManifestError> {
-    let size = fs_err::metadata(path)?.len();
-    if size > MAX_MANIFEST {
-        return Err(ManifestError::TooLarge {
-            path: path.into(),
-            size,
-        });
-    }
-    let bytes = fs_err::read(path)?;
+    let bytes = crate::input::read(path, crate::input::Kind::MANIFEST)?;
     let statement = parse_manifest(path, &bytes)?;
     Ok((statement, bytes))
 }
@@ -358,6 +435,193 @@ fn checked<F: Record>(
     Ok(statement)
 }
 
+/// A signed statement of either kind, read in one pass from a stream before its predicate type
+/// is known (it comes after the subjects): scelle's predicate fields and the OpenSSF Model
+/// Signing ones (kept as raw JSON, read by [`crate::sign::oms`]) side by side, every field
+/// optional so that each absence gets its own message. File records are `F`.
+#[derive(Debug, Deserialize)]
+pub struct AnyStatement<F> {
+    #[serde(rename = "_type", default)]
+    pub statement_type: Option<String>,
+    #[serde(default)]
+    pub subject: Option<Vec<AnySubject>>,
+    #[serde(rename = "predicateType", default)]
+    pub predicate_type: Option<String>,
+    #[serde(default = "Option::default")]
+    pub predicate: Option<AnyPredicate<F>>,
+}
+
+/// A subject: a release path (scelle, legacy OMS) or a model name (OMS v1.0).
+#[derive(Debug, Deserialize)]
+pub struct AnySubject {
+    #[serde(default)]
+    pub name: Option<Box<str>>,
+    #[serde(default)]
+    pub digest: Option<AnyDigest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnyDigest {
+    #[serde(default)]
+    pub sha256: Option<Sha256Digest>,
+}
+
+/// Both predicates' fields.
+#[derive(Debug, Deserialize)]
+pub struct AnyPredicate<F> {
+    #[serde(default)]
+    pub generator: Option<Generator>,
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub root: Option<DigestSet>,
+    #[serde(default = "Option::default")]
+    pub files: Option<Vec<F>>,
+    #[serde(default)]
+    pub model: Option<Value>,
+    #[serde(default)]
+    pub datasets: Option<Vec<Value>>,
+    #[serde(default)]
+    pub declared: Option<Value>,
+    #[serde(default)]
+    pub scan: Option<ScanSettings>,
+    #[serde(default)]
+    pub serialization: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub resources: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl<F: Record> AnyStatement<F> {
+    /// The scelle statement this is, checked ([`Statement::check`]); `Err` says what is
+    /// missing or wrong.
+    pub fn into_scelle(self) -> Result<Statement<F>, AnyProblem> {
+        let missing = |what: &str| AnyProblem::Malformed(format!("missing field `{what}`"));
+        let predicate = self.predicate.ok_or_else(|| missing("predicate"))?;
+        let mut subject = Vec::new();
+        for (i, s) in self
+            .subject
+            .ok_or_else(|| missing("subject"))?
+            .into_iter()
+            .enumerate()
+        {
+            let name = s
+                .name
+                .ok_or_else(|| missing(&format!("subject[{i}].name")))?;
+            let name = RelPath::new(String::from(name.clone())).map_err(|e| {
+                AnyProblem::Malformed(format!("subject[{i}]: unsafe path {name:?}: {e}"))
+            })?;
+            let sha256 = s
+                .digest
+                .and_then(|d| d.sha256)
+                .ok_or_else(|| missing(&format!("subject[{i}].digest.sha256")))?;
+            subject.push(Subject {
+                name,
+                digest: DigestSet { sha256 },
+            });
+        }
+        let statement = Statement {
+            statement_type: self.statement_type.ok_or_else(|| missing("_type"))?,
+            subject,
+            predicate_type: self
+                .predicate_type
+                .ok_or_else(|| missing("predicateType"))?,
+            predicate: Predicate {
+                generator: predicate.generator.ok_or_else(|| missing("generator"))?,
+                created: predicate.created.ok_or_else(|| missing("created"))?,
+                root: predicate.root.ok_or_else(|| missing("root"))?,
+                files: predicate.files.ok_or_else(|| missing("files"))?,
+                model: predicate.model,
+                datasets: predicate.datasets.unwrap_or_default(),
+                declared: predicate.declared,
+                scan: predicate.scan.ok_or_else(|| missing("scan"))?,
+            },
+        };
+        statement.check().map_err(AnyProblem::Inconsistent)?;
+        Ok(statement)
+    }
+}
+
+/// What a verifier needs of a signed scelle statement: the files it lists, in order, with their
+/// digests, its root digest and how the release was walked.
+#[derive(Debug)]
+pub struct SignedList {
+    pub files: Vec<(RelPath, Sha256Digest)>,
+    pub root: Sha256Digest,
+    pub scan: ScanSettings,
+    /// The scan's findings the statement carries (what the publisher sealed knowingly).
+    pub findings: Vec<crate::finding::Finding>,
+}
+
+impl<F: Record> AnyStatement<F> {
+    /// The checks of [`AnyStatement::into_scelle`] (subjects equal to the files, no path twice,
+    /// the root digest), keeping only paths and digests: no second copy of every path is made.
+    pub fn into_signed_list(self) -> Result<SignedList, AnyProblem> {
+        let missing = |what: &str| AnyProblem::Malformed(format!("missing field `{what}`"));
+        let predicate = self.predicate.ok_or_else(|| missing("predicate"))?;
+        let subjects = self.subject.ok_or_else(|| missing("subject"))?;
+        let files = predicate.files.ok_or_else(|| missing("files"))?;
+        let root = predicate.root.ok_or_else(|| missing("root"))?.sha256;
+        let scan = predicate.scan.ok_or_else(|| missing("scan"))?;
+        for what in ["_type", "predicateType"] {
+            let present = if what == "_type" {
+                self.statement_type.is_some()
+            } else {
+                self.predicate_type.is_some()
+            };
+            if !present {
+                return Err(missing(what));
+            }
+        }
+        if predicate.generator.is_none() {
+            return Err(missing("generator"));
+        }
+        if predicate.created.is_none() {
+            return Err(missing("created"));
+        }
+        let mut sorted: Vec<&RelPath> = files.iter().map(Record::path).collect();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(AnyProblem::Inconsistent(StatementProblem::Duplicate(
+                pair[0].clone(),
+            )));
+        }
+        drop(sorted);
+        let same = subjects.len() == files.len()
+            && subjects.iter().zip(&files).all(|(s, f)| {
+                s.name.as_deref() == Some(f.path().as_str())
+                    && s.digest.as_ref().and_then(|d| d.sha256) == Some(*f.sha256())
+            });
+        drop(subjects);
+        if !same {
+            return Err(AnyProblem::Inconsistent(StatementProblem::SubjectsDiffer));
+        }
+        let computed = root_digest(files.iter().map(Record::sha256));
+        if computed != root {
+            return Err(AnyProblem::Inconsistent(StatementProblem::RootMismatch {
+                recorded: root,
+                computed,
+            }));
+        }
+        let findings = files
+            .iter()
+            .flat_map(|f| f.findings().iter().cloned())
+            .collect();
+        Ok(SignedList {
+            files: files.into_iter().map(Record::into_signed).collect(),
+            root,
+            scan,
+            findings,
+        })
+    }
+}
+
+/// Why an [`AnyStatement`] is not a usable scelle statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyProblem {
+    Malformed(String),
+    Inconsistent(StatementProblem),
+}
+
 /// SHA-256 over the concatenated raw digests, in the order given: the OMS root digest rule.
 pub fn root_digest<'a>(digests: impl IntoIterator<Item = &'a Sha256Digest>) -> Sha256Digest {
     use sha2::Digest as _;
@@ -413,9 +677,11 @@ mod tests {
         );
         let bytes = statement.to_json_bytes();
         let back: Statement = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(back, statement);
+        assert_eq!(back.predicate, statement.predicate);
         assert_eq!(back.to_json_bytes(), bytes);
-        assert_eq!(statement.subject.len(), 2);
-        assert_eq!(statement.subject[1].name.as_str(), "a-b");
+        // Written from the file records, read back as the statement's own subjects.
+        assert_eq!(back.subject.len(), 2);
+        assert_eq!(back.subject[1].name.as_str(), "a-b");
+        back.check().unwrap();
     }
 }

@@ -94,28 +94,19 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     }
 }
 
-/// Largest `README.md`, `config.json` or `tokenizer_config.json` read for pre-filling.
-const MAX_READ: u64 = 16 * 1024 * 1024;
 /// A `model_max_length` above this is transformers' "no limit" placeholder (`int(1e30)`) or
 /// a typo, not a context window.
 const MAX_SANE_CONTEXT: u64 = 1 << 24;
 
-/// A small text file at the top of the release, when it is a regular file under the cap (init
-/// pre-fills what it can: an unreadable file is a field left TODO, not an error).
+/// A small text file at the top of the release, read through the bounded, regular-file-only
+/// reader (init pre-fills what it can: an unreadable file is a field left TODO, not an error).
 fn read_text(root: &Path, name: &str) -> Option<String> {
-    use std::io::Read as _;
-    let path = root.join(name);
-    let meta = fs_err::symlink_metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_READ {
-        return None;
-    }
-    let mut text = String::new();
-    fs_err::File::open(&path)
-        .ok()?
-        .take(MAX_READ)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
+    let kind = if name == "README.md" {
+        crate::input::Kind::MODEL_CARD
+    } else {
+        crate::input::Kind::CONFIG
+    };
+    crate::input::read_text(&root.join(name), kind).ok()
 }
 
 /// Gathers what can be filled for the release at `root`, whose files are `files`.

@@ -68,7 +68,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error(transparent)]
-    Read(#[from] std::io::Error),
+    Read(#[from] crate::input::InputError),
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("no built-in pack `{0}` and no file of that name")]
@@ -106,7 +106,7 @@ impl PolicyError {
                 "the pack format and the names expressions can use are in `docs/policies.md`"
                     .into(),
             ),
-            PolicyError::Read(_) => None,
+            PolicyError::Read(e) => e.hint(),
         }
     }
 }
@@ -114,7 +114,7 @@ impl PolicyError {
 /// Reads a pack file.
 pub fn from_file(path: &Path) -> Result<Pack, PolicyError> {
     let display = path.display().to_string();
-    let text = fs_err::read_to_string(path)?;
+    let text = crate::input::read_text(path, crate::input::Kind::PACK)?;
     Ok(pack::load(&text, &display, &display)?)
 }
 
@@ -132,7 +132,11 @@ pub fn resolve(specs: &[String], no_builtin: bool) -> Result<Vec<Pack>, PolicyEr
         }
         packs.push(match get(spec) {
             Some(pack) => pack?,
-            None if Path::new(spec).is_file() => from_file(Path::new(spec))?,
+            // Anything there but a folder is read as a pack file, whose reader names what else
+            // it is (a FIFO, a device).
+            None if Path::new(spec).exists() && !Path::new(spec).is_dir() => {
+                from_file(Path::new(spec))?
+            }
             None if Path::new(spec).join("pack.yaml").is_file() => {
                 from_file(&Path::new(spec).join("pack.yaml"))?
             }

@@ -132,7 +132,8 @@ fn name(outcome: Outcome) -> &'static str {
 fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String), String> {
     let mut statement = match &case.manifest {
         Some(file) => {
-            let text = fs_err::read_to_string(dir.join(file)).map_err(|e| e.to_string())?;
+            let text = crate::input::read_text(&dir.join(file), crate::input::Kind::TEST_CASE)
+                .map_err(|e| e.to_string())?;
             serde_json::from_str::<Value>(&text)
                 .map_err(|e| format!("`{file}` is not a JSON manifest: {e}"))?
         }
@@ -140,7 +141,8 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
     };
     if case.scelle.is_some() || !case.set.is_empty() {
         let (mut node, source) = if let Some(file) = &case.scelle {
-            let text = fs_err::read_to_string(dir.join(file)).map_err(|e| e.to_string())?;
+            let text = crate::input::read_text(&dir.join(file), crate::input::Kind::DECLARATION)
+                .map_err(|e| e.to_string())?;
             let node =
                 yaml::parse(&text).map_err(|e| format!("`{file}` is not valid YAML: {e}"))?;
             (node, file.clone())

@@ -11,6 +11,7 @@ use cel::objects::{Key, Value as Cel};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::budget;
 use super::expr::Expr;
 use super::facts::{describe_error, from_cel};
 use super::pack::{Effective, Pack, Rule};
@@ -165,10 +166,16 @@ fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Eval {
     }
 }
 
-/// Runs an expression; a deferred one that does not parse fails like a run-time error.
+/// Runs an expression within its budget; a deferred one that does not parse fails like a
+/// run-time error, and so does one that ran out of budget, whatever CEL made of the error.
 fn execute(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Cel, String> {
     let tree = expr.tree().map_err(|e| format!("does not parse: {e}"))?;
-    ctx.resolve(tree).map_err(|e| describe_error(&e))
+    budget::start();
+    let result = ctx.resolve(tree);
+    if let Some(limit) = budget::exhausted() {
+        return Err(budget::message(limit));
+    }
+    result.map_err(|e| describe_error(&e))
 }
 
 /// The effective date that applies, with its reason when an `effective_when` entry chose it.

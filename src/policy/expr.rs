@@ -101,6 +101,10 @@ impl Expr {
                 PrattParser::new()
                     .enable_optional_syntax(true)
                     .parse(&self.source)
+                    .map(|mut tree| {
+                        super::budget::instrument(&mut tree);
+                        tree
+                    })
                     .map_err(|e| e.to_string())
             })
             .as_ref()
@@ -186,10 +190,12 @@ pub fn compile(source: &str, site: Site<'_>, scope: Scope<'_>) -> Result<Expr, E
             });
         return Err(ExprError { pos, message });
     }
+    let mut tree = program.expression().clone();
+    super::budget::instrument(&mut tree);
     Ok(Expr {
         source: source.to_owned(),
         pos: site.pos,
-        tree: OnceLock::from(Ok(program.expression().clone())),
+        tree: OnceLock::from(Ok(tree)),
     })
 }
 

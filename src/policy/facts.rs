@@ -290,6 +290,11 @@ impl Facts {
     pub fn context(&self) -> Context<'static, 'static> {
         let mut ctx = Context::with_env(expr::env());
         functions::register(&mut ctx);
+        // The name cannot be taken: `@` starts no CEL identifier.
+        let _ = ctx.add_function(
+            super::budget::FUNCTION,
+            super::budget::function(super::budget::limit(self.size())),
+        );
         for (name, value) in [
             ("declared", Some(&self.declared)),
             ("files", self.files.as_ref()),
@@ -305,6 +310,25 @@ impl Facts {
         }
         ctx.add_variable_from_value("now", Cel::String(Arc::new(self.now.clone())));
         ctx
+    }
+}
+
+impl Facts {
+    /// The number of JSON values an expression can reach, which its budget scales with.
+    pub fn size(&self) -> u64 {
+        [
+            Some(&self.declared),
+            self.files.as_ref(),
+            Some(&self.model),
+            Some(&self.datasets),
+            Some(&self.derived),
+            Some(&self.verification),
+            self.manifest.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(super::budget::count_values)
+        .sum()
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`eval::evaluate`] runs a pack over them; [`check`] does it for every pack and keeps the
 //! positions findings point at. Thresholds and dates live in the packs, not here.
 
+pub mod budget;
 pub mod builtin;
 pub mod casebook;
 pub mod check;

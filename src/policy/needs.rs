@@ -271,8 +271,9 @@ impl<'p> Reads<'p> {
                 let target = call.target.as_deref().and_then(|t| self.walk(t));
                 let args: Vec<Option<String>> = call.args.iter().map(|a| self.walk(a)).collect();
                 match call.func_name.as_str() {
-                    // An index or a key of a list keeps its entries' fields.
-                    "_[_]" => args.into_iter().next().flatten(),
+                    // An index or a key of a list keeps its entries' fields; the cost counter
+                    // every parsed expression is instrumented with hands back its argument.
+                    "_[_]" | super::budget::FUNCTION => args.into_iter().next().flatten(),
                     "_?._" => {
                         let base = args.into_iter().next().flatten()?;
                         match call.args.get(1).map(|a| &a.expr) {

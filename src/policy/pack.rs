@@ -175,7 +175,10 @@ impl fmt::Display for LoadError {
             .map(|p| {
                 format!(
                     "{}:{}:{}: {}",
-                    self.file, p.pos.line, p.pos.column, p.message
+                    crate::text::escape(&self.file),
+                    p.pos.line,
+                    p.pos.column,
+                    crate::text::escape(&p.message)
                 )
             })
             .collect();

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::finding::{Location, Outcome, Severity};
 use crate::policy::{CheckReport, PackResult, RuleResult, Stage};
 use crate::report::table::{self, Layout, push_wrapped};
+use crate::text::escape;
 use crate::waiver::Status;
 
 /// The JSON report (documented in `docs/policies.md`), two-space indented, final newline.
@@ -199,6 +200,7 @@ fn waiver_lines(r: &RuleResult) -> Vec<String> {
 pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     let color = layout.color;
     let width = layout.width;
+    let report = &for_people(report);
     let mut out = String::new();
     let s = &report.subject;
     let root = s
@@ -464,6 +466,7 @@ fn md_escape(s: &str) -> String {
 
 /// The Markdown report: a summary table, then each applicable pack's findings.
 pub fn markdown(report: &CheckReport, all: bool) -> String {
+    let report = &for_people(report);
     let mut out = String::new();
     let s = &report.subject;
     let _ = writeln!(out, "# scelle check: {}\n", s.name);
@@ -562,4 +565,65 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
     markdown_waivers(report, &mut out);
     let _ = writeln!(out, "\n---\n\n{}", report.disclaimer);
     out
+}
+
+/// The report with every string it quotes escaped for a terminal or a Markdown file (names of
+/// files, messages, notes): a name holding a newline or an escape sequence cannot forge or hide
+/// a line. The JSON, SARIF and JUnit reports keep the strings as they are.
+fn for_people(report: &CheckReport) -> CheckReport {
+    fn esc(s: &mut String) {
+        if let std::borrow::Cow::Owned(e) = escape(s) {
+            *s = e;
+        }
+    }
+    fn esc_opt(s: &mut Option<String>) {
+        if let Some(s) = s {
+            esc(s);
+        }
+    }
+    let mut r = report.clone();
+    esc(&mut r.subject.name);
+    esc_opt(&mut r.subject.root);
+    esc_opt(&mut r.verification.problem);
+    esc_opt(&mut r.verification.key_id);
+    esc_opt(&mut r.verification.algorithm);
+    esc_opt(&mut r.verification.format);
+    for p in &mut r.packs {
+        for s in [&mut p.name, &mut p.title, &mut p.version, &mut p.origin] {
+            esc(s);
+        }
+        for s in [
+            &mut p.source,
+            &mut p.applies_reason,
+            &mut p.effective,
+            &mut p.effective_reason,
+        ] {
+            esc_opt(s);
+        }
+        p.errors.iter_mut().for_each(esc);
+        for rule in &mut p.results {
+            for s in [
+                &mut rule.id,
+                &mut rule.title,
+                &mut rule.message,
+                &mut rule.reference,
+                &mut rule.fix,
+            ] {
+                esc(s);
+            }
+            for s in [
+                &mut rule.field,
+                &mut rule.help_uri,
+                &mut rule.effective,
+                &mut rule.note,
+            ] {
+                esc_opt(s);
+            }
+            rule.subjects.iter_mut().for_each(esc);
+            for l in &mut rule.locations {
+                esc(&mut l.file);
+            }
+        }
+    }
+    r
 }

@@ -29,18 +29,43 @@ impl Output {
         }
     }
 
-    /// Refuses early, before any work, when the target exists and `--force` is not given, or
-    /// when the folder it would go in does not exist.
+    /// Refuses early, before any work, when the target is not a regular file (whatever
+    /// `--force` says), exists and `--force` is not given, or would go in a folder that does
+    /// not exist.
     pub fn check_writable(&self) -> Result<(), OutputError> {
         match self {
-            Output::File { path, force: false } if path.exists() => {
-                Err(OutputError::Exists(path.clone()))
+            Output::File { path, force } => {
+                check_replaceable(path)?;
+                if !force && path.exists() {
+                    return Err(OutputError::Exists(path.clone()));
+                }
+                if !folder_of(path).is_dir() {
+                    return Err(OutputError::NoFolder {
+                        path: path.clone(),
+                        folder: folder_of(path).to_path_buf(),
+                    });
+                }
+                Ok(())
             }
-            Output::File { path, .. } if !folder_of(path).is_dir() => Err(OutputError::NoFolder {
-                path: path.clone(),
-                folder: folder_of(path).to_path_buf(),
-            }),
-            _ => Ok(()),
+            Output::Stdout => Ok(()),
+        }
+    }
+
+    /// Streams what `write` writes to stdout or, atomically, to the file: a manifest or a
+    /// bundle of a million files is never held whole to be written.
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), OutputError> {
+        match self {
+            Output::Stdout => {
+                let stdout = std::io::stdout().lock();
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+                write(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(OutputError::Stdout)
+            }
+            Output::File { path, force } => write_atomic_with(path, *force, 0o666, write),
         }
     }
 
@@ -71,6 +96,8 @@ pub enum OutputError {
     },
     #[error("cannot write to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("`{}` is a {what}, not a regular file: scelle replaces regular files only", .path.display())]
+    NotRegular { path: PathBuf, what: String },
     #[error("cannot write `{}`: the folder `{}` does not exist", .path.display(), .folder.display())]
     NoFolder { path: PathBuf, folder: PathBuf },
 }
@@ -79,6 +106,9 @@ impl OutputError {
     pub fn hint(&self) -> Option<String> {
         match self {
             OutputError::Exists(_) => Some("pass `--force` to replace it".into()),
+            OutputError::NotRegular { .. } => {
+                Some("write to another path, or to stdout with `-o -`".into())
+            }
             OutputError::NoFolder { folder, .. } => {
                 Some(format!("create it first (`mkdir -p {}`)", folder.display()))
             }
@@ -89,6 +119,41 @@ impl OutputError {
     /// True when the reader of stdout went away (`scelle ... | head`): not worth an error.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, OutputError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Refuses a target that is not a regular file (a device, a FIFO, a socket, a folder, or a
+/// symbolic link to one): replacing it would destroy a device node or a folder entry the user
+/// never meant as an output. A missing target, a regular file, a link to one and a dangling
+/// link (replaced, not followed) are fine.
+pub fn check_replaceable(path: &Path) -> Result<(), OutputError> {
+    let refused = |what: String| OutputError::NotRegular {
+        path: path.to_path_buf(),
+        what,
+    };
+    let meta = match fs_err::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(OutputError::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    if !meta.file_type().is_symlink() {
+        return Err(refused(crate::input::type_name(meta.file_type()).into()));
+    }
+    match fs_err::metadata(path) {
+        Ok(target) if target.is_file() => Ok(()),
+        Ok(target) => Err(refused(format!(
+            "symbolic link to a {}",
+            crate::input::type_name(target.file_type())
+        ))),
+        Err(_) => Ok(()),
     }
 }
 
@@ -106,11 +171,22 @@ pub fn write_atomic_with_mode(
     force: bool,
     mode: u32,
 ) -> Result<(), OutputError> {
+    write_atomic_with(path, force, mode, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic_with_mode`] with the content streamed by `write`.
+fn write_atomic_with(
+    path: &Path,
+    force: bool,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     // The temporary file's name never reaches a message: the user knows only the target.
     let wrap = |source: std::io::Error| OutputError::Write {
         path: path.to_path_buf(),
         source: without_temporary_path(source),
     };
+    check_replaceable(path)?;
     let dir = folder_of(path);
     if !dir.is_dir() {
         return Err(OutputError::NoFolder {
@@ -124,8 +200,13 @@ pub fn write_atomic_with_mode(
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(dir)
         .map_err(wrap)?;
-    tmp.write_all(bytes).map_err(wrap)?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
+        write(&mut out).and_then(|()| out.flush()).map_err(wrap)?;
+    }
     tmp.as_file().sync_all().map_err(wrap)?;
+    // Again at the last moment: the target may have been swapped while the output was made.
+    check_replaceable(path)?;
     let persisted = if force {
         tmp.persist(path)
     } else {

@@ -123,6 +123,7 @@ pub fn model_line(
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
+use crate::text::escape;
 
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -181,7 +182,7 @@ pub fn scan_summary(scan: &Scan, release: &str, waived: &Waived<'_>, layout: &La
     let predicate = &statement.predicate;
     let files = &predicate.files;
     let mut out = String::new();
-    let _ = writeln!(out, "{} {release}", style.bold("release"));
+    let _ = writeln!(out, "{} {}", style.bold("release"), escape(release));
     let (model, provider) = crate::policy::check::declared_names(predicate.declared.as_ref());
     let parameters = predicate
         .model
@@ -201,7 +202,7 @@ pub fn scan_summary(scan: &Scan, release: &str, waived: &Waived<'_>, layout: &La
         })
         .unwrap_or_default();
     if let Some(text) = model_line(model.as_deref(), provider.as_deref(), parameters, &formats) {
-        push_wrapped(&mut out, "  model   ", 10, &text, 10, layout.width);
+        push_wrapped(&mut out, "  model   ", 10, &escape(&text), 10, layout.width);
     }
     let _ = writeln!(
         out,
@@ -318,11 +319,20 @@ fn findings_section(findings: &[ScanFinding<'_>], style: &Style, width: usize, o
         };
         let text = format!(
             "{}  {}{at}  [{}]",
-            f.path, f.finding.message, f.finding.rule
+            escape(f.path),
+            escape(&f.finding.message),
+            escape(&f.finding.rule)
         );
         push_wrapped(out, &format!("{label} "), 8, &text, 8, width);
         if let Some(w) = &f.waiver {
-            push_wrapped(out, "        waived: ", 16, &w.waiver.describe(), 16, width);
+            push_wrapped(
+                out,
+                "        waived: ",
+                16,
+                &escape(&w.waiver.describe()),
+                16,
+                width,
+            );
         }
     }
 }
@@ -388,7 +398,7 @@ fn model_lines(model: &Value, out: &mut String) {
                 .iter()
                 .map(|(f, c)| format!("{f} {}", n(c).unwrap_or_default()))
                 .collect();
-            let _ = writeln!(out, "  per format   {}", per.join(", "));
+            let _ = writeln!(out, "  per format   {}", escape(&per.join(", ")));
         }
     }
     if !formats.is_empty() {
@@ -405,7 +415,7 @@ fn model_lines(model: &Value, out: &mut String) {
             .iter()
             .map(|(d, c)| format!("{d} {}", n(c).unwrap_or_default()))
             .collect();
-        let _ = writeln!(out, "  dtypes       {}", per.join(", "));
+        let _ = writeln!(out, "  dtypes       {}", escape(&per.join(", ")));
     }
     let arch = &model["architecture"];
     if arch.is_object() {
@@ -432,7 +442,12 @@ fn model_lines(model: &Value, out: &mut String) {
         } else {
             format!(" ({})", classes.join(", "))
         };
-        let _ = writeln!(out, "  architecture {name}{classes}: {}", parts.join(", "));
+        let _ = writeln!(
+            out,
+            "  architecture {}: {}",
+            escape(&format!("{name}{classes}")),
+            parts.join(", ")
+        );
     }
 }
 
@@ -448,7 +463,7 @@ fn dataset_line(d: &Value, out: &mut String) {
     let _ = writeln!(
         out,
         "  {:<12} {}, {}{records} ({})",
-        d["path"].as_str().unwrap_or_default(),
+        escape(d["path"].as_str().unwrap_or_default()),
         files_count(d["files"].as_u64().unwrap_or(0)),
         human_bytes(d["bytes"].as_u64().unwrap_or(0)),
         formats.join(", ")

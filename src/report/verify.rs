@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::sign::findings::FindingCounts;
+use crate::text::escape;
 use crate::verify::{SignatureStatus, Verification, short};
 
 #[derive(Serialize)]
@@ -46,7 +47,12 @@ fn sealed_findings(counts: &FindingCounts, paint: &dyn Fn(&str, &str) -> String,
         } else {
             name.to_owned()
         };
-        let _ = writeln!(out, "             {severity}{pad} {} x{}", r.rule, r.count);
+        let _ = writeln!(
+            out,
+            "             {severity}{pad} {} x{}",
+            escape(&r.rule),
+            r.count
+        );
     }
 }
 
@@ -63,9 +69,9 @@ pub fn table(v: &Verification, color: bool) -> String {
     let format = v
         .format
         .map_or(String::new(), |f| format!(" ({})", f.as_str()));
-    let _ = writeln!(out, "bundle     {}{format}", v.bundle);
+    let _ = writeln!(out, "bundle     {}{format}", escape(&v.bundle));
     if let Some(model) = &v.model {
-        let _ = writeln!(out, "model      {model}");
+        let _ = writeln!(out, "model      {}", escape(model));
     }
     match (&v.signature, &v.key) {
         (SignatureStatus::Verified, Some(key)) => {
@@ -95,45 +101,7 @@ pub fn table(v: &Verification, color: bool) -> String {
             check.checked + check.unsigned.len(),
             check.matched
         );
-        let mut lines = Vec::new();
-        for m in &check.modified {
-            let of = m.content_of.as_ref().map_or(String::new(), |p| {
-                format!(" (now holds the content signed as `{p}`)")
-            });
-            lines.push(format!(
-                "{}   {}{of}\n             signed sha256:{}\n             found  sha256:{}",
-                paint("31", "modified"),
-                m.path,
-                m.expected,
-                m.actual
-            ));
-        }
-        for m in &check.missing {
-            lines.push(format!(
-                "{}    {} (signed sha256:{})",
-                paint("31", "missing"),
-                m.path,
-                m.expected
-            ));
-        }
-        for e in &check.extra {
-            lines.push(format!(
-                "{}      {} (not signed)",
-                paint("31", "extra"),
-                e.path
-            ));
-        }
-        for r in &check.renamed {
-            lines.push(format!(
-                "{}    {} -> {}",
-                paint("31", "renamed"),
-                r.from,
-                r.to
-            ));
-        }
-        for u in &check.unsigned {
-            lines.push(format!("unsigned   {u} (ignored: --ignore-unsigned-files)"));
-        }
+        let lines = differences(check, &paint);
         if !lines.is_empty() {
             let _ = writeln!(out);
             for line in lines {
@@ -146,10 +114,78 @@ pub fn table(v: &Verification, color: bool) -> String {
     }
     let _ = writeln!(out);
     let verdict = if v.verdict.starts_with("verified") {
-        paint("1;32", &v.verdict)
+        paint("1;32", &escape(&v.verdict))
     } else {
-        paint("1;31", &v.verdict)
+        paint("1;31", &escape(&v.verdict))
     };
     let _ = writeln!(out, "{verdict}");
     out
+}
+
+/// One entry per difference between the signed list and the disk, names escaped.
+fn differences(
+    check: &crate::verify::FileCheck,
+    paint: &dyn Fn(&str, &str) -> String,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for m in &check.modified {
+        let of = m.content_of.as_ref().map_or(String::new(), |p| {
+            format!(
+                " (now holds the content signed as `{}`)",
+                escape(p.as_str())
+            )
+        });
+        lines.push(format!(
+            "{}   {}{of}\n             signed sha256:{}\n             found  sha256:{}",
+            paint("31", "modified"),
+            escape(m.path.as_str()),
+            m.expected,
+            m.actual
+        ));
+    }
+    for m in &check.missing {
+        lines.push(format!(
+            "{}    {} (signed sha256:{})",
+            paint("31", "missing"),
+            escape(m.path.as_str()),
+            m.expected
+        ));
+    }
+    for e in &check.extra {
+        lines.push(format!(
+            "{}      {} (not signed)",
+            paint("31", "extra"),
+            escape(e.path.as_str())
+        ));
+    }
+    for r in &check.renamed {
+        lines.push(format!(
+            "{}    {} -> {}",
+            paint("31", "renamed"),
+            escape(r.from.as_str()),
+            escape(r.to.as_str())
+        ));
+    }
+    for l in &check.lookalike {
+        lines.push(format!(
+            "{} {} ({}) -> {} ({}): the same name in another Unicode normal form{}",
+            paint("31", "look-alike"),
+            escape(l.signed.as_str()),
+            crate::verify::normal_form(l.signed.as_str()),
+            escape(l.found.as_str()),
+            crate::verify::normal_form(l.found.as_str()),
+            if l.expected == l.actual {
+                ", same content"
+            } else {
+                ", other content"
+            }
+        ));
+    }
+    for u in &check.unsigned {
+        lines.push(format!(
+            "unsigned   {} (ignored: --ignore-unsigned-files)",
+            escape(u.as_str())
+        ));
+    }
+    lines
 }

@@ -26,6 +26,12 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The part of the PAE before the payload, for a payload of `len` bytes: a signature over a
+/// payload read in pieces is this, then each piece.
+pub fn pae_prefix(payload_type: &str, len: u64) -> Vec<u8> {
+    format!("DSSEv1 {} {payload_type} {len} ", payload_type.len()).into_bytes()
+}
+
 /// A DSSE envelope as JSON carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -119,6 +125,13 @@ mod tests {
             pae(IN_TOTO_PAYLOAD_TYPE, b""),
             b"DSSEv1 28 application/vnd.in-toto+json 0 "
         );
+    }
+
+    #[test]
+    fn the_prefix_is_the_pae_of_an_empty_payload_with_the_right_length() {
+        let mut whole = pae_prefix(IN_TOTO_PAYLOAD_TYPE, 5);
+        whole.extend_from_slice(b"hello");
+        assert_eq!(whole, pae(IN_TOTO_PAYLOAD_TYPE, b"hello"));
     }
 
     #[test]

@@ -35,8 +35,6 @@ use zeroize::Zeroizing;
 
 use crate::manifest::Sha256Digest;
 
-/// Key files are small; anything larger is not a key and is refused before it is read.
-const MAX_KEY_FILE: u64 = 64 * 1024;
 /// PBKDF2-SHA256 iterations for keys scelle encrypts.
 const PBKDF2_ITERATIONS: u32 = 100_000;
 
@@ -95,12 +93,6 @@ impl fmt::Display for Algorithm {
 pub enum KeyError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("`{}` does not exist", .0.display())]
-    Missing(PathBuf),
-    #[error("`{}` is a folder, not a key file", .0.display())]
-    Folder(PathBuf),
-    #[error("`{}` is not a regular file", .0.display())]
-    NotRegular(PathBuf),
     #[error("`env:` names no environment variable")]
     NoVariableName,
     #[error("`env:{0}`: the environment variable `{0}` is not set")]
@@ -121,6 +113,8 @@ pub enum KeyError {
     TooLarge { path: PathBuf, size: u64 },
     #[error("`{}` names a folder, not the NAME of a key pair", .0.display())]
     PairName(PathBuf),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("`{}`: {problem}", .path.display())]
     Invalid { path: PathBuf, problem: KeyProblem },
     #[error("`{}` is encrypted and no passphrase was given", .0.display())]
@@ -166,6 +160,7 @@ impl KeyError {
             KeyError::Invalid { problem: KeyProblem::OpenSsh, .. } => Some(
                 "convert it with `ssh-keygen -p -m PKCS8 -f FILE`, or make a key with `scelle keygen`".into(),
             ),
+            KeyError::Input(e) => e.hint(),
             _ => None,
         }
     }
@@ -322,6 +317,57 @@ impl PrivateKey {
             Secret::P521(k) => {
                 let sig: p521::ecdsa::Signature = k.sign(message);
                 sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+
+    /// Signs a message that `feed` hands over in pieces (to the sink it is given), giving the
+    /// same signature as [`PrivateKey::sign`] over the whole message, which is never held.
+    /// Ed25519 reads the message twice (nonce, then challenge): a message that differs between
+    /// the two readings could give the key away, so each reading is hashed and `None` is
+    /// returned, and nothing signed, unless both are the same.
+    pub fn sign_streaming(&self, feed: &Feed<'_>) -> Option<Vec<u8>> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+        use sha2::Digest as _;
+        match &self.0 {
+            Secret::Ed25519(k) => {
+                let secret = Zeroizing::new(k.to_bytes());
+                let expanded = ed25519_dalek::hazmat::ExpandedSecretKey::from(&*secret);
+                let readings = std::cell::RefCell::new(Vec::new());
+                let sig = ed25519_dalek::hazmat::raw_sign_byupdate::<sha2::Sha512, _>(
+                    &expanded,
+                    |h| {
+                        let mut check = sha2::Sha256::new();
+                        feed(&mut |b| {
+                            h.update(b);
+                            check.update(b);
+                        });
+                        readings.borrow_mut().push(check.finalize());
+                        Ok(())
+                    },
+                    &k.verifying_key(),
+                )
+                .ok()?;
+                let readings = readings.into_inner();
+                (readings.len() == 2 && readings[0] == readings[1]).then(|| sig.to_bytes().to_vec())
+            }
+            Secret::P256(k) => {
+                let mut h = sha2::Sha256::new();
+                feed(&mut |b| h.update(b));
+                let sig: p256::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+            Secret::P384(k) => {
+                let mut h = sha2::Sha384::new();
+                feed(&mut |b| h.update(b));
+                let sig: p384::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+            Secret::P521(k) => {
+                let mut h = sha2::Sha512::new();
+                feed(&mut |b| h.update(b));
+                let sig: p521::ecdsa::Signature = k.sign_prehash(&h.finalize()).ok()?;
+                Some(sig.to_der().as_bytes().to_vec())
             }
         }
     }
@@ -552,6 +598,108 @@ impl PublicKey {
     }
 }
 
+/// Hands a message, piece by piece, to the sink it is given (as often as it is called).
+pub type Feed<'a> = dyn Fn(&mut dyn FnMut(&[u8])) + 'a;
+
+/// A signature being checked over a message that arrives in pieces (a payload decoded from a
+/// bundle as it is read): the same checks as [`PublicKey::verify`], strict Ed25519 included.
+pub struct StreamVerifier(Streaming);
+
+enum Streaming {
+    Ed25519(Box<ed25519_dalek::StreamVerifier>),
+    P256(
+        p256::ecdsa::VerifyingKey,
+        p256::ecdsa::Signature,
+        sha2::Sha256,
+    ),
+    P384(
+        p384::ecdsa::VerifyingKey,
+        p384::ecdsa::Signature,
+        sha2::Sha384,
+    ),
+    P521(
+        p521::ecdsa::VerifyingKey,
+        p521::ecdsa::Signature,
+        sha2::Sha512,
+    ),
+    /// The signature cannot verify (malformed, or a weak Ed25519 key or nonce).
+    Fails,
+}
+
+impl fmt::Debug for StreamVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StreamVerifier")
+    }
+}
+
+impl PublicKey {
+    /// Starts checking `signature` (as [`PublicKey::verify`] takes it) over a message fed to
+    /// [`StreamVerifier::update`].
+    pub fn stream_verifier(&self, signature: &[u8]) -> StreamVerifier {
+        use sha2::Digest as _;
+        let streaming = match self {
+            PublicKey::Ed25519(k) => match ed25519_dalek::Signature::from_slice(signature) {
+                // `verify_strict` refuses small-order keys and nonces (`R`); the streaming
+                // verifier does not, so the same checks come first.
+                Ok(sig) if !k.is_weak() && !small_order(&sig.r_bytes()[..]) => k
+                    .verify_stream(&sig)
+                    .map_or(Streaming::Fails, |v| Streaming::Ed25519(Box::new(v))),
+                _ => Streaming::Fails,
+            },
+            PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P256(*k, s, sha2::Sha256::new())
+                }),
+            PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P384(*k, s, sha2::Sha384::new())
+                }),
+            PublicKey::P521(k) => p521::ecdsa::Signature::from_der(signature)
+                .map_or(Streaming::Fails, |s| {
+                    Streaming::P521(*k, s, sha2::Sha512::new())
+                }),
+        };
+        StreamVerifier(streaming)
+    }
+}
+
+/// Whether a compressed Edwards point is of small order (or not a point at all).
+fn small_order(bytes: &[u8]) -> bool {
+    let Ok(bytes) = <[u8; 32]>::try_from(bytes) else {
+        return true;
+    };
+    curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+        .decompress()
+        .is_none_or(|p| p.is_small_order())
+}
+
+impl StreamVerifier {
+    /// The next piece of the message.
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest as _;
+        match &mut self.0 {
+            Streaming::Ed25519(v) => v.update(bytes),
+            Streaming::P256(_, _, h) => h.update(bytes),
+            Streaming::P384(_, _, h) => h.update(bytes),
+            Streaming::P521(_, _, h) => h.update(bytes),
+            Streaming::Fails => {}
+        }
+    }
+
+    /// Whether the signature verifies over everything fed.
+    pub fn finish(self) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        use sha2::Digest as _;
+        match self.0 {
+            Streaming::Ed25519(v) => v.finalize_and_verify().is_ok(),
+            Streaming::P256(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::P384(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::P521(k, s, h) => k.verify_prehash(&h.finalize(), &s).is_ok(),
+            Streaming::Fails => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wanted {
     Private,
@@ -651,18 +799,7 @@ impl KeySource {
     /// larger than a key can be, before its text is kept.
     fn read(&self) -> Result<Zeroizing<String>, KeyError> {
         match self {
-            KeySource::File(path) => {
-                match fs::metadata(path) {
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Err(KeyError::Missing(path.clone()));
-                    }
-                    Err(e) => return Err(e.into()),
-                    Ok(m) if m.is_dir() => return Err(KeyError::Folder(path.clone())),
-                    Ok(m) if !m.is_file() => return Err(KeyError::NotRegular(path.clone())),
-                    Ok(_) => {}
-                }
-                read_key_file(path)
-            }
+            KeySource::File(path) => read_key_file(path),
             KeySource::Env(var) => {
                 let value =
                     std::env::var_os(var).ok_or_else(|| KeyError::KeyVariable(var.clone()))?;
@@ -672,7 +809,7 @@ impl KeySource {
                         .map_err(|_| KeyError::KeyVariableNotText(var.clone()))?,
                 );
                 let size = text.len() as u64;
-                if size > MAX_KEY_FILE {
+                if size > crate::input::Kind::KEY.max {
                     return Err(KeyError::TooLarge {
                         path: self.label(),
                         size,
@@ -691,13 +828,13 @@ impl KeySource {
                 let mut bytes = Zeroizing::new(Vec::new());
                 stdin
                     .lock()
-                    .take(MAX_KEY_FILE + 1)
+                    .take(crate::input::Kind::KEY.max + 1)
                     .read_to_end(&mut bytes)?;
                 let size = bytes.len() as u64;
                 if size == 0 {
                     return Err(KeyError::StdinEmpty);
                 }
-                if size > MAX_KEY_FILE {
+                if size > crate::input::Kind::KEY.max {
                     return Err(KeyError::TooLarge {
                         path: self.label(),
                         size,
@@ -718,16 +855,9 @@ fn key_text(label: &Path, bytes: &[u8]) -> Result<Zeroizing<String>, KeyError> {
     Ok(Zeroizing::new(text.to_owned()))
 }
 
-/// Reads a key file, refusing anything too large to be a key before reading it.
+/// Reads a key file: a regular file, refused before reading when too large to be a key.
 fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
-    let meta = fs::metadata(path)?;
-    if meta.len() > MAX_KEY_FILE {
-        return Err(KeyError::TooLarge {
-            path: path.into(),
-            size: meta.len(),
-        });
-    }
-    let bytes = Zeroizing::new(fs::read(path)?);
+    let bytes = Zeroizing::new(crate::input::read(path, crate::input::Kind::KEY)?);
     key_text(path, &bytes)
 }
 
@@ -746,6 +876,8 @@ pub fn load_private_key(arg: &Path, passphrase: &Passphrase) -> Result<LoadedKey
     use std::os::unix::fs::PermissionsExt;
     let source = KeySource::parse(arg)?;
     let label = source.label();
+    // Read first: a FIFO or a device is refused by its type, and a public key is named as one,
+    // before the file's mode means anything.
     let text = source.read()?;
     find_block(&text, Wanted::Private).map_err(|problem| KeyError::Invalid {
         path: label.clone(),
@@ -805,6 +937,74 @@ mod tests {
 
     fn no_passphrase() -> impl FnMut() -> Result<Zeroizing<String>, KeyError> {
         || panic!("no passphrase expected")
+    }
+
+    #[test]
+    fn streaming_verification_agrees_with_whole_message_verification() {
+        for alg in [
+            Algorithm::Ed25519,
+            Algorithm::P256,
+            Algorithm::P384,
+            Algorithm::P521,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let public = key.public_key();
+            let message = vec![5u8; 100_000];
+            let sig = key.sign(&message);
+            for (msg, sig, want) in [
+                (&message[..], &sig[..], true),
+                (&message[..99_999], &sig[..], false),
+                (&message[..], &sig[..sig.len() - 1], false),
+            ] {
+                let mut v = public.stream_verifier(sig);
+                for piece in msg.chunks(7_777) {
+                    v.update(piece);
+                }
+                assert_eq!(v.finish(), want, "{alg}");
+                assert_eq!(public.verify(msg, sig), want, "{alg}");
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_signatures_are_the_signatures_of_the_whole_message() {
+        for alg in [
+            Algorithm::Ed25519,
+            Algorithm::P256,
+            Algorithm::P384,
+            Algorithm::P521,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let message = vec![9u8; 50_000];
+            let streamed = key
+                .sign_streaming(&|sink| message.chunks(999).for_each(&mut *sink))
+                .unwrap();
+            assert_eq!(streamed, key.sign(&message), "{alg}");
+        }
+    }
+
+    #[test]
+    fn an_ed25519_message_that_changes_between_readings_is_not_signed() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let reading = std::cell::Cell::new(0u8);
+        let changing = |sink: &mut dyn FnMut(&[u8])| {
+            reading.set(reading.get() + 1);
+            sink(&[reading.get()]);
+        };
+        assert_eq!(key.sign_streaming(&changing), None);
+    }
+
+    #[test]
+    fn streaming_ed25519_refuses_a_small_order_nonce_as_verify_strict_does() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let public = key.public_key();
+        // R = the identity point (small order), s = 0.
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        assert!(!public.verify(b"m", &sig));
+        let mut v = public.stream_verifier(&sig);
+        v.update(b"m");
+        assert!(!v.finish());
     }
 
     #[test]

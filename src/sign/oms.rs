@@ -72,6 +72,27 @@ pub fn statement_bytes(
     allow_symlinks: bool,
     single_file: bool,
 ) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = write_statement(
+        &mut out,
+        model_name,
+        files,
+        ignore,
+        allow_symlinks,
+        single_file,
+    );
+    out
+}
+
+/// [`statement_bytes`], written to `out` as it is serialised.
+pub fn write_statement(
+    out: &mut dyn std::io::Write,
+    model_name: &str,
+    files: &[FileRecord],
+    ignore: &[RelPath],
+    allow_symlinks: bool,
+    single_file: bool,
+) -> std::io::Result<()> {
     let root = root_digest(files.iter().map(|f| &f.sha256));
     let statement = Statement {
         kind: STATEMENT_TYPE,
@@ -97,9 +118,8 @@ pub fn statement_bytes(
                 .collect(),
         },
     };
-    let mut out = serde_json::to_vec_pretty(&statement).unwrap_or_default();
-    out.push(b'\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &statement)?;
+    out.write_all(b"\n")
 }
 
 /// What an OMS statement signs.
@@ -224,7 +244,50 @@ fn read(payload: &[u8]) -> Result<RawStatement<'_>, OmsError> {
 
 /// Parses an OMS v1.0 statement (`_type` and `predicateType` already checked).
 pub fn parse(payload: &[u8]) -> Result<OmsManifest, OmsError> {
-    let statement = read(payload)?;
+    from_raw(read(payload)?)
+}
+
+fn parse_raw<'a, T: Deserialize<'a>>(
+    raw: Option<&'a serde_json::value::RawValue>,
+) -> Result<Option<T>, OmsError> {
+    raw.map(|r| serde_json::from_str(r.get()))
+        .transpose()
+        .map_err(|e| malformed(e.to_string()))
+}
+
+/// The OMS statement of a payload read as an [`AnyStatement`](crate::manifest::AnyStatement)
+/// (v1.0, or the legacy one).
+pub fn from_any<F>(
+    statement: &crate::manifest::AnyStatement<F>,
+    legacy: bool,
+) -> Result<OmsManifest, OmsError> {
+    let subject = statement.subject.as_ref().map(|subjects| {
+        subjects
+            .iter()
+            .map(|s| RawSubject {
+                name: s.name.as_deref().map(Cow::Borrowed),
+                digest: s.digest.as_ref().map(|d| RawDigest {
+                    sha256: d.sha256.map(|h| Cow::Owned(h.to_hex())),
+                }),
+            })
+            .collect()
+    });
+    let predicate = match &statement.predicate {
+        None => None,
+        Some(p) => Some(RawPredicate {
+            serialization: parse_raw(p.serialization.as_deref())?,
+            resources: parse_raw(p.resources.as_deref())?,
+        }),
+    };
+    let raw = RawStatement { subject, predicate };
+    if legacy {
+        from_raw_legacy(raw)
+    } else {
+        from_raw(raw)
+    }
+}
+
+fn from_raw(statement: RawStatement<'_>) -> Result<OmsManifest, OmsError> {
     let subjects = statement
         .subject
         .ok_or_else(|| malformed("no `subject` list"))?;
@@ -316,7 +379,10 @@ pub fn parse(payload: &[u8]) -> Result<OmsManifest, OmsError> {
 
 /// Parses the legacy (`Digests/v0.1`) statement: one subject per file, no root digest.
 pub fn parse_legacy(payload: &[u8]) -> Result<OmsManifest, OmsError> {
-    let statement = read(payload)?;
+    from_raw_legacy(read(payload)?)
+}
+
+fn from_raw_legacy(statement: RawStatement<'_>) -> Result<OmsManifest, OmsError> {
     let subjects = statement
         .subject
         .ok_or_else(|| malformed("no `subject` list"))?;

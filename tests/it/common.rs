@@ -370,3 +370,25 @@ pub fn py_json(script: &str, args: &[&str]) -> serde_json::Value {
         )
     })
 }
+
+/// Runs scelle with `args` as a child of a small Python wrapper and returns the run with the
+/// child's peak resident set in KiB (its rusage, which counts what the process really touched).
+pub fn run_measured(args: &[&str]) -> (Run, u64) {
+    let script = r#"
+import json, resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], capture_output=True, env={"SOURCE_DATE_EPOCH": "1700000000", "NO_COLOR": "1"})
+print(json.dumps({"code": p.returncode, "rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "stdout": p.stdout.decode(errors="replace"), "stderr": p.stderr.decode(errors="replace")}))
+"#;
+    let mut all = vec![env!("CARGO_BIN_EXE_scelle")];
+    all.extend_from_slice(args);
+    let out = py_json(script, &all);
+    (
+        Run {
+            code: i32::try_from(out["code"].as_i64().unwrap()).unwrap(),
+            stdout: out["stdout"].as_str().unwrap().to_owned(),
+            stderr: out["stderr"].as_str().unwrap().to_owned(),
+        },
+        out["rss_kib"].as_u64().unwrap(),
+    )
+}

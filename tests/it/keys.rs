@@ -491,7 +491,9 @@ fn malformed_and_unsupported_key_files_are_named() {
         .unwrap();
     std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
     run(&["sign", dir, "--key", big.to_str().unwrap()])
-        .error("big.key` is 1048576 bytes, too large to be a key");
+        .error(
+            "big.key` is 1.0 MiB (1048576 bytes), larger than any key scelle reads (64.0 KiB, 65536 bytes)",
+        );
     run(&[
         "verify",
         dir,

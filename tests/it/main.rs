@@ -11,10 +11,12 @@
 // Helpers are `pub` for the sibling modules of this one test crate.
 #![allow(unreachable_pub)]
 
+mod bounds;
 mod check;
 mod common;
 mod gate;
 mod init;
+mod input;
 mod inspect;
 mod inspect_gguf;
 mod inspect_onnx;
@@ -22,6 +24,8 @@ mod inspect_parquet;
 mod interop;
 mod keys;
 mod loaders;
+mod names;
+mod output;
 mod robustness;
 mod scan;
 mod scenarios;

@@ -32,7 +32,7 @@ fn mutated(seed: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
 
 fn check_bundle(bytes: &[u8]) {
     if let Ok(read) = bundle::parse(Path::new("prop"), bytes) {
-        let _ = read.envelope.payload_bytes();
+        let _ = read.payload_bytes();
     }
 }
 
