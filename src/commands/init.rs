@@ -16,8 +16,15 @@ use crate::report::Output;
 use crate::scan;
 
 pub(crate) fn run(args: &InitArgs, console: &Console) -> anyhow::Result<ExitStatus> {
-    if !args.dir.is_dir() {
-        return Err(anyhow::anyhow!("`{}` is not a folder", args.dir.display()));
+    // A missing folder is named as missing; a file is not a release folder to declare.
+    if !crate::walk::existing(&args.dir)
+        .map_err(|e| Error::from(scan::ScanError::from(e)))?
+        .is_dir()
+    {
+        return Err(anyhow::anyhow!(
+            "`{}` is a file, not a release folder",
+            args.dir.display()
+        ));
     }
     let target = args
         .output

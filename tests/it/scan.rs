@@ -618,6 +618,11 @@ fn newcomer_missing_and_misplaced_paths_are_named() {
             "error: `nope` does not exist",
         ),
         (&["check", "nope"], "error: `nope` does not exist"),
+        (&["init", "nope"], "error: `nope` does not exist"),
+        (
+            &["init", "file.txt"],
+            "error: `file.txt` is a file, not a release folder",
+        ),
         (&["policy", "lint", "nope"], "error: `nope` does not exist"),
         (&["policy", "test", "nope"], "error: `nope` does not exist"),
         (
