@@ -256,13 +256,16 @@ fn name_of(path: &RelPath) -> String {
 }
 
 /// Whether a malformed `format` is an error: the name says that format, or the format is one a
-/// loader opens on its signature alone (a zip, for `torch.load`).
+/// loader opens on its signature alone (a zip, for `torch.load`), or one whose signature is a
+/// whole line of its specification (a Git LFS pointer).
 fn claims(path: &RelPath, format: Format) -> bool {
     let name = name_of(path);
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    // A Git LFS pointer is recognised by the whole first line of its specification, which no
+    // other file starts with: a broken one stands in place of content all the same.
     if matches!(
         format,
-        Format::PytorchZip | Format::Zip | Format::Npz | Format::Keras
+        Format::PytorchZip | Format::Zip | Format::Npz | Format::Keras | Format::LfsPointer
     ) {
         return true;
     }

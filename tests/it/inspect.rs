@@ -314,6 +314,20 @@ print(json.dumps({"code": p.returncode, "rss_kib": resource.getrusage(resource.R
                 .any(|m| m.starts_with(rule) && m.contains(needle)),
             "{name}: expected {rule} {needle:?} in {found:?}"
         );
+        // What makes a file unsafe or unreadable is an error; only a nonconformity (a file that
+        // loads, if oddly) is a warning.
+        let severity = records[name]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule && f["message"].as_str().unwrap().contains(needle))
+            .map(|f| f["severity"].as_str().unwrap().to_owned());
+        let expected = if rule == "file/nonconforming" {
+            "warning"
+        } else {
+            "error"
+        };
+        assert_eq!(severity.as_deref(), Some(expected), "{name}: {found:?}");
         assert_eq!(
             records[name]["sha256"].as_str().unwrap().len(),
             64,
