@@ -490,23 +490,11 @@ mod tests {
     /// `SCELLE_BLESS=1 cargo test --lib docs_list_every_code` rewrites it.
     #[test]
     fn docs_list_every_code() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/manifest.md");
-        let doc = fs_err::read_to_string(&path).unwrap();
-        let (begin, end) = ("<!-- codes:begin -->\n", "<!-- codes:end -->");
-        let start = doc.find(begin).expect("begin marker") + begin.len();
-        let stop = doc.find(end).expect("end marker");
-        let generated = markdown();
-        if std::env::var_os("SCELLE_BLESS").is_some() {
-            fs_err::write(
-                &path,
-                format!("{}{generated}{}", &doc[..start], &doc[stop..]),
-            )
-            .unwrap();
-            return;
-        }
-        assert!(
-            doc[start..stop] == generated,
-            "docs/manifest.md is out of date: run `SCELLE_BLESS=1 cargo test --lib docs_list_every_code`"
+        crate::generated_docs::assert_section(
+            "docs/manifest.md",
+            "codes",
+            &markdown(),
+            "docs_list_every_code",
         );
     }
 }

@@ -14,6 +14,8 @@ pub mod console;
 mod error;
 pub mod exit;
 pub mod finding;
+#[cfg(test)]
+mod generated_docs;
 pub mod hash;
 pub mod hub;
 pub mod input;

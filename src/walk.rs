@@ -402,7 +402,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, WalkError> {
     if !meta.is_dir() {
         return Err(WalkError::NotRegular {
             path: root.to_path_buf(),
-            what: special_kind(meta.file_type()),
+            what: crate::input::type_name(meta.file_type()),
         });
     }
     let canonical_root = fs::canonicalize(root)?;
@@ -584,7 +584,7 @@ impl Walker {
         } else {
             return Err(WalkError::NotRegular {
                 path,
-                what: special_kind(file_type),
+                what: crate::input::type_name(file_type),
             });
         }
         Ok(())
@@ -640,7 +640,7 @@ impl Walker {
         } else {
             return Err(WalkError::NotRegular {
                 path,
-                what: special_kind(meta.file_type()),
+                what: crate::input::type_name(meta.file_type()),
             });
         }
         Ok(())
@@ -706,21 +706,6 @@ fn resolve_link(path: &Path) -> Result<PathBuf, WalkError> {
             e.kind(),
             format!("cannot resolve the symbolic link `{}`: {e}", path.display()),
         ))),
-    }
-}
-
-fn special_kind(file_type: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "FIFO"
-    } else if file_type.is_socket() {
-        "socket"
-    } else if file_type.is_block_device() {
-        "block device"
-    } else if file_type.is_char_device() {
-        "character device"
-    } else {
-        "special file"
     }
 }
 

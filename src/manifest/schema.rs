@@ -476,20 +476,11 @@ mod tests {
     /// `SCELLE_BLESS=1 cargo test --lib docs_list_every_field` rewrites it.
     #[test]
     fn docs_list_every_field() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scelle-yaml.md");
-        let doc = fs_err::read_to_string(&path).unwrap();
-        let (begin, end) = ("<!-- reference:begin -->\n", "<!-- reference:end -->");
-        let start = doc.find(begin).expect("begin marker") + begin.len();
-        let stop = doc.find(end).expect("end marker");
-        let generated = reference_markdown(Schema::get().unwrap());
-        if std::env::var_os("SCELLE_BLESS").is_some() {
-            let updated = format!("{}{generated}{}", &doc[..start], &doc[stop..]);
-            fs_err::write(&path, updated).unwrap();
-            return;
-        }
-        assert!(
-            doc[start..stop] == generated,
-            "docs/scelle-yaml.md is out of date: run `SCELLE_BLESS=1 cargo test --lib docs_list_every_field`"
+        crate::generated_docs::assert_section(
+            "docs/scelle-yaml.md",
+            "reference",
+            &reference_markdown(Schema::get().unwrap()),
+            "docs_list_every_field",
         );
     }
 

@@ -294,23 +294,11 @@ mod tests {
     /// `SCELLE_BLESS=1 cargo test --lib docs_list_every_rule` rewrites the catalogue.
     #[test]
     fn docs_list_every_rule() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policies.md");
-        let doc = fs_err::read_to_string(&path).unwrap();
-        let (begin, end) = ("<!-- catalogue:begin -->\n", "<!-- catalogue:end -->");
-        let start = doc.find(begin).expect("begin marker") + begin.len();
-        let stop = doc.find(end).expect("end marker");
-        let generated = catalogue_markdown(&all().unwrap());
-        if std::env::var_os("SCELLE_BLESS").is_some() {
-            fs_err::write(
-                &path,
-                format!("{}{generated}{}", &doc[..start], &doc[stop..]),
-            )
-            .unwrap();
-            return;
-        }
-        assert!(
-            doc[start..stop] == generated,
-            "docs/policies.md is out of date: run `SCELLE_BLESS=1 cargo test --lib docs_list_every_rule`"
+        crate::generated_docs::assert_section(
+            "docs/policies.md",
+            "catalogue",
+            &catalogue_markdown(&all().unwrap()),
+            "docs_list_every_rule",
         );
     }
 }

@@ -59,21 +59,27 @@ impl Subject {
     #[must_use]
     pub fn with_model(mut self, declared: Option<&Value>, model: Option<&Value>) -> Self {
         (self.model, self.provider) = declared_names(declared);
-        self.parameters = model
-            .and_then(|m| m.get("parameter_count"))
-            .and_then(Value::as_u64);
-        self.formats = model
-            .and_then(|m| m.get("formats"))
-            .and_then(Value::as_array)
-            .map(|f| {
-                f.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        (self.parameters, self.formats) = scanned_figures(model);
         self
     }
+}
+
+/// The parameter count and the weight formats of a scanned model summary (`predicate.model`).
+pub fn scanned_figures(model: Option<&Value>) -> (Option<u64>, Vec<String>) {
+    let parameters = model
+        .and_then(|m| m.get("parameter_count"))
+        .and_then(Value::as_u64);
+    let formats = model
+        .and_then(|m| m.get("formats"))
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    (parameters, formats)
 }
 
 /// The model (`model.name` and `model.version`) and the provider (`provider.legal_name`) a

@@ -184,23 +184,7 @@ pub fn scan_summary(scan: &Scan, release: &str, waived: &Waived<'_>, layout: &La
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", style.bold("release"), escape(release));
     let (model, provider) = crate::policy::check::declared_names(predicate.declared.as_ref());
-    let parameters = predicate
-        .model
-        .as_ref()
-        .and_then(|m| m.get("parameter_count"))
-        .and_then(Value::as_u64);
-    let formats: Vec<String> = predicate
-        .model
-        .as_ref()
-        .and_then(|m| m.get("formats"))
-        .and_then(Value::as_array)
-        .map(|f| {
-            f.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let (parameters, formats) = crate::policy::check::scanned_figures(predicate.model.as_ref());
     if let Some(text) = model_line(model.as_deref(), provider.as_deref(), parameters, &formats) {
         push_wrapped(&mut out, "  model   ", 10, &escape(&text), 10, layout.width);
     }
