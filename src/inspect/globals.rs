@@ -380,6 +380,8 @@ const DENY_MODULES: &[&str] = &[
     "pickle",
     "pip",
     "pipes",
+    // `EntryPoint.load` and `load_entry_point` import whatever module an entry point names.
+    "pkg_resources",
     "pkgutil",
     "platform",
     "popen2",
@@ -599,6 +601,7 @@ mod tests {
         assert_eq!(of("torch.cuda", "HalfTensor"), Class::WeightsOnly);
         assert_eq!(of("torch", "bfloat16"), Class::WeightsOnly);
         assert_eq!(of("collections", "OrderedDict"), Class::WeightsOnly);
+        assert_eq!(of("pkg_resources", "load_entry_point"), Class::Dangerous);
         assert_eq!(
             of("numpy.core.multiarray", "_reconstruct"),
             Class::KnownSafe
