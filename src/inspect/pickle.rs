@@ -428,7 +428,22 @@ fn storage_dtype(class: &str) -> String {
     .to_owned()
 }
 
-/// Reads one text argument: a line, decoded as UTF-8 (the unpickler's decoding of `GLOBAL`).
+/// Reads the module or the name of a `GLOBAL` (strict UTF-8) or an `INST` (ASCII), the way
+/// CPython's unpickler does: bytes it cannot decode, or an empty line, stop the load there, so
+/// they import nothing (and random bytes starting with `c` are not taken for an import).
+fn import_line(input: &mut impl Input, what: &str, ascii: bool) -> Result<String, Malformed> {
+    let at = input.pos();
+    let bytes = input.line(MAX_LINE, what)?;
+    if bytes.is_empty() {
+        return Err(Malformed::new(at, format!("{what}: empty line")));
+    }
+    if ascii && !bytes.is_ascii() {
+        return Err(Malformed::new(at, format!("{what}: not ASCII")));
+    }
+    String::from_utf8(bytes).map_err(|_| Malformed::new(at, format!("{what}: not UTF-8")))
+}
+
+/// Reads one text argument: a line, decoded as UTF-8.
 fn line(input: &mut impl Input, what: &str) -> Result<String, Malformed> {
     let bytes = input.line(MAX_LINE, what)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -957,8 +972,9 @@ fn scan_one(input: &mut impl Input, m: &mut Machine, out: &mut Scan) -> Result<V
             }
             // Imports.
             b'c' | b'i' => {
-                let module = line(input, "GLOBAL module")?;
-                let name = line(input, "GLOBAL name")?;
+                let ascii = op == b'i';
+                let module = import_line(input, "GLOBAL module", ascii)?;
+                let name = import_line(input, "GLOBAL name", ascii)?;
                 let global = Global::resolve(&module, &name, m.protocol);
                 out.globals.entry(global.clone()).or_insert(at);
                 if op == b'i' {
@@ -1456,5 +1472,28 @@ mod tests {
         // A bytes object that fits the file, and one longer than the whole file.
         assert!(looks_like_pickle(b"\x80\x03B\x00\x10\x00\x00", 5000));
         assert!(!looks_like_pickle(b"\x80\x03B\x00\x00\x00\x10", 5000));
+    }
+
+    #[test]
+    fn an_import_cpython_cannot_decode_is_a_break_not_a_global() {
+        // Seen in 1 KiB random files at a rate of about 1 in 70,000: `c`, bytes, a newline,
+        // bytes, a newline, then a stray `.` later on. CPython decodes GLOBAL's lines as strict
+        // UTF-8 and INST's as ASCII, so neither of these loads imports anything.
+        assert!(!looks_like_pickle(b"c\xdf\xa8r\x99W\nname\n.", 1000));
+        assert!(!looks_like_pickle(b"cos\n\x99system\n.", 1000));
+        assert!(!looks_like_pickle(b"(i\xc3\xa9\nname\n.", 1000));
+        assert!(
+            !looks_like_pickle(b"c\nsystem\n.", 1000),
+            "an empty module line"
+        );
+        for bad in [&b"c\xdf\xa8r\x99W\nname\n."[..], b"(i\xc3\xa9\nname\n."] {
+            let s = scan_bytes(bad);
+            assert!(s.globals.is_empty(), "{bad:?}");
+            assert!(s.error.is_some(), "{bad:?}");
+        }
+        // Valid UTF-8 that is not ASCII is a name GLOBAL accepts.
+        let s = scan_bytes("c\u{e9}mod\nname\n.".as_bytes());
+        assert!(s.error.is_none());
+        assert_eq!(s.globals.keys().next().unwrap().module, "\u{e9}mod");
     }
 }
