@@ -1,12 +1,26 @@
-//! The release-level view: the model summary (parameters per format, dtypes, architecture,
-//! formats present), the dataset summary, and the checks that need several files at once
-//! (a shard index against its shards).
+//! The release-level view: the model summary (parameters, dtypes, architecture, formats
+//! present), the dataset summary, and the checks that need several files at once (a shard index
+//! against its shards).
 //!
-//! Parameters are reported per format because a release may ship one model several times
-//! (safetensors for transformers, GGUF for llama.cpp): adding them up would double the count.
-//! Within GGUF, files of one split set add up, while separate files are separate quantisations
-//! of one model, so the largest counts.
+//! A release often ships one model several times, and adding every weight file up would count
+//! it several times over. Parameters are therefore counted once per format, and within a format:
+//! - files with the same digest (a copy, a symbolic link followed inside the release) are one;
+//! - files that are parts of one copy add up: the shards an index (`*.index.json`) names, the
+//!   `-00001-of-00003` parts of one name, `consolidated.00`/`consolidated.01` checkpoints;
+//! - copies that are alternatives of each other are variants and only one counts: separate sets
+//!   in one folder (`model.onnx` beside `model_O4.onnx` and `model_qint8_avx512.onnx`,
+//!   `model.safetensors` beside `model.fp16.safetensors`), export folders (`onnx/`, `openvino/`)
+//!   counted as the folder they sit in, and GGUF files of one architecture wherever they are
+//!   (quantisations). The variant that counts is the one with the most bytes (the least
+//!   quantised), then the most parameters, then the first name;
+//! - sets in different folders are parts of one model (a pipeline's `unet/` and
+//!   `text_encoder/`, a sentence-transformers `2_Dense/` layer) and add up, as GGUF files of
+//!   different architectures do (a vision projector beside its language model).
+//!
+//! The model's count is the count of the preferred format, and its dtypes and `parameter_files`
+//! describe the same files.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -14,7 +28,7 @@ use serde_json::Value;
 
 use super::{Format, Kind, rules};
 use crate::finding::{Finding, Location, Severity};
-use crate::manifest::FileRecord;
+use crate::manifest::{FileRecord, Sha256Digest};
 
 /// Which format's count is the model's parameter count, in order of preference.
 const PRIMARY: [Format; 7] = [
@@ -27,19 +41,26 @@ const PRIMARY: [Format; 7] = [
     Format::Keras,
 ];
 
+/// Folders that hold another export of the model in the folder above (the sentence-transformers
+/// and Optimum layouts): their files are variants of that folder's, not further parts.
+const EXPORT_FOLDERS: [&str; 2] = ["onnx", "openvino"];
+
 /// The model summary recorded in `predicate.model`.
 #[derive(Debug, Default, Serialize)]
 pub struct ModelSummary {
     /// Weight formats present.
     pub formats: Vec<Format>,
-    /// Parameters per weight format.
+    /// Parameters per weight format, each counted once (see the module documentation).
     pub parameters: BTreeMap<String, u64>,
     /// The parameter count of the preferred format.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter_source: Option<Format>,
-    /// Parameters per dtype, in the preferred format.
+    /// The files whose tensors make up `parameter_count`, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameter_files: Vec<String>,
+    /// Parameters (tensor elements) per dtype, over `parameter_files`.
     pub dtypes: BTreeMap<String, u64>,
     pub weights_files: u64,
     pub weights_bytes: u64,
@@ -82,73 +103,240 @@ pub fn model(files: &[FileRecord]) -> Option<ModelSummary> {
     let mut formats: Vec<Format> = weights.iter().map(|f| f.format).collect();
     formats.sort();
     formats.dedup();
+    let indexed = indexed_shards(files);
+    let counted = distinct(&weights, &indexed);
+    let mut per_format: BTreeMap<Format, (u64, Vec<&FileRecord>)> = BTreeMap::new();
     for &format in &formats {
-        let of_format: Vec<&FileRecord> = weights
+        let of_format: Vec<&FileRecord> = counted
             .iter()
             .copied()
             .filter(|f| f.format == format)
             .collect();
-        let count = if format == Format::Gguf {
-            gguf_parameters(&of_format)
-        } else {
-            sum(&of_format)
-        };
-        if let Some(count) = count {
-            summary.parameters.insert(format.as_str().to_owned(), count);
+        if let Some(count) = count_once(&of_format, &indexed) {
+            summary
+                .parameters
+                .insert(format.as_str().to_owned(), count.0);
+            per_format.insert(format, count);
         }
     }
-    if let Some(primary) = PRIMARY
+    if let Some((primary, (count, files))) = PRIMARY
         .into_iter()
-        .find(|p| summary.parameters.contains_key(p.as_str()))
+        .find_map(|p| per_format.remove(&p).map(|c| (p, c)))
     {
-        summary.parameter_count = summary.parameters.get(primary.as_str()).copied();
+        summary.parameter_count = Some(count);
         summary.parameter_source = Some(primary);
-        let dtype_key = if primary == Format::Gguf {
-            "parameters_by_type"
-        } else {
-            "dtypes"
-        };
-        for f in weights.iter().filter(|f| f.format == primary) {
-            if let Some(Value::Object(map)) = f.facts.get(dtype_key) {
-                for (dtype, n) in map {
-                    *summary.dtypes.entry(dtype.clone()).or_default() += n.as_u64().unwrap_or(0);
-                }
-            }
+        for f in &files {
+            add_dtypes(f, &mut summary.dtypes);
         }
+        summary.parameter_files = files.iter().map(|f| f.path.to_string()).collect();
+        summary.parameter_files.sort();
     }
     summary.formats = formats;
     summary.architecture = config.cloned().or_else(|| gguf_architecture(&weights));
     Some(summary)
 }
 
-fn sum(files: &[&FileRecord]) -> Option<u64> {
-    let counts: Vec<u64> = files
-        .iter()
-        .filter_map(|f| fact_u64(f, "parameters"))
-        .collect();
-    (!counts.is_empty()).then(|| counts.iter().fold(0u64, |a, b| a.saturating_add(*b)))
+/// Adds a file's tensor elements per dtype (`parameters_by_type` in GGUF, `dtypes` elsewhere,
+/// `dtype` for a single `.npy` array).
+fn add_dtypes(f: &FileRecord, dtypes: &mut BTreeMap<String, u64>) {
+    let key = if f.format == Format::Gguf {
+        "parameters_by_type"
+    } else {
+        "dtypes"
+    };
+    if let Some(Value::Object(map)) = f.facts.get(key) {
+        for (dtype, n) in map {
+            let total = dtypes.entry(dtype.clone()).or_default();
+            *total = total.saturating_add(n.as_u64().unwrap_or(0));
+        }
+    } else if let (Some(dtype), Some(n)) = (
+        f.facts.get("dtype").and_then(Value::as_str),
+        fact_u64(f, "parameters"),
+    ) {
+        let total = dtypes.entry(dtype.to_owned()).or_default();
+        *total = total.saturating_add(n);
+    }
 }
 
-/// GGUF: split sets add up; separate files are variants of one model, so the largest counts.
-fn gguf_parameters(files: &[&FileRecord]) -> Option<u64> {
-    let mut sets: BTreeMap<String, u64> = BTreeMap::new();
-    for f in files {
+/// Each shard named by a shard index, with the index naming it (the first by path when two
+/// name the same file).
+fn indexed_shards(files: &[FileRecord]) -> BTreeMap<String, String> {
+    let mut shards = BTreeMap::new();
+    for index in files {
+        let Some(Value::Object(listed)) = index.facts.get("index_shards") else {
+            continue;
+        };
+        let folder = folder_of(index.path.as_str());
+        for shard in listed.keys() {
+            shards
+                .entry(format!("{folder}{shard}"))
+                .or_insert_with(|| index.path.to_string());
+        }
+    }
+    shards
+}
+
+/// `a/b/` for `a/b/c`, empty at the top.
+fn folder_of(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..=i])
+}
+
+/// The set a file belongs to: the index that names it, its name without the shard number, or
+/// the file alone. The flag says whether the set can hold several files.
+fn set_key(f: &FileRecord, indexed: &BTreeMap<String, String>) -> (String, bool) {
+    let path = f.path.as_str();
+    if let Some(index) = indexed.get(path) {
+        return (format!("index {index}"), true);
+    }
+    match shard_set_name(f.path.file_name()) {
+        Some(name) => (format!("parts {}{name}", folder_of(path)), true),
+        None => (format!("file {path}"), false),
+    }
+}
+
+/// The name of the set a shard's name says it is part of: `model-00001-of-00003.safetensors`
+/// is part of `model-of-00003.safetensors`, `consolidated.01.pth` of `consolidated.pth`.
+fn shard_set_name(name: &str) -> Option<String> {
+    for (at, _) in name
+        .match_indices("-of-")
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let (before, after) = (&name[..at], &name[at + 4..]);
+        let count = after.bytes().take_while(u8::is_ascii_digit).count();
+        let number = before.bytes().rev().take_while(u8::is_ascii_digit).count();
+        if count == 0 || number == 0 {
+            continue;
+        }
+        if let Some(stem) = before[..before.len() - number].strip_suffix('-') {
+            return Some(format!("{stem}-of-{after}"));
+        }
+    }
+    let rest = name.strip_prefix("consolidated.")?;
+    let number = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let ext = rest[number..].strip_prefix('.')?;
+    (number > 0).then(|| format!("consolidated.{ext}"))
+}
+
+/// The weight files whose parameters can count: one per content. Of files with the same digest,
+/// those of the first multi-file set are kept (two shards of one set may happen to be equal; an
+/// alias of a shard is not another part), else the first by path.
+fn distinct<'a>(
+    weights: &[&'a FileRecord],
+    indexed: &BTreeMap<String, String>,
+) -> Vec<&'a FileRecord> {
+    let mut by_digest: BTreeMap<Sha256Digest, Vec<&FileRecord>> = BTreeMap::new();
+    for &f in weights
+        .iter()
+        .filter(|f| f.facts.contains_key("parameters"))
+    {
+        by_digest.entry(f.sha256).or_default().push(f);
+    }
+    let mut kept = Vec::new();
+    for group in by_digest.into_values() {
+        let keys: Vec<(bool, String)> = group
+            .iter()
+            .map(|f| {
+                let (key, multi) = set_key(f, indexed);
+                (!multi, key)
+            })
+            .collect();
+        if let Some(first) = keys.iter().min() {
+            kept.extend(
+                group
+                    .iter()
+                    .zip(&keys)
+                    .filter(|(_, k)| *k == first)
+                    .map(|(f, _)| *f),
+            );
+        }
+    }
+    kept.sort_by(|a, b| a.path.cmp(&b.path));
+    kept
+}
+
+/// One copy of (a part of) the model in one format: files that add up.
+#[derive(Debug, Default)]
+struct Set<'a> {
+    files: Vec<&'a FileRecord>,
+    parameters: u64,
+    bytes: u64,
+}
+
+/// Where a set sits: sets of one component are variants, components add up. Only the first
+/// part of a GGUF split set names the architecture, so a set takes the first one its files name.
+fn component(set: &Set<'_>) -> String {
+    let Some(first) = set.files.first() else {
+        return String::new();
+    };
+    if first.format == Format::Gguf {
+        let arch = set
+            .files
+            .iter()
+            .find_map(|f| f.facts.get("architecture").and_then(Value::as_str));
+        return format!("gguf {}", arch.unwrap_or_default());
+    }
+    let parts: Vec<&str> = first.path.components().collect();
+    let folders = &parts[..parts.len().saturating_sub(1)];
+    folders
+        .iter()
+        .filter(|c| !EXPORT_FOLDERS.contains(&c.to_ascii_lowercase().as_str()))
+        .fold(String::new(), |acc, c| acc + c + "/")
+}
+
+/// Bytes a file stands for: its size, and for ONNX the external data its tensors name.
+fn bytes_of(f: &FileRecord) -> u64 {
+    let external: u64 = f
+        .facts
+        .get("external_data")
+        .and_then(Value::as_array)
+        .map_or(0, |list| {
+            list.iter()
+                .filter_map(|e| e.get("length").and_then(Value::as_u64))
+                .fold(0, u64::saturating_add)
+        });
+    f.size.saturating_add(external)
+}
+
+/// The parameters of one format counted once, and the files that make them up.
+fn count_once<'a>(
+    files: &[&'a FileRecord],
+    indexed: &BTreeMap<String, String>,
+) -> Option<(u64, Vec<&'a FileRecord>)> {
+    let mut sets: BTreeMap<String, Set<'a>> = BTreeMap::new();
+    for &f in files {
         let Some(n) = fact_u64(f, "parameters") else {
             continue;
         };
-        let name = f.path.as_str();
-        let key = match f.facts.get("split") {
-            // `model-00001-of-00003.gguf`: the set is the name without its part number.
-            Some(_) => name
-                .rsplit_once("-0")
-                .map_or(name, |(base, _)| base)
-                .to_owned(),
-            None => name.to_owned(),
-        };
-        let total = sets.entry(key).or_default();
-        *total = total.saturating_add(n);
+        let set = sets.entry(set_key(f, indexed).0).or_default();
+        set.files.push(f);
+        set.parameters = set.parameters.saturating_add(n);
+        set.bytes = set.bytes.saturating_add(bytes_of(f));
     }
-    sets.values().copied().max()
+    let mut components: BTreeMap<String, Vec<(String, Set<'a>)>> = BTreeMap::new();
+    for (key, set) in sets {
+        components
+            .entry(component(&set))
+            .or_default()
+            .push((key, set));
+    }
+    if components.is_empty() {
+        return None;
+    }
+    let mut total = 0u64;
+    let mut counted = Vec::new();
+    for variants in components.into_values() {
+        // The map is ordered by key, so `Reverse(key)` makes the first name win a tie.
+        if let Some((_, set)) = variants
+            .into_iter()
+            .max_by_key(|(key, set)| (set.bytes, set.parameters, Reverse(key.clone())))
+        {
+            total = total.saturating_add(set.parameters);
+            counted.extend(set.files);
+        }
+    }
+    Some((total, counted))
 }
 
 fn gguf_architecture(weights: &[&FileRecord]) -> Option<Value> {
@@ -266,5 +454,346 @@ pub fn check_indexes(files: &mut [FileRecord]) {
             });
             index.findings.push(f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::manifest::RelPath;
+
+    /// A weight file record: its digest is `content` repeated, its facts as given.
+    fn weights(path: &str, format: Format, content: u8, size: u64, facts: &Value) -> FileRecord {
+        FileRecord {
+            path: RelPath::new(path).unwrap(),
+            size,
+            sha256: Sha256Digest([content; 32]),
+            kind: Kind::Weights,
+            format,
+            facts: facts
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn st(path: &str, content: u8, size: u64, dtypes: &Value) -> FileRecord {
+        let n: u64 = dtypes
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        weights(
+            path,
+            Format::Safetensors,
+            content,
+            size,
+            &json!({"parameters": n, "dtypes": dtypes}),
+        )
+    }
+
+    fn index(path: &str, shards: &[&str]) -> FileRecord {
+        let listed: serde_json::Map<String, Value> =
+            shards.iter().map(|s| ((*s).to_owned(), json!(1))).collect();
+        FileRecord {
+            kind: Kind::Config,
+            format: Format::Json,
+            ..weights(
+                path,
+                Format::Json,
+                0xee,
+                10,
+                &json!({"index_shards": listed}),
+            )
+        }
+    }
+
+    fn summary(mut files: Vec<FileRecord>) -> ModelSummary {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        model(&files).unwrap()
+    }
+
+    fn dtypes(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    }
+
+    #[test]
+    fn identical_files_count_once() {
+        // A copy in another folder (and a link the walk followed, which records the same
+        // digest) would otherwise add up as another component.
+        let s = summary(vec![
+            st("model.safetensors", 1, 400, &json!({"F32": 100})),
+            st("backup/model.safetensors", 1, 400, &json!({"F32": 100})),
+        ]);
+        assert_eq!(s.parameter_count, Some(100));
+        assert_eq!(s.parameter_files, ["backup/model.safetensors"]);
+        assert_eq!(s.dtypes, dtypes(&[("F32", 100)]));
+        assert_eq!(s.weights_files, 2, "every weight file is still listed");
+    }
+
+    #[test]
+    fn an_alias_of_a_shard_is_not_another_part() {
+        let s = summary(vec![
+            index(
+                "model.safetensors.index.json",
+                &["a.safetensors", "b.safetensors"],
+            ),
+            st("a.safetensors", 1, 400, &json!({"F32": 100})),
+            st("b.safetensors", 2, 200, &json!({"F32": 50})),
+            // Sorts first, so only the preference for the indexed set keeps the shard.
+            st("0.safetensors", 1, 400, &json!({"F32": 100})),
+        ]);
+        assert_eq!(s.parameter_count, Some(150));
+        assert_eq!(s.parameter_files, ["a.safetensors", "b.safetensors"]);
+    }
+
+    #[test]
+    fn equal_shards_of_one_set_are_both_parts() {
+        let s = summary(vec![
+            index(
+                "model.safetensors.index.json",
+                &["a.safetensors", "b.safetensors"],
+            ),
+            st("a.safetensors", 1, 400, &json!({"F32": 100})),
+            st("b.safetensors", 1, 400, &json!({"F32": 100})),
+        ]);
+        assert_eq!(s.parameter_count, Some(200));
+    }
+
+    #[test]
+    fn shards_add_up_and_sets_in_one_folder_are_variants() {
+        let s = summary(vec![
+            st(
+                "model-00001-of-00002.safetensors",
+                1,
+                400,
+                &json!({"F32": 100}),
+            ),
+            st(
+                "model-00002-of-00002.safetensors",
+                2,
+                200,
+                &json!({"F32": 50}),
+            ),
+            st("model.fp16.safetensors", 3, 300, &json!({"F16": 150})),
+            // Another folder is another part of the model (a pipeline's text encoder).
+            st("text_encoder/model.safetensors", 4, 80, &json!({"F32": 20})),
+        ]);
+        assert_eq!(s.parameter_count, Some(170));
+        assert_eq!(
+            s.parameter_files,
+            [
+                "model-00001-of-00002.safetensors",
+                "model-00002-of-00002.safetensors",
+                "text_encoder/model.safetensors"
+            ]
+        );
+        assert_eq!(s.dtypes, dtypes(&[("F32", 170)]));
+        assert_eq!(s.parameters["safetensors"], 170);
+    }
+
+    #[test]
+    fn onnx_exports_are_variants_and_the_largest_counts() {
+        let onnx = |path: &str, content: u8, size: u64, dtypes: &Value| {
+            let n: u64 = dtypes
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(Value::as_u64)
+                .sum();
+            weights(
+                path,
+                Format::Onnx,
+                content,
+                size,
+                &json!({"parameters": n, "initializer_dtypes": {"FLOAT": 3}, "dtypes": dtypes}),
+            )
+        };
+        let s = summary(vec![
+            onnx("onnx/model.onnx", 1, 400, &json!({"FLOAT": 100})),
+            onnx("onnx/model_O4.onnx", 2, 200, &json!({"FLOAT16": 100})),
+            // Quantisation adds scales and zero points: more elements, fewer bytes.
+            onnx(
+                "onnx/model_qint8_avx512.onnx",
+                3,
+                120,
+                &json!({"INT8": 100, "FLOAT": 5, "UINT8": 5}),
+            ),
+            // The export folder is counted as the folder above it.
+            onnx("model.onnx", 4, 300, &json!({"FLOAT": 100})),
+        ]);
+        assert_eq!(s.parameter_count, Some(100));
+        assert_eq!(s.parameter_source, Some(Format::Onnx));
+        assert_eq!(s.parameter_files, ["onnx/model.onnx"]);
+        // Elements per dtype, not initializers per dtype.
+        assert_eq!(s.dtypes, dtypes(&[("FLOAT", 100)]));
+    }
+
+    #[test]
+    fn a_quantised_onnx_model_alone_shows_its_dtypes() {
+        let s = summary(vec![weights(
+            "model_quantized.onnx",
+            Format::Onnx,
+            1,
+            120,
+            &json!({"parameters": 110, "initializer_dtypes": {"INT8": 1, "FLOAT": 5, "UINT8": 5},
+                    "dtypes": {"INT8": 100, "FLOAT": 5, "UINT8": 5}}),
+        )]);
+        assert_eq!(
+            s.dtypes,
+            dtypes(&[("FLOAT", 5), ("INT8", 100), ("UINT8", 5)])
+        );
+    }
+
+    #[test]
+    fn external_data_counts_in_a_variants_bytes() {
+        let onnx = |path: &str, content: u8, size: u64, extra: &Value| {
+            let mut facts = json!({"parameters": 100, "dtypes": {"FLOAT": 100}});
+            facts["external_data"] = extra.clone();
+            weights(path, Format::Onnx, content, size, &facts)
+        };
+        let s = summary(vec![
+            onnx(
+                "model.onnx",
+                1,
+                2,
+                &json!([{"location": "model.onnx_data", "tensors": 1, "length": 400}]),
+            ),
+            onnx("model_fp16.onnx", 2, 200, &json!(null)),
+        ]);
+        assert_eq!(s.parameter_files, ["model.onnx"]);
+    }
+
+    #[test]
+    fn gguf_quantisations_are_variants_split_sets_add_up_architectures_add_up() {
+        let gguf = |path: &str, content: u8, size: u64, arch: Option<&str>, by_type: &Value| {
+            let n: u64 = by_type
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(Value::as_u64)
+                .sum();
+            let mut facts =
+                json!({"parameters": n, "parameters_by_type": by_type, "tensor_count": 2});
+            if let Some(arch) = arch {
+                facts["architecture"] = json!(arch);
+            }
+            weights(path, Format::Gguf, content, size, &facts)
+        };
+        let s = summary(vec![
+            gguf(
+                "tiny-Q4_K_M.gguf",
+                1,
+                60,
+                Some("llama"),
+                &json!({"Q4_K": 90, "F32": 10}),
+            ),
+            // Quantisations in their own folders are variants all the same.
+            gguf(
+                "F16/tiny-F16.gguf",
+                2,
+                210,
+                Some("llama"),
+                &json!({"F16": 90, "F32": 10}),
+            ),
+            // Only the first part of a split set names the architecture.
+            gguf(
+                "tiny-Q8_0-00001-of-00002.gguf",
+                3,
+                100,
+                Some("llama"),
+                &json!({"Q8_0": 50}),
+            ),
+            gguf(
+                "tiny-Q8_0-00002-of-00002.gguf",
+                4,
+                100,
+                None,
+                &json!({"Q8_0": 40, "F32": 10}),
+            ),
+            // A vision projector is another part of the model.
+            gguf("mmproj-F16.gguf", 5, 30, Some("clip"), &json!({"F16": 12})),
+        ]);
+        assert_eq!(s.parameter_count, Some(112));
+        assert_eq!(s.parameter_files, ["F16/tiny-F16.gguf", "mmproj-F16.gguf"]);
+        assert_eq!(s.dtypes, dtypes(&[("F16", 102), ("F32", 10)]));
+    }
+
+    #[test]
+    fn a_split_set_wins_over_a_smaller_single_file() {
+        let gguf = |path: &str, content: u8, size: u64, arch: Option<&str>| {
+            let mut facts = json!({"parameters": 50, "parameters_by_type": {"Q8_0": 50}});
+            if let Some(arch) = arch {
+                facts["architecture"] = json!(arch);
+            }
+            weights(path, Format::Gguf, content, size, &facts)
+        };
+        let s = summary(vec![
+            gguf("m-00001-of-00002.gguf", 1, 100, Some("llama")),
+            gguf("m-00002-of-00002.gguf", 2, 100, None),
+            gguf("m-Q4.gguf", 3, 150, Some("llama")),
+        ]);
+        assert_eq!(s.parameter_count, Some(100));
+        assert_eq!(
+            s.parameter_files,
+            ["m-00001-of-00002.gguf", "m-00002-of-00002.gguf"]
+        );
+    }
+
+    #[test]
+    fn equal_variants_pick_the_first_name() {
+        let s = summary(vec![
+            st("b.safetensors", 2, 400, &json!({"F32": 100})),
+            st("a.safetensors", 1, 400, &json!({"F32": 100})),
+        ]);
+        assert_eq!(s.parameter_files, ["a.safetensors"]);
+    }
+
+    #[test]
+    fn shard_names() {
+        assert_eq!(
+            shard_set_name("model-00001-of-00003.safetensors").as_deref(),
+            Some("model-of-00003.safetensors")
+        );
+        assert_eq!(
+            shard_set_name("one-of-us-00002-of-00002.gguf").as_deref(),
+            Some("one-of-us-of-00002.gguf")
+        );
+        assert_eq!(
+            shard_set_name("consolidated.01.pth").as_deref(),
+            Some("consolidated.pth")
+        );
+        for name in [
+            "one-of-us.gguf",
+            "model.safetensors",
+            "model-of-2.bin",
+            "consolidated.pth",
+        ] {
+            assert_eq!(shard_set_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_preferred_format_gives_count_files_and_dtypes() {
+        let s = summary(vec![
+            st("model.safetensors", 1, 400, &json!({"BF16": 100})),
+            weights(
+                "model.gguf",
+                Format::Gguf,
+                2,
+                100,
+                &json!({"parameters": 100, "parameters_by_type": {"Q4_K": 100}}),
+            ),
+        ]);
+        assert_eq!(s.parameter_source, Some(Format::Safetensors));
+        assert_eq!(s.parameter_files, ["model.safetensors"]);
+        assert_eq!(s.dtypes, dtypes(&[("BF16", 100)]));
+        assert_eq!(s.parameters["gguf"], 100);
     }
 }
