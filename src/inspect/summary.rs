@@ -667,6 +667,7 @@ mod tests {
             ),
             onnx("model_fp16.onnx", 2, 200, &json!(null)),
         ]);
+        assert_eq!(s.parameter_count, Some(100));
         assert_eq!(s.parameter_files, ["model.onnx"]);
     }
 
@@ -752,6 +753,7 @@ mod tests {
             st("b.safetensors", 2, 400, &json!({"F32": 100})),
             st("a.safetensors", 1, 400, &json!({"F32": 100})),
         ]);
+        assert_eq!(s.parameter_count, Some(100));
         assert_eq!(s.parameter_files, ["a.safetensors"]);
     }
 

@@ -204,6 +204,40 @@ fn a_release_with_shards_aliases_and_exports_is_counted_once() {
     assert_eq!(vocab["format"], "gguf");
     // Every weight file is still listed: the link, the copy and every variant.
     assert_eq!(model["weights_files"], 8);
+    // The human report states the same count.
+    let table = run(&[
+        "scan",
+        r.path().to_str().unwrap(),
+        "--allow-symlinks",
+        "--format",
+        "table",
+    ]);
+    assert_eq!((table.code, table.stderr.as_str()), (0, ""));
+    let count = st["count"].as_u64().unwrap();
+    assert!(
+        (1000..1_000_000).contains(&count),
+        "the thousands below assume it"
+    );
+    let shown = format!("{},{:03}", count / 1000, count % 1000);
+    assert!(
+        table
+            .stdout
+            .contains(&format!("  parameters   {shown} (safetensors)\n")),
+        "{}",
+        table.stdout
+    );
+
+    // `init` proposes the count once too (it takes no links, so the link goes first).
+    std::fs::remove_file(r.path().join("model.safetensors")).unwrap();
+    let init = run(&["init", r.path().to_str().unwrap(), "-o", "-"]);
+    assert_eq!((init.code, init.stderr.as_str()), (0, ""));
+    assert!(
+        init.stdout.contains(&format!(
+            "    total: {count}  # from the weights (scanned)\n"
+        )),
+        "{}",
+        init.stdout
+    );
 
     // Each export alone: the count, its files and its dtypes describe the same variant.
     let onnx = summary_of(&r.path().join("onnx"));
