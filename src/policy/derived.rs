@@ -543,7 +543,10 @@ mod tests {
         let declared = json!({"training": {"compute": {"flops": 1.0e24, "cumulative_flops": 1.1e24,
             "by_stage": {"pretraining": 8.0e23, "synthetic_generation_nonpublic": 5.0e23}}}});
         let d = derive(&json!({}), &declared, &[]);
-        assert_eq!(d["compute"]["cumulative"], 1.1e24, "a declared figure is kept");
+        assert_eq!(
+            d["compute"]["cumulative"], 1.1e24,
+            "a declared figure is kept"
+        );
         assert_eq!(d["compute"]["stage_sum"], 1.3e24);
     }
 
