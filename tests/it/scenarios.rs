@@ -158,6 +158,9 @@ fn a_small_lora_fine_tune_does_not_make_its_author_a_provider() {
         o.expect(id, "not_applicable");
     }
     assert!(!o.applies("ai-act-gpai-systemic"));
+    // Not the provider (1e20 of 3.2e23 FLOP), so whether its licence would exempt a provider is
+    // not its question: the open-source exemption concerns the provider's Art. 53(1)(a)-(b) duties.
+    assert!(!o.applies("ai-act-open-source"));
     // Its own training data still holds personal data.
     assert!(o.applies("gdpr-training-data"));
     assert!(
