@@ -107,11 +107,44 @@ fn restrictions(id: &str) -> Vec<&'static str> {
     out
 }
 
-const RESTRICTIONS: [&str; 5] = [
+/// Restrictions of the custom model licences `scelle init` names from a model card
+/// (`LicenseRef-Llama-3`, `LicenseRef-OpenRAIL`...), read from their texts: a `LicenseRef-`
+/// licence is not on the SPDX list, but these are known, and a declaration cannot wish their
+/// terms away.
+fn custom_restrictions(name: &str) -> Vec<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let mut out = Vec::new();
+    if name.starts_with("llama") {
+        // Community licences: a separate licence above 700 million monthly active users, and an
+        // acceptable use policy.
+        out.extend(["usage_threshold", "field_of_use_restrictions"]);
+    }
+    if name.starts_with("gemma") || name.contains("openrail") {
+        // Use-based restrictions: a reviewer judges whether they are proportionate safety terms.
+        out.push("field_of_use_restrictions");
+    }
+    if name.contains("noncommercial") || name.contains("non-commercial") {
+        out.push("non_commercial");
+    }
+    if name.contains("research") {
+        out.push("research_only");
+    }
+    out
+}
+
+fn req_restrictions(req: &LicenseReq) -> Vec<&'static str> {
+    match &req.license {
+        LicenseItem::Spdx { id, .. } => restrictions(id.name),
+        LicenseItem::Other(other) => custom_restrictions(&other.lic_ref),
+    }
+}
+
+const RESTRICTIONS: [&str; 6] = [
     "commercial_licence_required",
     "field_of_use_restrictions",
     "no_derivatives",
     "non_commercial",
+    "research_only",
     "usage_threshold",
 ];
 
@@ -123,11 +156,16 @@ fn listed(req: &LicenseReq) -> Option<spdx::LicenseId> {
 }
 
 /// A listed licence that is free and open-source: approved by the OSI or free for the FSF, and
-/// without a restriction the Guidelines exclude.
+/// without a restriction the Guidelines exclude. `None` for a custom licence without such a
+/// restriction: only the declaration (and a reviewer, for use restrictions that may be
+/// proportionate safety terms) can say.
 fn free(req: &LicenseReq) -> Option<bool> {
-    listed(req).map(|id| {
-        (id.is_osi_approved() || id.is_fsf_free_libre()) && restrictions(id.name).is_empty()
-    })
+    let restricted = req_restrictions(req);
+    match listed(req) {
+        Some(id) => Some((id.is_osi_approved() || id.is_fsf_free_libre()) && restricted.is_empty()),
+        None if restricted.iter().any(|r| *r != "field_of_use_restrictions") => Some(false),
+        None => None,
+    }
 }
 
 /// What an expression allows, for `derived.license`. An expression that does not parse (a
@@ -163,9 +201,7 @@ pub fn reading(expression: Option<&str>) -> Value {
     // A restriction counts when no choice among the `OR` alternatives avoids it.
     let unavoidable: Vec<&str> = RESTRICTIONS
         .into_iter()
-        .filter(|r| {
-            !expr.evaluate(|req| listed(req).is_none_or(|id| !restrictions(id.name).contains(r)))
-        })
+        .filter(|r| !expr.evaluate(|req| !req_restrictions(req).contains(r)))
         .collect();
     json!({
         "expression": text,
@@ -277,6 +313,25 @@ mod tests {
         assert_eq!(
             mixed["foss_if_custom_open"], false,
             "the listed part is not free"
+        );
+        let llama = reading(Some("LicenseRef-Llama-3"));
+        assert_eq!(
+            llama["foss_if_custom_open"], false,
+            "a known custom licence is read"
+        );
+        let rail = reading(Some("LicenseRef-OpenRAIL"));
+        assert_eq!(
+            rail["foss_if_custom_open"], true,
+            "use restrictions await a reviewer"
+        );
+        assert_eq!(rail["restrictions"], json!(["field_of_use_restrictions"]));
+        assert_eq!(
+            llama["restrictions"],
+            json!(["field_of_use_restrictions", "usage_threshold"])
+        );
+        assert_eq!(
+            reading(Some("LicenseRef-Mistral-Research-1.0"))["restrictions"],
+            json!(["research_only"])
         );
         assert_eq!(reading(Some("not a licence"))["valid"], false);
         assert_eq!(reading(None)["foss"], false);
