@@ -206,6 +206,18 @@ impl Checker {
                 );
                 continue;
             };
+            if same_line && value.value == NodeValue::Null {
+                // A field name left without its value inside `{...}`: most likely the tail of
+                // the previous value, cut at a comma (`{description: dense, kind}`).
+                self.problem(
+                    key.pos,
+                    format!(
+                        "`{path}` has no value (a comma inside `{{...}}` ends a value: quote the value that holds it, or give `{}` a value)",
+                        key.name
+                    ),
+                );
+                continue;
+            }
             self.positions.insert(path.clone(), key.pos);
             if let Some(v) = self.value(value, field, &path) {
                 out.insert(key.name.clone(), v);
@@ -755,6 +767,13 @@ datasets:
                 "2:38: unknown field `2 layers` in `model.architecture` {hint}"
             )],
             "multi-word keys as before"
+        );
+        assert_eq!(
+            problems("model:\n  architecture: {description: dense, kind}\n"),
+            vec![
+                "2:38: `model.architecture.kind` has no value (a comma inside `{...}` ends a value: quote the value that holds it, or give `kind` a value)"
+            ],
+            "a spilled key that happens to be a field is not silently left undeclared"
         );
         assert_eq!(
             problems("model:\n  architecture:\n    famly:\n"),
