@@ -240,6 +240,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<Vec<Waiver>, WaiverError> {
                 "expected `waivers:` and a list, found {}",
                 node.value.kind()
             ),
+            hint: None,
         }]));
     };
     let stray: Vec<Problem> = entries
@@ -251,6 +252,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<Vec<Waiver>, WaiverError> {
                 "unknown field `{}`: a waivers file holds only `waivers:`",
                 k.name
             ),
+            hint: None,
         })
         .collect();
     if !stray.is_empty() {
@@ -334,6 +336,7 @@ fn check_ids(
                 "{} waivers: at most {MAX_WAIVERS} are read from one file",
                 waivers.len()
             ),
+            hint: None,
         });
     }
     for (i, w) in waivers.iter().enumerate() {
@@ -351,12 +354,14 @@ fn check_ids(
             problems.push(Problem {
                 pos: pos("id"),
                 message: format!("`{}` is not a finding code{near}", w.id),
+                hint: None,
             });
         }
         if w.subjects.iter().any(|s| s.len() > MAX_PATTERN) {
             problems.push(Problem {
                 pos: pos("subjects"),
                 message: format!("a subject pattern is longer than {MAX_PATTERN} bytes"),
+                hint: None,
             });
         }
     }

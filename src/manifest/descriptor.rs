@@ -33,6 +33,8 @@ pub struct Declared {
 pub struct Problem {
     pub pos: Pos,
     pub message: String,
+    /// The fix, when there is an obvious one (a misspelt licence id).
+    pub hint: Option<String>,
 }
 
 /// Why a declaration could not be read.
@@ -55,10 +57,14 @@ pub enum DescriptorError {
 impl DescriptorError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            DescriptorError::Invalid { .. } => Some(
-                "every field is listed in `docs/scelle-yaml.md`; keys starting with `x-` are free"
-                    .into(),
-            ),
+            // One problem with its own fix: that fix; otherwise where the fields are listed.
+            DescriptorError::Invalid { problems, .. } => match problems.as_slice() {
+                [Problem { hint: Some(h), .. }] => Some(h.clone()),
+                _ => Some(
+                    "every field is listed in `docs/scelle-yaml.md`; keys starting with `x-` are free"
+                        .into(),
+                ),
+            },
             DescriptorError::Read(e) => e.hint(),
             _ => None,
         }
@@ -145,7 +151,11 @@ fn join(at: &str, name: &str) -> String {
 
 impl Checker {
     fn problem(&mut self, pos: Pos, message: String) {
-        self.problems.push(Problem { pos, message });
+        self.problems.push(Problem {
+            pos,
+            message,
+            hint: None,
+        });
     }
 
     /// A mapping against its fields; `None` when nothing was declared in it.
@@ -162,7 +172,11 @@ impl Checker {
             return None;
         };
         let mut out = Map::new();
+        let mut previous_line = None;
         for (key, value) in entries {
+            // Two keys on one line are inside `{...}`; a key there without a value is usually the
+            // rest of a value cut at a comma (`{doc: a, b}`).
+            let same_line = previous_line.replace(key.pos.line) == Some(key.pos.line);
             let path = join(at, &key.name);
             if key.name.starts_with("x-") {
                 self.positions.insert(path, key.pos);
@@ -176,21 +190,34 @@ impl Checker {
                 } else {
                     format!("in `{at}`")
                 };
-                let suggestion = if key.name.contains(' ') && value.value == NodeValue::Null {
-                    // `{description: a, b}` reads `b` as a key: the commonest YAML surprise.
-                    " (a comma inside `{...}` ends a value: quote the value that holds it)"
-                        .to_owned()
-                } else {
-                    closest(&key.name, &names)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default()
-                };
+                let suggestion =
+                    if (key.name.contains(' ') || same_line) && value.value == NodeValue::Null {
+                        // `{description: a, b}` reads `b` as a key: the commonest YAML surprise.
+                        " (a comma inside `{...}` ends a value: quote the value that holds it)"
+                            .to_owned()
+                    } else {
+                        closest(&key.name, &names)
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default()
+                    };
                 self.problem(
                     key.pos,
                     format!("unknown field `{}` {place}{suggestion}", key.name),
                 );
                 continue;
             };
+            if same_line && value.value == NodeValue::Null {
+                // A field name left without its value inside `{...}`: most likely the tail of
+                // the previous value, cut at a comma (`{description: dense, kind}`).
+                self.problem(
+                    key.pos,
+                    format!(
+                        "`{path}` has no value (a comma inside `{{...}}` ends a value: quote the value that holds it, or give `{}` a value)",
+                        key.name
+                    ),
+                );
+                continue;
+            }
             self.positions.insert(path.clone(), key.pos);
             if let Some(v) = self.value(value, field, &path) {
                 out.insert(key.name.clone(), v);
@@ -252,6 +279,32 @@ impl Checker {
                     return None;
                 }
                 Some(Value::Array(out))
+            }
+            Ty::Spdx => {
+                let NodeValue::Str(s) = &node.value else {
+                    self.problem(
+                        node.pos,
+                        format!(
+                            "`{path}`: expected an SPDX licence expression, found {}",
+                            node.value.kind()
+                        ),
+                    );
+                    return None;
+                };
+                match super::licence::check(s) {
+                    Ok(()) => Some(Value::String(s.clone())),
+                    Err(refused) => {
+                        self.problems.push(Problem {
+                            pos: node.pos,
+                            message: format!("`{path}`: {}", refused.message),
+                            hint: Some(refused.suggestion.map_or_else(
+                                || "write an id of the SPDX licence list (`Apache-2.0`, `MIT`...), or `LicenseRef-<name>` for a licence not on it".to_owned(),
+                                |s| format!("did you mean `{s}`?"),
+                            )),
+                        });
+                        None
+                    }
+                }
             }
             ty => match scalar(&node.value, ty) {
                 Ok(v) => Some(v),
@@ -693,6 +746,67 @@ datasets:
                 "2:3: unknown field `polcy` in `copyright` (did you mean `policy`?)",
                 "3:1: unknown field `modle` at the top level (did you mean `model`?)",
             ]
+        );
+    }
+
+    #[test]
+    fn a_key_spilled_from_a_value_cut_at_a_comma_gets_the_comma_hint() {
+        let hint = "(a comma inside `{...}` ends a value: quote the value that holds it)";
+        assert_eq!(
+            problems(
+                "model:\n  architecture: {description: dense, layers}\n  aup: {url: https://example.com/aup, none: false, no_infringement}\n"
+            ),
+            vec![
+                format!("2:38: unknown field `layers` in `model.architecture` {hint}"),
+                format!("3:52: unknown field `no_infringement` in `model.aup` {hint}"),
+            ]
+        );
+        assert_eq!(
+            problems("model:\n  architecture: {description: dense, 2 layers}\n"),
+            vec![format!(
+                "2:38: unknown field `2 layers` in `model.architecture` {hint}"
+            )],
+            "multi-word keys as before"
+        );
+        assert_eq!(
+            problems("model:\n  architecture: {description: dense, kind}\n"),
+            vec![
+                "2:38: `model.architecture.kind` has no value (a comma inside `{...}` ends a value: quote the value that holds it, or give `kind` a value)"
+            ],
+            "a spilled key that happens to be a field is not silently left undeclared"
+        );
+        assert_eq!(
+            problems("model:\n  architecture:\n    famly:\n"),
+            vec!["3:5: unknown field `famly` in `model.architecture` (did you mean `family`?)"],
+            "a key alone on its line is a typo, not a spill"
+        );
+    }
+
+    #[test]
+    fn a_licence_is_checked_against_the_spdx_list() {
+        let Err(DescriptorError::Invalid { problems, .. }) =
+            parse("model:\n  license: {spdx: Apache 2.0}\n", "scelle.yaml")
+        else {
+            panic!("refused")
+        };
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].hint.as_deref(),
+            Some("did you mean `Apache-2.0`?")
+        );
+        let e = DescriptorError::Invalid {
+            file: "scelle.yaml".into(),
+            problems,
+        };
+        assert_eq!(e.hint().as_deref(), Some("did you mean `Apache-2.0`?"));
+        let ok = parse(
+            "model:\n  license: {spdx: MIT OR LicenseRef-Exemple}\n",
+            "scelle.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.value["model"]["license"]["spdx"],
+            "MIT OR LicenseRef-Exemple"
         );
     }
 

@@ -9,6 +9,7 @@
 pub mod card;
 pub mod descriptor;
 mod digest;
+pub mod licence;
 mod path;
 pub mod prefill;
 pub mod schema;

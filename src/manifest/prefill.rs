@@ -322,7 +322,23 @@ fn from_card(m: &Node, card: &str, p: &mut Prefill) {
         let spdx = LICENCES
             .iter()
             .find(|(hf, _)| *hf == lower)
-            .map_or_else(|| format!("LicenseRef-{id}"), |(_, s)| (*s).to_owned());
+            .map(|(_, s)| (*s).to_owned())
+            .or_else(|| super::licence::listed_id(id).map(str::to_owned))
+            .unwrap_or_else(|| {
+                // A `LicenseRef-` name holds letters, digits, `.` and `-` only, or the
+                // declaration `init` writes would not load.
+                let name: String = id
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' {
+                            c
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect();
+                format!("LicenseRef-{name}")
+            });
         p.set("model.license.spdx", json!(spdx), card);
         if let Some(link) = m.get("license_link").and_then(Node::as_str)
             && super::descriptor::has_scheme(link)
@@ -395,6 +411,18 @@ mod tests {
         let mut p = Prefill::default();
         from_card(&m, "card", &mut p);
         assert_eq!(p.value["model"]["license"]["spdx"], "LicenseRef-other");
+        // Every licence `init` writes is one the declaration accepts back.
+        for (hf, spdx) in [
+            ("bsl-1.0", "BSL-1.0"),
+            ("my licence (v2)", "LicenseRef-my-licence--v2-"),
+            ("llama3.2", "LicenseRef-llama3.2"),
+        ] {
+            let m = front_matter(&format!("---\nlicense: \"{hf}\"\n---\n")).unwrap();
+            let mut p = Prefill::default();
+            from_card(&m, "card", &mut p);
+            assert_eq!(p.value["model"]["license"]["spdx"], spdx, "{hf}");
+            assert_eq!(super::super::licence::check(spdx), Ok(()), "{spdx}");
+        }
         assert!(front_matter("---\nlicense: [unclosed\n---\n").is_none());
         assert!(front_matter("# no front matter\n").is_none());
     }

@@ -46,6 +46,8 @@ pub enum Ty {
     Datetime,
     Country,
     Sha256,
+    /// An SPDX licence expression, checked against the SPDX licence list.
+    Spdx,
     /// One of these values (strings, or `true`/`false` for three-valued answers).
     Enum(Vec<Value>),
     /// A document reference with the common fields plus these.
@@ -178,6 +180,7 @@ impl fmt::Display for Ty {
             Ty::Datetime => f.write_str("date-time"),
             Ty::Country => f.write_str("country code"),
             Ty::Sha256 => f.write_str("SHA-256"),
+            Ty::Spdx => f.write_str("SPDX licence expression"),
             Ty::Enum(values) => {
                 let names: Vec<String> = values.iter().map(enum_name).collect();
                 write!(f, "one of {}", names.join(", "))
@@ -307,6 +310,7 @@ fn scalar(name: &str) -> Option<Ty> {
         "datetime" => Ty::Datetime,
         "country" => Ty::Country,
         "sha256" => Ty::Sha256,
+        "spdx" => Ty::Spdx,
         _ => return None,
     })
 }

@@ -1,6 +1,6 @@
 //! Figures computed from the manifest for the rules (`derived`): compute estimates next to the
-//! declared figure, training-data totals per modality, the base models' compute, the status of
-//! every document the declaration refers to. Only raw figures are computed here: thresholds
+//! declared figure, training-data totals per modality, the base models' compute, what the
+//! weights' SPDX licence allows, the status of every document the declaration refers to. Only raw figures are computed here: thresholds
 //! (1e23, 1e25, one third, the size bands) and dates are the packs' business, because the
 //! Commission can change them by delegated act.
 
@@ -66,6 +66,20 @@ pub const SHAPE: Shape = Shape::Obj(&[
             ("video_hours", Shape::Leaf),
             ("records", Shape::Leaf),
             ("bytes", Shape::Leaf),
+        ]),
+    ),
+    (
+        "license",
+        Shape::Obj(&[
+            ("expression", Shape::Leaf),
+            ("valid", Shape::Leaf),
+            ("ids", Shape::Leaf),
+            ("custom", Shape::Leaf),
+            ("osi_approved", Shape::Leaf),
+            ("fsf_free", Shape::Leaf),
+            ("restrictions", Shape::Leaf),
+            ("foss", Shape::Leaf),
+            ("foss_if_custom_open", Shape::Leaf),
         ]),
     ),
     ("latest_acquisition", Shape::Leaf),
@@ -214,6 +228,7 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Va
         "compute": compute,
         "base": base,
         "training_data": training_data(&training),
+        "license": crate::manifest::licence::reading(str_at(declared, "/model/license/spdx")),
         "latest_acquisition": latest,
         "source_types": source_types.into_iter().collect::<Vec<_>>(),
         "documents": documents(declared, &by_path),

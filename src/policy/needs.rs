@@ -93,7 +93,7 @@ pub fn fields(packs: &[Pack], statement: &serde_json::Value, as_of: &str) -> Nee
 
 /// The declared fields each figure of `derived` is computed from (mirrors `derived.rs`): a rule
 /// reading `derived.compute.best` needs `training.compute.flops`, or what estimates it.
-const DERIVED_INPUTS: [(&str, &[&str]); 24] = [
+const DERIVED_INPUTS: [(&str, &[&str]); 25] = [
     ("parameters", &["model.parameters.total"]),
     ("parameters_declared", &["model.parameters.total"]),
     ("training_tokens", &["training.data_tokens_total"]),
@@ -174,6 +174,7 @@ const DERIVED_INPUTS: [(&str, &[&str]); 24] = [
         "training_data.video_hours",
         &["datasets.size.video_hours", "datasets.role"],
     ),
+    ("license", &["model.license.spdx"]),
     ("latest_acquisition", &["datasets.acquired_at"]),
     ("source_types", &["datasets.source_type"]),
     ("dataset_paths", &["datasets.path"]),

@@ -83,6 +83,46 @@ fn a_declaration_with_each_kind_of_error_names_every_line() {
 }
 
 #[test]
+fn a_licence_that_is_not_an_spdx_expression_is_refused_with_the_listed_spelling() {
+    let release = release_with("model:\n  license:\n    spdx: Apache 2.0\n");
+    for command in ["check", "scan"] {
+        let refused = run(&[command, release.path().to_str().unwrap()]);
+        assert_eq!(refused.stderr.lines().count(), 2, "{}", refused.stderr);
+        let refused = refused.error(
+            "scelle.yaml:3:11: `model.license.spdx`: `Apache 2.0` is not an SPDX licence expression: `Apache` is not an id of the SPDX licence list",
+        );
+        assert_eq!(refused.hint(), Some("did you mean `Apache-2.0`?"));
+    }
+}
+
+#[test]
+fn licence_ids_off_the_spdx_list_are_refused_and_licence_refs_accepted() {
+    let deprecated =
+        release_with("model:\n  base_models:\n    - {name: org/base, license: GPL-2.0}\n");
+    let refused = run(&["check", deprecated.path().to_str().unwrap()]).error(
+        "scelle.yaml:3:33: `model.base_models[0].license`: `GPL-2.0` is not an SPDX licence expression: `GPL-2.0` is a deprecated SPDX id",
+    );
+    assert_eq!(refused.hint(), Some("did you mean `GPL-2.0-only`?"));
+    let unknown = release_with("datasets:\n  - id: web\n    license: {spdx: llama3}\n");
+    let refused = run(&["check", unknown.path().to_str().unwrap()]).error(
+        "`datasets[0].license.spdx`: `llama3` is not an SPDX licence expression: `llama3` is not an id of the SPDX licence list",
+    );
+    assert_eq!(
+        refused.hint(),
+        Some(
+            "write an id of the SPDX licence list (`Apache-2.0`, `MIT`...), or `LicenseRef-<name>` for a licence not on it"
+        )
+    );
+    let custom = release_with("model:\n  license: {spdx: LicenseRef-Llama-3 OR MIT}\n");
+    let accepted = run(&["check", custom.path().to_str().unwrap()]);
+    assert_ne!(
+        accepted.code, 2,
+        "a custom licence is a valid expression: {}",
+        accepted.stderr
+    );
+}
+
+#[test]
 fn a_declaration_that_is_not_yaml_is_one_error() {
     let release = release_with("provider: [unclosed\n");
     let run = run(&["check", release.path().to_str().unwrap()]);

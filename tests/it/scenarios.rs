@@ -108,6 +108,9 @@ fn an_eu_sme_open_weights_model_keeps_only_copyright_and_summary_duties() {
     // Web data with personal data, a French provider: GDPR and the CNIL pack apply.
     assert!(o.applies("gdpr-training-data"));
     assert!(o.applies("cnil-recommendations"));
+    // No criminal-offence data possible and no reliance on AI Act Art. 4a.
+    o.expect("GDPR-10-01", "not_applicable");
+    o.expect("GDPR-9-4A-01", "not_applicable");
 }
 
 #[test]
@@ -169,6 +172,10 @@ fn a_small_lora_fine_tune_does_not_make_its_author_a_provider() {
             .any(|(id, outcome)| id.starts_with("GDPR-") && outcome != "not_applicable"),
         "GDPR rules run on the fine-tune's data"
     );
+    // Court decisions may hold criminal-offence data: GDPR Art. 10 asks for the official
+    // authority or the law that allows processing them, which the declaration does not name.
+    o.expect("GDPR-10-01", "fail");
+    o.expect("GDPR-9-4A-01", "not_applicable");
 }
 
 #[test]
