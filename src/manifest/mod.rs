@@ -131,11 +131,23 @@ pub trait Record {
     fn size(&self) -> u64;
     fn sha256(&self) -> &Sha256Digest;
     fn findings(&self) -> &[crate::finding::Finding];
+    /// The records (JSONL) or rows (Parquet) the scan counted in the file, when the record
+    /// says what the file is; CSV and text `lines` are not records (a header is a line).
+    fn records(&self) -> Option<u64>;
+}
+
+impl FileRecord {
+    /// See [`Record::records`].
+    pub fn counted_records(&self) -> Option<u64> {
+        ["records", "rows"]
+            .iter()
+            .find_map(|k| self.facts.get(*k).and_then(Value::as_u64))
+    }
 }
 
 /// Both record types hold these as fields of the same names.
 macro_rules! record_fields {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $records:expr),*) => {$(
         impl Record for $t {
             fn into_signed(self) -> (RelPath, Sha256Digest) {
                 (self.path, self.sha256)
@@ -152,10 +164,16 @@ macro_rules! record_fields {
             fn findings(&self) -> &[crate::finding::Finding] {
                 &self.findings
             }
+            fn records(&self) -> Option<u64> {
+                ($records)(self)
+            }
         }
     )*};
 }
-record_fields!(FileRecord, FileDigest);
+record_fields!(
+    FileRecord => FileRecord::counted_records,
+    FileDigest => |_: &FileDigest| None
+);
 
 /// How the release was walked, so a verifier can walk it the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

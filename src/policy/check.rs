@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::eval::{self, Counts, PackResult, RuleResult, Stage};
 use super::facts::{Facts, Source, VerificationFacts};
+use super::figures::Figures;
 use super::pack::Pack;
 use crate::finding::{Finding, Location, Outcome, Severity};
 use crate::manifest::Generator;
@@ -143,6 +144,8 @@ pub struct CheckReport {
     /// When in the release process the check was made (`--stage`).
     pub stage: Stage,
     pub verification: VerificationFacts,
+    /// Each figure the declaration states next to the one scelle counts or estimates.
+    pub figures: Figures,
     pub packs: Vec<PackResult>,
     /// Findings on files that waivers took out of what the packs saw.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -212,6 +215,7 @@ pub fn run(
     }
     let waivers = ledger.statuses();
     let summary = summarise(&results, waived_findings.len(), &waivers);
+    let figures = Figures::from_derived(&facts.derived);
     CheckReport {
         schema_version: SCHEMA_VERSION,
         generator: Generator::this(),
@@ -219,6 +223,7 @@ pub fn run(
         as_of: as_of.to_owned(),
         stage,
         verification,
+        figures,
         packs: results,
         waived_findings,
         waivers,

@@ -1,0 +1,367 @@
+//! Declared against measured: each figure the declaration states next to the one scelle counts
+//! in the release (parameters in the weights, records and bytes in a shipped dataset, the
+//! context window in the library config), for the rules (`derived.figures`) and for the
+//! report's figures section. A side scelle cannot read is `null`, and so is the agreement then:
+//! an unknown side neither agrees nor disagrees.
+//!
+//! Agreement is at two significant figures, the precision the Model Documentation Form asks
+//! for parameters and compute; a figure stated more precisely is rounded the same way.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::derived::FileView;
+use super::facts::Shape;
+
+/// The shape of `derived.figures`.
+pub const SHAPE: Shape = Shape::Obj(&[
+    (
+        "parameters",
+        Shape::Obj(&[
+            ("declared", Shape::Leaf),
+            ("counted", Shape::Leaf),
+            ("agree", Shape::Leaf),
+        ]),
+    ),
+    (
+        "context_length",
+        Shape::Obj(&[
+            ("declared", Shape::Leaf),
+            ("counted", Shape::Leaf),
+            ("agree", Shape::Leaf),
+        ]),
+    ),
+    (
+        "datasets",
+        Shape::List(&Shape::Obj(&[
+            ("field", Shape::Leaf),
+            ("dataset", Shape::Leaf),
+            ("path", Shape::Leaf),
+            ("records_declared", Shape::Leaf),
+            ("records_counted", Shape::Leaf),
+            ("records_agree", Shape::Leaf),
+            ("bytes_declared", Shape::Leaf),
+            ("bytes_counted", Shape::Leaf),
+            ("bytes_agree", Shape::Leaf),
+        ])),
+    ),
+]);
+
+/// `n` rounded to two significant figures (half away from zero), in integers so that no
+/// float rounding decides a finding.
+pub fn two_significant(n: u64) -> u64 {
+    let digits = n.checked_ilog10().unwrap_or(0) + 1;
+    if digits <= 2 {
+        return n;
+    }
+    let scale = 10u64.pow(digits - 2);
+    let rounded = (n / scale) + u64::from(n % scale >= scale / 2);
+    rounded.saturating_mul(scale)
+}
+
+/// Whether two figures agree at two significant figures; `None` when a side is unknown.
+pub fn agree(declared: Option<u64>, counted: Option<u64>) -> Option<bool> {
+    Some(two_significant(declared?) == two_significant(counted?))
+}
+
+fn int(v: &Value, pointer: &str) -> Option<u64> {
+    let v = v.pointer(pointer)?;
+    v.as_u64().or_else(|| {
+        // A whole number written as a float (`8.0e9`) is still a count.
+        v.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19)
+            .map(|f| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n = f as u64;
+                n
+            })
+    })
+}
+
+fn pair(declared: Option<u64>, counted: Option<u64>, exact: bool) -> Value {
+    let agree = if exact {
+        declared.zip(counted).map(|(d, c)| d == c)
+    } else {
+        agree(declared, counted)
+    };
+    json!({"declared": declared, "counted": counted, "agree": agree})
+}
+
+/// `derived.figures`.
+pub fn derive(
+    predicate: &Value,
+    declared: &Value,
+    datasets: &[Value],
+    files: &[FileView<'_>],
+) -> Value {
+    let parameters = pair(
+        int(declared, "/model/parameters/total"),
+        int(predicate, "/model/parameter_count"),
+        false,
+    );
+    // The context window is a setting, not a measurement: it agrees only when equal.
+    let context = pair(
+        int(declared, "/model/max_input_tokens"),
+        int(predicate, "/model/architecture/context_length"),
+        true,
+    );
+    let rows: Vec<Value> = datasets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let path = d.get("path").and_then(Value::as_str)?;
+            let path = path.trim_start_matches("./").trim_end_matches('/');
+            let prefix = format!("{path}/");
+            let under: Vec<&FileView<'_>> = files
+                .iter()
+                .filter(|f| f.path == path || f.path.starts_with(&prefix))
+                .collect();
+            let bytes = (!under.is_empty()).then(|| under.iter().map(|f| f.size).sum::<u64>());
+            // A file without a count (a CSV, whose lines are not records; a README beside the
+            // data) leaves the dataset's count unknown rather than short.
+            let records = if under.is_empty() {
+                None
+            } else {
+                under
+                    .iter()
+                    .map(|f| f.records)
+                    .try_fold(0u64, |sum, n| Some(sum.saturating_add(n?)))
+            };
+            let records_declared = int(d, "/size/records");
+            let bytes_declared = int(d, "/size/bytes");
+            Some(json!({
+                "field": format!("datasets[{i}]"),
+                "dataset": d.get("id").or_else(|| d.get("name")).and_then(Value::as_str),
+                "path": path,
+                "records_declared": records_declared,
+                "records_counted": records,
+                "records_agree": agree(records_declared, records),
+                "bytes_declared": bytes_declared,
+                "bytes_counted": bytes,
+                "bytes_agree": agree(bytes_declared, bytes),
+            }))
+        })
+        .collect();
+    json!({"parameters": parameters, "context_length": context, "datasets": rows})
+}
+
+/// A whole-number figure, both sides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Pair {
+    pub declared: Option<u64>,
+    pub counted: Option<u64>,
+    /// `null` when a side is unknown.
+    pub agree: Option<bool>,
+}
+
+/// The compute figures, in FLOP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Compute {
+    pub declared: Option<f64>,
+    pub cumulative: Option<f64>,
+    pub estimate_6nd: Option<f64>,
+    pub estimate_hardware: Option<f64>,
+    /// The declared stages added up.
+    pub stage_sum: Option<f64>,
+}
+
+/// One declared dataset with a path in the release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Dataset {
+    pub dataset: Option<String>,
+    pub path: String,
+    pub records: Pair,
+    pub bytes: Pair,
+}
+
+/// The report's figures section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub parameters: Pair,
+    pub compute: Compute,
+    pub context_length: Pair,
+    pub datasets: Vec<Dataset>,
+}
+
+impl Figures {
+    /// The section, from `derived`.
+    pub fn from_derived(derived: &Value) -> Self {
+        let u = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_u64);
+        let b = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_bool);
+        let f = |p: &str| derived.pointer(p).and_then(Value::as_f64);
+        let pair = |v: &Value, at: &str| Pair {
+            declared: u(v, &format!("{at}/declared")),
+            counted: u(v, &format!("{at}/counted")),
+            agree: b(v, &format!("{at}/agree")),
+        };
+        let datasets = derived
+            .pointer("/figures/datasets")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|d| Dataset {
+                dataset: d.get("dataset").and_then(Value::as_str).map(str::to_owned),
+                path: d
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                records: Pair {
+                    declared: u(d, "/records_declared"),
+                    counted: u(d, "/records_counted"),
+                    agree: b(d, "/records_agree"),
+                },
+                bytes: Pair {
+                    declared: u(d, "/bytes_declared"),
+                    counted: u(d, "/bytes_counted"),
+                    agree: b(d, "/bytes_agree"),
+                },
+            })
+            .collect();
+        Self {
+            parameters: pair(derived, "/figures/parameters"),
+            compute: Compute {
+                declared: f("/compute/declared"),
+                cumulative: f("/compute/cumulative"),
+                estimate_6nd: f("/compute/estimate_6nd"),
+                estimate_hardware: f("/compute/estimate_hardware"),
+                stage_sum: f("/compute/stage_sum"),
+            },
+            context_length: pair(derived, "/figures/context_length"),
+            datasets,
+        }
+    }
+
+    /// One line per figure, for the table and Markdown renderers.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = vec![Row::whole("parameters", self.parameters)];
+        let c = self.compute;
+        let flops = |label: &str, v: Option<f64>| Row {
+            label: label.to_owned(),
+            declared: fmt_flops(c.declared),
+            measured: "estimated",
+            other: fmt_flops(v),
+            verdict: match (c.declared, v) {
+                (Some(d), Some(e)) if e > 0.0 => {
+                    format!("declared {:+.0} % of it", (d - e) / e * 100.0)
+                }
+                _ => "unknown".into(),
+            },
+        };
+        rows.push(flops("compute, 6·N·D (FLOP)", c.estimate_6nd));
+        rows.push(flops("compute, hardware (FLOP)", c.estimate_hardware));
+        let mut stages = flops("compute, stages summed (FLOP)", c.stage_sum);
+        stages.declared = fmt_flops(c.cumulative);
+        stages.measured = "summed";
+        stages.verdict = match (c.cumulative, c.stage_sum) {
+            (Some(d), Some(e)) if d < e => "cumulative below the stages".into(),
+            (Some(_), Some(_)) => "cumulative covers the stages".into(),
+            _ => "unknown".into(),
+        };
+        rows.push(stages);
+        rows.push(Row::whole("context length (tokens)", self.context_length));
+        for d in &self.datasets {
+            let name = d.dataset.as_deref().unwrap_or(&d.path);
+            rows.push(Row::whole(&format!("dataset `{name}`, records"), d.records));
+            rows.push(Row::whole(&format!("dataset `{name}`, bytes"), d.bytes));
+        }
+        rows
+    }
+}
+
+/// One rendered figure: what the declaration says, and what scelle counts or estimates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub label: String,
+    pub declared: String,
+    /// `counted`, `estimated` or `summed`.
+    pub measured: &'static str,
+    pub other: String,
+    pub verdict: String,
+}
+
+impl Row {
+    fn whole(label: &str, p: Pair) -> Self {
+        let show = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        Self {
+            label: label.to_owned(),
+            declared: show(p.declared),
+            measured: "counted",
+            other: show(p.counted),
+            verdict: match p.agree {
+                Some(true) => "agree",
+                Some(false) => "differ",
+                None => "unknown",
+            }
+            .into(),
+        }
+    }
+
+    /// `declared X · counted Y · agree`.
+    pub fn text(&self) -> String {
+        format!(
+            "declared {} · {} {} · {}",
+            self.declared, self.measured, self.other, self.verdict
+        )
+    }
+}
+
+/// A FLOP figure with two significant figures (`3.4e23`), or `unknown`.
+pub fn fmt_flops(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_owned(), |f| format!("{f:.1e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_significant_figures_round_half_up_in_integers() {
+        assert_eq!(two_significant(7_241_748_480), 7_200_000_000);
+        assert_eq!(two_significant(7_250_000_000), 7_300_000_000);
+        assert_eq!(two_significant(995), 1000);
+        assert_eq!(two_significant(42), 42);
+        assert_eq!(two_significant(0), 0);
+        assert_eq!(agree(Some(7_000_000_000), Some(7_241_748_480)), Some(false));
+        assert_eq!(agree(Some(7_200_000_000), Some(7_241_748_480)), Some(true));
+        assert_eq!(agree(None, Some(1)), None);
+    }
+
+    #[test]
+    fn each_declared_figure_sits_next_to_the_counted_one() {
+        let predicate = json!({
+            "model": {"parameter_count": 1_234_567, "architecture": {"context_length": 2048}},
+        });
+        let declared = json!({
+            "model": {"parameters": {"total": 1.2e6}, "max_input_tokens": 4096},
+        });
+        let datasets = [
+            json!({"id": "web", "path": "data", "size": {"records": 40, "bytes": 1000}}),
+            json!({"id": "elsewhere", "path": "gone", "size": {"records": 5}}),
+        ];
+        let files = json!([
+            {"path": "data/a.jsonl", "sha256": "x", "size": 100, "facts": {"records": 15}},
+            {"path": "data/b.parquet", "sha256": "y", "size": 200, "facts": {"rows": 25}},
+            {"path": "other/c.csv", "sha256": "z", "size": 5, "facts": {"lines": 3}}
+        ]);
+        let d = derive(
+            &predicate,
+            &declared,
+            &datasets,
+            &FileView::from_json(&files),
+        );
+        assert_eq!(
+            d["parameters"],
+            json!({"declared": 1_200_000, "counted": 1_234_567, "agree": true})
+        );
+        assert_eq!(
+            d["context_length"],
+            json!({"declared": 4096, "counted": 2048, "agree": false})
+        );
+        assert_eq!(d["datasets"][0]["records_agree"], true);
+        assert_eq!(d["datasets"][0]["bytes_counted"], 300);
+        assert_eq!(d["datasets"][0]["bytes_agree"], false);
+        assert_eq!(d["datasets"][1]["records_counted"], Value::Null);
+        assert_eq!(d["datasets"][1]["records_agree"], Value::Null);
+    }
+}
