@@ -76,6 +76,10 @@ pub struct Predicate<F = FileRecord> {
     /// The publisher's validated `scelle.yaml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared: Option<Value>,
+    /// What the model card (`README.md` at the top) says, for comparing with `declared`
+    /// (see [`card::facts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Value>,
     pub scan: ScanSettings,
 }
 
@@ -293,6 +297,7 @@ impl Statement {
                 model: None,
                 datasets: Vec::new(),
                 declared: None,
+                card: None,
                 scan,
             },
         }
@@ -502,6 +507,8 @@ pub struct AnyPredicate<F> {
     #[serde(default)]
     pub declared: Option<Value>,
     #[serde(default)]
+    pub card: Option<Value>,
+    #[serde(default)]
     pub scan: Option<ScanSettings>,
     #[serde(default)]
     pub serialization: Option<Box<serde_json::value::RawValue>>,
@@ -551,6 +558,7 @@ impl<F: Record> AnyStatement<F> {
                 model: predicate.model,
                 datasets: predicate.datasets.unwrap_or_default(),
                 declared: predicate.declared,
+                card: predicate.card,
                 scan: predicate.scan.ok_or_else(|| missing("scan"))?,
             },
         };

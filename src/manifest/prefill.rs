@@ -83,7 +83,7 @@ pub fn front_matter(readme: &str) -> Option<Node> {
     yaml::parse(&rest[..end]).ok()
 }
 
-fn strings(node: Option<&Node>) -> Vec<String> {
+pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
     match node.map(|n| &n.value) {
         Some(NodeValue::Str(s)) => vec![s.clone()],
         Some(NodeValue::Seq(items)) => items
@@ -316,13 +316,18 @@ fn max_input_tokens(root: &Path, files: &[FileRecord], p: &mut Prefill) {
     }
 }
 
+/// The SPDX spelling of a Hugging Face licence identifier (`LicenseRef-ID` when it has none).
+pub fn spdx_of(id: &str) -> String {
+    let lower = id.to_ascii_lowercase();
+    LICENCES
+        .iter()
+        .find(|(hf, _)| *hf == lower)
+        .map_or_else(|| format!("LicenseRef-{id}"), |(_, s)| (*s).to_owned())
+}
+
 fn from_card(m: &Node, card: &str, p: &mut Prefill) {
     if let Some(id) = m.get("license").and_then(Node::as_str) {
-        let lower = id.to_ascii_lowercase();
-        let spdx = LICENCES
-            .iter()
-            .find(|(hf, _)| *hf == lower)
-            .map_or_else(|| format!("LicenseRef-{id}"), |(_, s)| (*s).to_owned());
+        let spdx = spdx_of(id);
         p.set("model.license.spdx", json!(spdx), card);
         if let Some(link) = m.get("license_link").and_then(Node::as_str)
             && super::descriptor::has_scheme(link)

@@ -92,6 +92,7 @@ pub const SHAPE: Shape = Shape::Obj(&[
         ])),
     ),
     ("figures", figures::SHAPE),
+    ("card", figures::CARD_SHAPE),
 ]);
 
 fn num(v: &Value, pointer: &str) -> Option<f64> {
@@ -217,6 +218,7 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Va
         "dataset_paths": dataset_paths(datasets, &by_path),
         "file_findings": file_findings(files),
         "figures": figures::derive(predicate, declared, datasets, files),
+        "card": figures::card(predicate, declared, datasets),
     })
 }
 

@@ -145,6 +145,139 @@ pub fn derive(
     json!({"parameters": parameters, "context_length": context, "datasets": rows})
 }
 
+/// The shape of `derived.card`.
+pub const CARD_SHAPE: Shape = Shape::Obj(&[
+    ("present", Shape::Leaf),
+    ("license", Shape::Leaf),
+    ("license_agrees", Shape::Leaf),
+    ("datasets_only_in_card", Shape::Leaf),
+    ("datasets_only_in_declaration", Shape::Leaf),
+    ("base_models_only_in_card", Shape::Leaf),
+    ("base_models_only_in_declaration", Shape::Leaf),
+    ("placeholders", Shape::Leaf),
+]);
+
+/// The Hub id in a dataset page's address (`https://huggingface.co/datasets/ORG/NAME`).
+fn hub_dataset(url: &str) -> Option<&str> {
+    ["huggingface.co/datasets/", "hf.co/datasets/"]
+        .iter()
+        .find_map(|host| url.split_once(host).map(|(_, rest)| rest))
+        .map(|rest| {
+            let end = rest
+                .match_indices('/')
+                .nth(1)
+                .map_or(rest.len(), |(at, _)| at);
+            rest[..end].trim_end_matches('/')
+        })
+        .filter(|id| !id.is_empty())
+}
+
+fn strings<'a>(v: &'a Value, pointer: &str) -> Vec<&'a str> {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// `derived.card`: the model card recorded in the manifest against the declaration. The names
+/// a card's front matter can hold are Hub ids, so only declared datasets and base models with
+/// a Hub id (a `huggingface.co/datasets/` address, or an `ORG/NAME` name) are expected in it.
+pub fn card(predicate: &Value, declared: &Value, datasets: &[Value]) -> Value {
+    let Some(card) = predicate.get("card").filter(|c| c.is_object()) else {
+        return json!({"present": false, "license": null, "license_agrees": null,
+            "datasets_only_in_card": [], "datasets_only_in_declaration": [],
+            "base_models_only_in_card": [], "base_models_only_in_declaration": [],
+            "placeholders": []});
+    };
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let license = card.get("license_spdx").and_then(Value::as_str);
+    let declared_license = declared
+        .pointer("/model/license/spdx")
+        .and_then(Value::as_str);
+    let license_agrees = license
+        .zip(declared_license)
+        .map(|(c, d)| same(c.trim(), d.trim()));
+    let card_datasets = strings(card, "/datasets");
+    let names = |d: &Value| -> Vec<String> {
+        let mut out: Vec<String> = ["/id", "/name"]
+            .iter()
+            .filter_map(|p| d.pointer(p).and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        out.extend(
+            d.get("source_url")
+                .and_then(Value::as_str)
+                .and_then(hub_dataset)
+                .map(str::to_owned),
+        );
+        out
+    };
+    let hub_id = |d: &Value| -> Option<String> {
+        d.get("source_url")
+            .and_then(Value::as_str)
+            .and_then(hub_dataset)
+            .or_else(|| {
+                d.get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| id.matches('/').count() == 1)
+            })
+            .map(str::to_owned)
+    };
+    let only_in_card: Vec<&str> = card_datasets
+        .iter()
+        .filter(|c| !datasets.iter().any(|d| names(d).iter().any(|n| same(n, c))))
+        .copied()
+        .collect();
+    let only_declared: Vec<String> = datasets
+        .iter()
+        .filter_map(hub_id)
+        .filter(|id| !card_datasets.iter().any(|c| same(c, id)))
+        .collect();
+    let card_bases = strings(card, "/base_models");
+    let declared_bases: Vec<&str> = declared
+        .pointer("/model/base_models")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|b| b.get("name").and_then(Value::as_str))
+        .collect();
+    let bases_only_in_card: Vec<&str> = card_bases
+        .iter()
+        .filter(|c| !declared_bases.iter().any(|d| same(d, c)))
+        .copied()
+        .collect();
+    let bases_only_declared: Vec<&str> = declared_bases
+        .iter()
+        .filter(|d| d.matches('/').count() == 1 && !card_bases.iter().any(|c| same(c, d)))
+        .copied()
+        .collect();
+    let placeholders: Vec<String> = card
+        .get("placeholders")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|p| {
+            Some(format!(
+                "README.md:{}: {}",
+                p.get("line")?.as_u64()?,
+                p.get("text")?.as_str()?
+            ))
+        })
+        .collect();
+    json!({
+        "present": true,
+        "license": license,
+        "license_agrees": license_agrees,
+        "datasets_only_in_card": only_in_card,
+        "datasets_only_in_declaration": only_declared,
+        "base_models_only_in_card": bases_only_in_card,
+        "base_models_only_in_declaration": bases_only_declared,
+        "placeholders": placeholders,
+    })
+}
+
 /// A whole-number figure, both sides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Pair {
