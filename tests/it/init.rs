@@ -199,8 +199,13 @@ fn no_rule_that_applies_reads_a_field_the_short_declaration_leaves_out() {
                 .map(|c| c.expr.source.as_str())
                 .collect();
             if result["applies"] == true {
-                for (rule, outcome) in pack.rules.iter().zip(result["results"].as_array().unwrap())
-                {
+                // The report sorts results by id; the pack keeps its own order.
+                let outcomes = result["results"].as_array().unwrap();
+                for rule in &pack.rules {
+                    let outcome = outcomes
+                        .iter()
+                        .find(|r| r["id"] == rule.id.as_str())
+                        .unwrap();
                     sources.extend(rule.when.iter().map(|c| c.expr.source.as_str()));
                     if outcome["outcome"] != "not_applicable" {
                         sources.push(&rule.expression.source);
