@@ -429,7 +429,7 @@ fn storage_dtype(class: &str) -> String {
 }
 
 /// Reads the module or the name of a `GLOBAL` (strict UTF-8) or an `INST` (ASCII), the way
-/// CPython's unpickler does: bytes it cannot decode, or an empty line, stop the load there, so
+/// `CPython`'s unpickler does: bytes it cannot decode, or an empty line, stop the load there, so
 /// they import nothing (and random bytes starting with `c` are not taken for an import).
 fn import_line(input: &mut impl Input, what: &str, ascii: bool) -> Result<String, Malformed> {
     let at = input.pos();

@@ -226,12 +226,6 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     if let Some(line) = stage_line(report) {
         push_wrapped(&mut out, "  ", 2, &line, 4, width);
     }
-    if !s.declared {
-        let _ = writeln!(
-            out,
-            "  no `scelle.yaml` declaration: `scelle init` writes one to fill in"
-        );
-    }
     figures_section(report, color, width, &mut out);
     for pack in &report.packs {
         let _ = writeln!(out);
@@ -301,8 +295,15 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     out
 }
 
-/// The declared figures next to the counted or estimated ones.
+/// The declared figures next to the counted or estimated ones (after a word on a missing
+/// declaration, which leaves every declared side unknown).
 fn figures_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
+    if !report.subject.declared {
+        let _ = writeln!(
+            out,
+            "  no `scelle.yaml` declaration: `scelle init` writes one to fill in"
+        );
+    }
     let _ = writeln!(out, "\n{}", paint(color, "1", "figures"));
     for row in report.figures.rows() {
         let prefix = format!("  {}: ", row.label);
