@@ -4,7 +4,8 @@
 //! status its input.
 //!
 //! Findings point where a reviewer acts: the line of the `scelle.yaml` field a rule reads (or of
-//! the dataset entry it names), else the file concerned.
+//! the dataset entry it names), else the file concerned (at a line, for a `path:LINE: text`
+//! subject).
 
 use std::collections::BTreeMap;
 
@@ -287,6 +288,13 @@ fn summarise(results: &[PackResult], waived_findings: usize, waivers: &[WaiverSt
     summary
 }
 
+/// A subject naming a line of a file, `path:LINE: text` (a model card's placeholder line).
+fn file_line(subject: &str) -> Option<(&str, u32)> {
+    let (file, rest) = subject.split_once(':')?;
+    let (line, _) = rest.split_once(':')?;
+    Some((file, line.parse().ok().filter(|n| *n > 0)?))
+}
+
 struct Locator<'a> {
     positions: Option<&'a Positions>,
     files: &'a [&'a str],
@@ -316,6 +324,15 @@ impl Locator<'_> {
                 out.push(Location {
                     file: subject.clone(),
                     line: None,
+                    column: None,
+                    byte_offset: None,
+                });
+            } else if let Some((file, line)) =
+                file_line(subject).filter(|(f, _)| self.files.contains(f))
+            {
+                out.push(Location {
+                    file: file.to_owned(),
+                    line: Some(line),
                     column: None,
                     byte_offset: None,
                 });

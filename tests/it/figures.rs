@@ -301,4 +301,10 @@ fn a_model_card_at_odds_with_the_declaration_is_found_wherever_the_manifest_goes
         placeholders["subjects"],
         serde_json::json!(["README.md:8: - **Developed by:** [More Information Needed]"])
     );
+    let at = &placeholders["locations"][0];
+    assert_eq!(
+        (&at["file"], &at["line"]),
+        (&Value::from("README.md"), &Value::from(8)),
+        "the finding points at the card's line"
+    );
 }
