@@ -219,6 +219,11 @@ pub fn inspect(info: &FileInfo<'_>, source: Source<'_>) -> Inspection {
     if let Err(m) = result {
         report.malformed(m);
     }
+    if format == Format::Gguf && report.facts.get("tensor_count") == Some(&Value::from(0u64)) {
+        // llama.cpp ships vocabularies as GGUF files without tensors (`ggml-vocab-*.gguf`):
+        // a tokenizer, not weights, and no part of the parameter count.
+        kind = Kind::Tokenizer;
+    }
     if !claims(info.path, format) {
         // The format came from the first bytes alone: breaking its rules further on is worth a
         // warning, not an error (code-on-load findings keep their severity).

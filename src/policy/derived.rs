@@ -18,6 +18,15 @@ use crate::manifest::schema::{Field, Schema, Ty};
 /// Dataset roles that are not training (they do not count towards training data).
 const NOT_TRAINING: [&str; 3] = ["validation", "test", "eval"];
 
+/// Stages of `training.compute.by_stage` that update the model's parameters: their sum is
+/// training compute (GPAI Guidelines Annex A.1). The other stages (non-public synthetic data,
+/// weights merged or used for initialisation) count only towards cumulative compute.
+const UPDATE_STAGES: [&str; 5] = ["pretraining", "midtraining", "sft", "preference", "rl"];
+
+/// The error margin the GPAI Guidelines accept for a compute estimate (Annex A.2), for the
+/// report's `declared_below_estimate`; the packs compare with their own `max_uncertainty_pct`.
+const ESTIMATE_MARGIN: f64 = 0.30;
+
 /// The shape of `derived`, for checking field names when a pack loads.
 pub const SHAPE: Shape = Shape::Obj(&[
     ("has_declaration", Shape::Leaf),
@@ -32,7 +41,9 @@ pub const SHAPE: Shape = Shape::Obj(&[
             ("cumulative", Shape::Leaf),
             ("estimate_6nd", Shape::Leaf),
             ("estimate_hardware", Shape::Leaf),
+            ("stage_sum", Shape::Leaf),
             ("best", Shape::Leaf),
+            ("declared_below_estimate", Shape::Leaf),
             ("modification", Shape::Leaf),
             ("planned", Shape::Leaf),
             ("deviation", Shape::Leaf),
@@ -229,22 +240,8 @@ fn compute(
     declared_params: Option<u64>,
     training: &[&Value],
 ) -> (Option<f64>, Value, Value) {
-    #[allow(clippy::cast_precision_loss)]
-    let params = num(declared, "/training/compute/basis/params")
-        .or(scanned.map(|p| p as f64))
-        .or(declared_params.map(|p| p as f64));
-    let dataset_tokens: Vec<f64> = training
-        .iter()
-        .filter_map(|d| num(d, "/size/tokens"))
-        .collect();
-    let tokens = num(declared, "/training/data_tokens_total")
-        .or_else(|| num(declared, "/training/compute/basis/tokens"))
-        .or_else(|| (!dataset_tokens.is_empty()).then(|| dataset_tokens.iter().sum()));
     let flops = num(declared, "/training/compute/flops");
-    let estimate_6nd = match (params, tokens) {
-        (Some(n), Some(d)) => Some(6.0 * n * d),
-        _ => None,
-    };
+    let (estimate_6nd, tokens) = estimate_6nd(declared, scanned, declared_params, training);
     let basis = |k: &str| num(declared, &format!("/training/compute/basis/{k}"));
     let estimate_hardware = match (
         basis("chip_count"),
@@ -255,11 +252,33 @@ fn compute(
         (Some(c), Some(p), Some(u), Some(h)) => Some(c * p * u * h * 3600.0),
         _ => None,
     };
-    let estimate = estimate_6nd.or(estimate_hardware);
-    let deviation = match (flops, estimate) {
+    let stage = |only_updates: bool| {
+        let values: Vec<f64> = declared
+            .pointer("/training/compute/by_stage")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !only_updates || UPDATE_STAGES.contains(&k.as_str()))
+            .filter_map(|(_, v)| v.as_f64())
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>())
+    };
+    let stage_sum = stage(false);
+    let estimate = highest([estimate_6nd, estimate_hardware]);
+    let deviation = match (flops, estimate_6nd.or(estimate_hardware)) {
         (Some(f), Some(e)) if f > 0.0 => Some((f - e).abs() / f),
         _ => None,
     };
+    let below = match (flops, estimate) {
+        (Some(f), Some(e)) => Value::Bool(f < e * (1.0 - ESTIMATE_MARGIN)),
+        _ => Value::Null,
+    };
+    // The highest figure wins: a declaration cannot lower the compute below what its own
+    // inputs or the counted parameters imply (Guidelines Annex A.2).
+    let best = highest([flops, estimate_6nd, estimate_hardware, stage(true)]);
+    let cumulative = num(declared, "/training/compute/cumulative_flops")
+        .or(stage_sum)
+        .or(flops);
     let modification = num(declared, "/training/compute/modification_flops");
     let base_models: &[Value] = declared
         .pointer("/model/base_models")
@@ -275,10 +294,12 @@ fn compute(
     };
     let compute = json!({
         "declared": figure(flops),
-        "cumulative": figure(num(declared, "/training/compute/cumulative_flops").or(flops)),
+        "cumulative": figure(cumulative),
         "estimate_6nd": figure(estimate_6nd),
         "estimate_hardware": figure(estimate_hardware),
-        "best": figure(flops.or(estimate)),
+        "stage_sum": figure(stage_sum),
+        "best": figure(best),
+        "declared_below_estimate": below,
         "modification": figure(modification),
         "planned": figure(num(declared, "/training/compute/planned_flops")),
         "deviation": figure(deviation),
@@ -290,6 +311,42 @@ fn compute(
         "modification_ratio": figure(ratio),
     });
     (tokens, compute, base)
+}
+
+/// 6·N·D (Guidelines Annex A.2, dense transformers) and the token count D it used. N is the
+/// declared basis, else the active parameters of a mixture of experts, else the counted
+/// parameters, else the declared total.
+fn estimate_6nd(
+    declared: &Value,
+    scanned: Option<u64>,
+    declared_params: Option<u64>,
+    training: &[&Value],
+) -> (Option<f64>, Option<f64>) {
+    let moe_active = (str_at(declared, "/model/architecture/kind") == Some("moe"))
+        .then(|| num(declared, "/model/parameters/active"))
+        .flatten();
+    #[allow(clippy::cast_precision_loss)]
+    let params = num(declared, "/training/compute/basis/params")
+        .or(moe_active)
+        .or(scanned.map(|p| p as f64))
+        .or(declared_params.map(|p| p as f64));
+    let dataset_tokens: Vec<f64> = training
+        .iter()
+        .filter_map(|d| num(d, "/size/tokens"))
+        .collect();
+    let tokens = num(declared, "/training/data_tokens_total")
+        .or_else(|| num(declared, "/training/compute/basis/tokens"))
+        .or_else(|| (!dataset_tokens.is_empty()).then(|| dataset_tokens.iter().sum()));
+    let estimate = match (params, tokens) {
+        (Some(n), Some(d)) => Some(6.0 * n * d),
+        _ => None,
+    };
+    (estimate, tokens)
+}
+
+/// The highest of the figures that are known.
+fn highest<const N: usize>(figures: [Option<f64>; N]) -> Option<f64> {
+    figures.into_iter().flatten().reduce(f64::max)
 }
 
 /// Sizes of the training data (validation, test and evaluation sets left out), per modality.
@@ -446,6 +503,62 @@ mod tests {
         );
         let deviation = d["compute"]["deviation"].as_f64().unwrap();
         assert!((deviation - (3.36e23 - 4.0e23_f64).abs() / 4.0e23).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_highest_credible_figure_wins_over_a_lower_declared_one() {
+        // 6 x 7e9 x 2e12 = 8.4e22... declared as 2e22, which is more than 30 % below.
+        let declared = json!({
+            "model": {"parameters": {"total": 7_000_000_000_u64}},
+            "training": {"compute": {"flops": 2.0e22}, "data_tokens_total": 2.0e12}
+        });
+        let d = derive(&json!({}), &declared, &[]);
+        assert_eq!(d["compute"]["best"], 6.0 * 7.0e9 * 2.0e12);
+        assert_eq!(d["compute"]["declared_below_estimate"], true);
+        assert_eq!(d["compute"]["stage_sum"], Value::Null);
+        // Within 30 % below the estimate is not a finding.
+        let close = json!({
+            "model": {"parameters": {"total": 7_000_000_000_u64}},
+            "training": {"compute": {"flops": 6.0e22}, "data_tokens_total": 2.0e12}
+        });
+        let d = derive(&json!({}), &close, &[]);
+        assert_eq!(d["compute"]["declared_below_estimate"], false);
+        // Counted parameters are a basis too; a mixture of experts uses its active parameters.
+        let predicate = json!({"model": {"parameter_count": 1_000_000_000_u64}});
+        let moe = json!({
+            "model": {"architecture": {"kind": "moe"}, "parameters": {"active": 2.0e8}},
+            "training": {"data_tokens_total": 1.0e12}
+        });
+        let d = derive(&predicate, &moe, &[]);
+        assert_eq!(d["compute"]["estimate_6nd"], 6.0 * 2.0e8 * 1.0e12);
+        assert_eq!(d["compute"]["declared_below_estimate"], Value::Null);
+    }
+
+    #[test]
+    fn cumulative_compute_sums_the_declared_stages() {
+        let declared = json!({"training": {"compute": {"flops": 1.0e24, "by_stage": {
+            "pretraining": 8.0e23, "sft": 4.0e23, "synthetic_generation_nonpublic": 3.0e23
+        }}}});
+        let d = derive(&json!({}), &declared, &[]);
+        assert_eq!(d["compute"]["stage_sum"], 8.0e23 + 4.0e23 + 3.0e23);
+        assert_eq!(
+            d["compute"]["cumulative"],
+            8.0e23 + 4.0e23 + 3.0e23,
+            "no declared cumulative figure: the stages add up"
+        );
+        assert_eq!(
+            d["compute"]["best"],
+            8.0e23 + 4.0e23,
+            "generating synthetic data updates no parameter of this model"
+        );
+        let declared = json!({"training": {"compute": {"flops": 1.0e24, "cumulative_flops": 1.1e24,
+            "by_stage": {"pretraining": 8.0e23, "synthetic_generation_nonpublic": 5.0e23}}}});
+        let d = derive(&json!({}), &declared, &[]);
+        assert_eq!(
+            d["compute"]["cumulative"], 1.1e24,
+            "a declared figure is kept"
+        );
+        assert_eq!(d["compute"]["stage_sum"], 1.3e24);
     }
 
     #[test]

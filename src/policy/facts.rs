@@ -51,11 +51,12 @@ const FILES: Shape = Shape::List(&Shape::Obj(&[
 ]));
 
 /// The keys of `predicate.model` (see `inspect::summary::ModelSummary`).
-pub const MODEL_KEYS: [&str; 8] = [
+pub const MODEL_KEYS: [&str; 9] = [
     "formats",
     "parameters",
     "parameter_count",
     "parameter_source",
+    "parameter_files",
     "dtypes",
     "weights_files",
     "weights_bytes",
@@ -67,6 +68,7 @@ const MODEL: Shape = Shape::Obj(&[
     ("parameters", Shape::Any),
     ("parameter_count", Shape::Leaf),
     ("parameter_source", Shape::Leaf),
+    ("parameter_files", Shape::List(&Shape::Leaf)),
     ("dtypes", Shape::Any),
     ("weights_files", Shape::Leaf),
     ("weights_bytes", Shape::Leaf),

@@ -93,7 +93,7 @@ pub fn fields(packs: &[Pack], statement: &serde_json::Value, as_of: &str) -> Nee
 
 /// The declared fields each figure of `derived` is computed from (mirrors `derived.rs`): a rule
 /// reading `derived.compute.best` needs `training.compute.flops`, or what estimates it.
-const DERIVED_INPUTS: [(&str, &[&str]); 22] = [
+const DERIVED_INPUTS: [(&str, &[&str]); 24] = [
     ("parameters", &["model.parameters.total"]),
     ("parameters_declared", &["model.parameters.total"]),
     ("training_tokens", &["training.data_tokens_total"]),
@@ -102,7 +102,17 @@ const DERIVED_INPUTS: [(&str, &[&str]); 22] = [
         "compute.cumulative",
         &[
             "training.compute.cumulative_flops",
+            "training.compute.by_stage",
             "training.compute.flops",
+        ],
+    ),
+    ("compute.stage_sum", &["training.compute.by_stage"]),
+    (
+        "compute.declared_below_estimate",
+        &[
+            "training.compute.flops",
+            "training.data_tokens_total",
+            "training.compute.basis.params",
         ],
     ),
     (
@@ -123,7 +133,11 @@ const DERIVED_INPUTS: [(&str, &[&str]); 22] = [
     ),
     (
         "compute.best",
-        &["training.compute.flops", "training.data_tokens_total"],
+        &[
+            "training.compute.flops",
+            "training.data_tokens_total",
+            "training.compute.by_stage",
+        ],
     ),
     (
         "compute.modification",

@@ -84,6 +84,11 @@ def describe(path):
         "parameters": sum(math.prod(t.dims) for t in inits),
         "initializer_dtypes": dict(Counter(TensorProto.DataType.Name(t.data_type) for t in inits)),
     })
+    elements = Counter()
+    for t in inits:
+        elements[TensorProto.DataType.Name(t.data_type)] += math.prod(t.dims)
+    if elements:
+        facts["dtypes"] = dict(elements)
     custom = sorted({n.domain for n in g.node} - {"", "ai.onnx", "ai.onnx.ml"})
     if custom:
         facts["custom_domains"] = custom

@@ -14,6 +14,7 @@
 mod bounds;
 mod check;
 mod common;
+mod counting;
 mod figures;
 mod gate;
 mod init;

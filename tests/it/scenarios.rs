@@ -102,6 +102,8 @@ fn an_eu_sme_open_weights_model_keeps_only_copyright_and_summary_duties() {
     o.expect("AIA-53-1-c-01", "pass");
     o.expect("AIA-53-1-d-01", "pass");
     o.expect("AIA-XI-2-d-01", "pass");
+    // 3.2e23 declared; 6 x 8.03e9 x 6.6e12 = 3.18e23 and 512 x 9.89e14 x 0.38 x 460 h = 3.19e23.
+    o.expect("AIA-XI-2-d-02", "pass");
     o.expect("AIA-54-1-01", "not_applicable");
     // Web data with personal data, a French provider: GDPR and the CNIL pack apply.
     assert!(o.applies("gdpr-training-data"));
@@ -130,6 +132,8 @@ fn a_non_eu_model_above_1e25_flop_is_systemic_and_cannot_be_exempt() {
     assert!(o.applies("ai-act-gpai-systemic"));
     o.expect("AIA-51-2-01", "pass");
     o.expect("AIA-52-1-01", "pass");
+    // 5.1e25 cumulative covers the 5.0e25 of training; no stage is declared.
+    o.expect("AIA-51-2-03", "pass");
     o.expect("AIA-53-2-SR-01", "fail");
     o.expect("AIA-53-2-05", "fail");
     o.expect("AIA-53-2-06", "not_applicable");
@@ -154,6 +158,9 @@ fn a_small_lora_fine_tune_does_not_make_its_author_a_provider() {
         o.expect(id, "not_applicable");
     }
     assert!(!o.applies("ai-act-gpai-systemic"));
+    // Not the provider (1e20 of 3.2e23 FLOP), so whether its licence would exempt a provider is
+    // not its question: the open-source exemption concerns the provider's Art. 53(1)(a)-(b) duties.
+    assert!(!o.applies("ai-act-open-source"));
     // Its own training data still holds personal data.
     assert!(o.applies("gdpr-training-data"));
     assert!(
@@ -162,4 +169,26 @@ fn a_small_lora_fine_tune_does_not_make_its_author_a_provider() {
             .any(|(id, outcome)| id.starts_with("GDPR-") && outcome != "not_applicable"),
         "GDPR rules run on the fine-tune's data"
     );
+}
+
+#[test]
+fn a_declared_compute_far_below_its_own_basis_is_a_finding_end_to_end() {
+    // The EU SME model declaring 5e22 FLOP: its own basis gives 6 x 8.03e9 x 6.6e12 = 3.18e23,
+    // so the declared figure is 84 % below the estimate, beyond the 30 % the Guidelines accept.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/scenarios/eu-sme-open-weights.yaml");
+    let declaration = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("    flops: 3.2e23\n", "    flops: 5.0e22\n");
+    assert!(declaration.contains("flops: 5.0e22"));
+    let release = release_with(&declaration);
+    let dir = release.path().to_str().unwrap().to_owned();
+    let run = run(&["check", &dir, "--as-of", "2026-11-28", "--format", "json"]);
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    assert_eq!(run.stderr, "", "a check that ran says nothing on stderr");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let o = Outcomes::from_report(&report, run.code);
+    o.expect("AIA-XI-2-d-02", "fail");
+    // The model stays a GPAI model and keeps its duties.
+    o.expect("AIA-53-1-c-01", "pass");
 }

@@ -767,3 +767,34 @@ proptest::proptest! {
         let _ = inspect_bytes(&bytes);
     }
 }
+
+#[test]
+fn a_file_without_tensors_is_a_tokenizer_not_weights() {
+    // llama.cpp's `ggml-vocab-*.gguf`: a header and a vocabulary, no tensors.
+    let mut vocab = File::new(3, 0, 2);
+    vocab
+        .kv_str("general.architecture", "llama")
+        .kv_strs("tokenizer.ggml.tokens", &["<s>", "</s>", "a"]);
+    let classify = |bytes: &[u8]| {
+        let path = crate::manifest::RelPath::new("ggml-vocab-llama.gguf").unwrap();
+        let info = crate::inspect::FileInfo {
+            path: &path,
+            size: bytes.len() as u64,
+            head: bytes,
+            lines: None,
+        };
+        let inspection = crate::inspect::inspect(&info, Source::bytes(bytes));
+        (inspection.kind, inspection.format)
+    };
+    assert_eq!(
+        classify(&vocab.bytes),
+        (
+            crate::inspect::Kind::Tokenizer,
+            crate::inspect::Format::Gguf
+        )
+    );
+    assert_eq!(
+        classify(&minimal()),
+        (crate::inspect::Kind::Weights, crate::inspect::Format::Gguf)
+    );
+}

@@ -181,7 +181,11 @@ struct GraphStats {
     sparse_initializers: u64,
     /// `None` once an initializer's element count is unknown (negative dimension, overflow).
     parameters: Option<u64>,
+    /// Initializers per data type.
     dtypes: BTreeMap<String, u64>,
+    /// Elements per data type, sparse initializers under their values' type: the same set as
+    /// `parameters`, so that a quantised model shows as one.
+    elements: BTreeMap<String, u64>,
 }
 
 /// An external data file as the tensors name it.
@@ -468,11 +472,11 @@ impl<'r> Walker<'r> {
                     }
                 }
                 (15, Wire::Bytes) => {
-                    let elements = self.sparse_tensor(cur, f.end, f.at)?;
+                    let (elements, data_type) = self.sparse_tensor(cur, f.end, f.at)?;
                     if depth == 0 {
                         self.main.sparse_initializers =
                             self.main.sparse_initializers.saturating_add(1);
-                        self.add_parameters(elements);
+                        self.add_parameters(data_type, elements);
                     }
                 }
                 _ => {}
@@ -490,14 +494,24 @@ impl<'r> Walker<'r> {
         } else {
             bump(stats.dtypes.entry("other".to_owned()).or_default());
         }
-        self.add_parameters(tensor.elements);
+        self.add_parameters(Some(tensor.data_type), tensor.elements);
     }
 
-    fn add_parameters(&mut self, elements: Option<u64>) {
-        self.main.parameters = self
-            .main
+    fn add_parameters(&mut self, data_type: Option<i32>, elements: Option<u64>) {
+        let stats = &mut self.main;
+        stats.parameters = stats
             .parameters
             .and_then(|p| elements.and_then(|e| p.checked_add(e)));
+        if let Some(e) = elements {
+            let name = data_type.map_or_else(|| "UNDEFINED".to_owned(), dtype_name);
+            let key = if stats.elements.len() < MAX_DTYPES || stats.elements.contains_key(&name) {
+                name
+            } else {
+                "other".to_owned()
+            };
+            let n = stats.elements.entry(key).or_default();
+            *n = n.saturating_add(e);
+        }
     }
 
     fn node(&mut self, cur: &mut Cursor<'_>, field: &Field, depth: u32) -> Result<(), Malformed> {
@@ -582,11 +596,18 @@ impl<'r> Walker<'r> {
         cur: &mut Cursor<'_>,
         end: u64,
         at: u64,
-    ) -> Result<Option<u64>, Malformed> {
+    ) -> Result<(Option<u64>, Option<i32>), Malformed> {
         let mut shape = Shape::new();
+        let mut data_type = None;
         each_field(cur, end, "SparseTensorProto", |cur, f| {
             match f.number {
-                1 | 2 if f.is_bytes() => {
+                1 if f.is_bytes() => {
+                    data_type = Some(
+                        self.tensor(cur, f.end, f.at, "sparse tensor part")?
+                            .data_type,
+                    );
+                }
+                2 if f.is_bytes() => {
                     self.tensor(cur, f.end, f.at, "sparse tensor part")?;
                 }
                 3 => shape.field(cur, f)?,
@@ -595,7 +616,7 @@ impl<'r> Walker<'r> {
             Ok(())
         })?;
         self.shape_problem(shape, "sparse tensor", at);
-        Ok(shape.elements)
+        Ok((shape.elements, data_type))
     }
 
     fn shape_problem(&mut self, shape: Shape, what: &str, at: u64) {
@@ -768,6 +789,9 @@ impl<'r> Walker<'r> {
             }
             if let Some(parameters) = stats.parameters {
                 self.report.fact("parameters", parameters);
+                if !stats.elements.is_empty() {
+                    self.report.fact("dtypes", &stats.elements);
+                }
             }
             if !stats.dtypes.is_empty() {
                 self.report.fact("initializer_dtypes", &stats.dtypes);

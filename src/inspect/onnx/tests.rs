@@ -139,6 +139,7 @@ fn minimal_model_facts() {
         "initializer_count": 2,
         "parameters": 11,
         "initializer_dtypes": {"FLOAT": 1, "INT64": 1},
+        "dtypes": {"FLOAT": 6, "INT64": 5},
         "opset_import": [
             {"domain": "ai.onnx", "version": 17},
             {"domain": "ai.onnx.ml", "version": 3}
@@ -165,6 +166,7 @@ fn fields_in_any_order_give_the_same_facts() {
     assert_eq!(fact(&report, "graph_name"), &json!("g"));
     assert_eq!(fact(&report, "parameters"), &json!(1200));
     assert_eq!(fact(&report, "initializer_dtypes"), &json!({"BFLOAT16": 1}));
+    assert_eq!(fact(&report, "dtypes"), &json!({"BFLOAT16": 1200}));
     assert_eq!(fact(&report, "op_types"), &json!({"Gemm": 1}));
 }
 
@@ -613,6 +615,8 @@ fn sparse_initializers_count_their_dense_shape() {
     assert_eq!(fact(&report, "sparse_initializer_count"), &json!(1));
     assert_eq!(fact(&report, "initializer_count"), &json!(1));
     assert_eq!(fact(&report, "parameters"), &json!(104));
+    // The dense shape counts under the values' type, as the parameters do.
+    assert_eq!(fact(&report, "dtypes"), &json!({"FLOAT": 104}));
 }
 
 #[test]
