@@ -376,7 +376,12 @@ impl Figures {
             other: fmt_flops(v),
             verdict: match (c.declared, v) {
                 (Some(d), Some(e)) if e > 0.0 => {
-                    format!("declared {:+.0} % of it", (d - e) / e * 100.0)
+                    let pct = (d - e) / e * 100.0;
+                    match pct {
+                        p if p.abs() < 0.5 => "declared equals it".into(),
+                        p if p < 0.0 => format!("declared {:.0} % below it", -p),
+                        p => format!("declared {p:.0} % above it"),
+                    }
                 }
                 _ => "unknown".into(),
             },
@@ -496,5 +501,34 @@ mod tests {
         assert_eq!(d["datasets"][0]["bytes_agree"], false);
         assert_eq!(d["datasets"][1]["records_counted"], Value::Null);
         assert_eq!(d["datasets"][1]["records_agree"], Value::Null);
+    }
+
+    #[test]
+    fn a_compute_row_says_how_far_the_declared_figure_is_from_the_estimate() {
+        let figures = |declared: f64| Figures {
+            compute: Compute {
+                declared: Some(declared),
+                estimate_6nd: Some(4.0e23),
+                ..Compute::default()
+            },
+            ..Figures::default()
+        };
+        let row = |declared: f64| figures(declared).rows()[1].text();
+        assert_eq!(
+            row(2.0e23),
+            "declared 2.0e23 · estimated 4.0e23 · declared 50 % below it"
+        );
+        assert_eq!(
+            row(5.0e23),
+            "declared 5.0e23 · estimated 4.0e23 · declared 25 % above it"
+        );
+        assert_eq!(
+            row(4.0e23),
+            "declared 4.0e23 · estimated 4.0e23 · declared equals it"
+        );
+        assert_eq!(
+            figures(1.0).rows()[2].text(),
+            "declared 1.0e0 · estimated unknown · unknown"
+        );
     }
 }
