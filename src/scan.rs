@@ -161,6 +161,37 @@ impl Declaration {
     }
 }
 
+/// The model card at the top of a release.
+const CARD: &str = "README.md";
+
+/// The model card, read before hashing and kept only when the hashed file has the digest of the
+/// bytes read (as for the declaration). A card that cannot be read (too large, not UTF-8, not a
+/// regular file) is recorded as no card: it is documentation, not a reason to stop the scan.
+fn read_card(entries: &[WalkEntry]) -> Option<Card> {
+    let entry = entries.iter().find(|e| e.rel.as_str() == CARD)?;
+    let text = crate::input::read_text(&entry.path, crate::input::Kind::MODEL_CARD).ok()?;
+    Some(Card {
+        digest: Sha256Digest::of(text.as_bytes()),
+        facts: crate::manifest::card::facts(&text),
+    })
+}
+
+/// The model card's facts and the digest of the bytes they were read from.
+struct Card {
+    digest: Sha256Digest,
+    facts: serde_json::Value,
+}
+
+impl Card {
+    /// The facts, when the hashed card is the one read.
+    fn matching(self, files: &[FileRecord]) -> Option<serde_json::Value> {
+        files
+            .iter()
+            .any(|f| f.path.as_str() == CARD && f.sha256 == self.digest)
+            .then_some(self.facts)
+    }
+}
+
 /// Reads and checks `scelle.yaml` before minutes of hashing; its digest is compared with the
 /// hashed file afterwards, so the manifest never carries a declaration other than the file it
 /// lists.
@@ -241,6 +272,10 @@ pub fn scan(
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
     let declaration = read_declaration(&walked.entries)?;
+    let card = options
+        .inspect
+        .then(|| read_card(&walked.entries))
+        .flatten();
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);
@@ -324,6 +359,7 @@ pub fn scan(
     statement.predicate.model = model;
     statement.predicate.datasets = datasets;
     statement.predicate.declared = declared.as_ref().map(|d| d.value.clone());
+    statement.predicate.card = card.and_then(|c| c.matching(&statement.predicate.files));
     Ok(Scan {
         statement,
         bytes,

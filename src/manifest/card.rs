@@ -3,6 +3,80 @@
 //! `hf.co/datasets/...`) and `load_dataset("ORG/NAME")` calls. Prose ("trained on a mix of web
 //! data") is not read: a name found there would be a guess. What is found is only ever offered to
 //! the publisher to confirm, never declared for them.
+//!
+//! [`facts`] is what the scan records of the card in the manifest (`predicate.card`), so that
+//! `check` can compare the card with the declaration wherever the manifest goes: the front
+//! matter's licence, datasets, base models, languages and pipeline tag, and the template
+//! placeholders left in the text.
+
+use serde_json::{Value, json};
+
+use super::prefill::{front_matter, spdx_of, strings};
+use crate::yaml::Node;
+
+/// The Hugging Face model card template's filler for a section left unwritten.
+const MORE_INFO: &str = "[More Information Needed]";
+
+/// Placeholder lines kept per card.
+const MAX_PLACEHOLDERS: usize = 16;
+
+/// What a model card says, as recorded in the manifest: `front_matter` (whether it has one
+/// that parses), `license` (the front matter's identifier and its SPDX spelling; `other`
+/// names no licence), `datasets`, `base_models`, `languages`, `pipeline_tag`, and
+/// `placeholders` (each line, 1-based, holding a template placeholder; at most 16, with their
+/// number in `placeholder_lines`).
+pub fn facts(readme: &str) -> Value {
+    let matter = front_matter(readme);
+    let get = |key: &str| matter.as_ref().and_then(|m| m.get(key));
+    let license = get("license").and_then(Node::as_str);
+    let spdx = license
+        .filter(|l| !l.eq_ignore_ascii_case("other") && !l.eq_ignore_ascii_case("unknown"))
+        .map(spdx_of);
+    let mut in_code = false;
+    let mut placeholders: Vec<(usize, &str)> = Vec::new();
+    for (i, line) in readme.lines().enumerate() {
+        // Prompt and chat templates quoted in code blocks use `{{ ... }}` on purpose.
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code && (line.contains(MORE_INFO) || is_template_slot(line)) {
+            placeholders.push((i + 1, line));
+        }
+    }
+    json!({
+        "front_matter": matter.is_some(),
+        "license": license,
+        "license_spdx": spdx,
+        "datasets": strings(get("datasets")),
+        "base_models": strings(get("base_model")),
+        "languages": strings(get("language")),
+        "pipeline_tag": get("pipeline_tag").and_then(Node::as_str),
+        "placeholder_lines": placeholders.len(),
+        "placeholders": placeholders
+            .iter()
+            .take(MAX_PLACEHOLDERS)
+            .map(|(line, text)| json!({"line": line, "text": excerpt(text)}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// A Jinja slot of the template source (`{{ model_summary | default("", true) }}`) outside
+/// inline code.
+fn is_template_slot(line: &str) -> bool {
+    line.split('`')
+        .step_by(2)
+        .any(|part| part.find("{{").is_some_and(|at| part[at..].contains("}}")))
+}
+
+/// A line cut to 120 characters, for a finding's subject.
+fn excerpt(line: &str) -> String {
+    let line = line.trim();
+    match line.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
+}
 
 /// A dataset the card's text names, and the line (1-based, in the whole `README.md`) it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +232,27 @@ mod tests {
                 ("allenai/c4".to_owned(), 10),
             ]
         );
+    }
+
+    #[test]
+    fn the_card_facts_name_the_front_matter_and_every_placeholder_line() {
+        let readme = "---\nlicense: apache-2.0\ndatasets: [org/a]\nbase_model: org/base\nlanguage: [fr]\npipeline_tag: text-generation\n---\n# Model\n\n- **Developed by:** [More Information Needed]\n{{ model_summary }}\n```\n{{ bos_token }}\n```\nInline `{{ x }}` is code.\n";
+        let f = facts(readme);
+        assert_eq!(f["front_matter"], true);
+        assert_eq!(f["license_spdx"], "Apache-2.0");
+        assert_eq!(f["datasets"], json!(["org/a"]));
+        assert_eq!(f["base_models"], json!(["org/base"]));
+        assert_eq!(f["placeholder_lines"], 2);
+        assert_eq!(f["placeholders"][0]["line"], 10);
+        assert_eq!(f["placeholders"][1]["line"], 11);
+        let other = facts("---\nlicense: other\n---\nok\n");
+        assert_eq!(other["license"], "other");
+        assert_eq!(
+            other["license_spdx"],
+            Value::Null,
+            "`other` names no licence"
+        );
+        assert_eq!(facts("no front matter")["front_matter"], false);
     }
 
     #[test]

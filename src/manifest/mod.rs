@@ -77,6 +77,10 @@ pub struct Predicate<F = FileRecord> {
     /// The publisher's validated `scelle.yaml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared: Option<Value>,
+    /// What the model card (`README.md` at the top) says, for comparing with `declared`
+    /// (see [`card::facts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Value>,
     pub scan: ScanSettings,
 }
 
@@ -132,11 +136,23 @@ pub trait Record {
     fn size(&self) -> u64;
     fn sha256(&self) -> &Sha256Digest;
     fn findings(&self) -> &[crate::finding::Finding];
+    /// The records (JSONL) or rows (Parquet) the scan counted in the file, when the record
+    /// says what the file is; CSV and text `lines` are not records (a header is a line).
+    fn records(&self) -> Option<u64>;
+}
+
+impl FileRecord {
+    /// See [`Record::records`].
+    pub fn counted_records(&self) -> Option<u64> {
+        ["records", "rows"]
+            .iter()
+            .find_map(|k| self.facts.get(*k).and_then(Value::as_u64))
+    }
 }
 
 /// Both record types hold these as fields of the same names.
 macro_rules! record_fields {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $records:expr),*) => {$(
         impl Record for $t {
             fn into_signed(self) -> (RelPath, Sha256Digest) {
                 (self.path, self.sha256)
@@ -153,10 +169,16 @@ macro_rules! record_fields {
             fn findings(&self) -> &[crate::finding::Finding] {
                 &self.findings
             }
+            fn records(&self) -> Option<u64> {
+                ($records)(self)
+            }
         }
     )*};
 }
-record_fields!(FileRecord, FileDigest);
+record_fields!(
+    FileRecord => FileRecord::counted_records,
+    FileDigest => |_: &FileDigest| None
+);
 
 /// How the release was walked, so a verifier can walk it the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,6 +298,7 @@ impl Statement {
                 model: None,
                 datasets: Vec::new(),
                 declared: None,
+                card: None,
                 scan,
             },
         }
@@ -485,6 +508,8 @@ pub struct AnyPredicate<F> {
     #[serde(default)]
     pub declared: Option<Value>,
     #[serde(default)]
+    pub card: Option<Value>,
+    #[serde(default)]
     pub scan: Option<ScanSettings>,
     #[serde(default)]
     pub serialization: Option<Box<serde_json::value::RawValue>>,
@@ -534,6 +559,7 @@ impl<F: Record> AnyStatement<F> {
                 model: predicate.model,
                 datasets: predicate.datasets.unwrap_or_default(),
                 declared: predicate.declared,
+                card: predicate.card,
                 scan: predicate.scan.ok_or_else(|| missing("scan"))?,
             },
         };

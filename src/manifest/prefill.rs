@@ -83,7 +83,7 @@ pub fn front_matter(readme: &str) -> Option<Node> {
     yaml::parse(&rest[..end]).ok()
 }
 
-fn strings(node: Option<&Node>) -> Vec<String> {
+pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
     match node.map(|n| &n.value) {
         Some(NodeValue::Str(s)) => vec![s.clone()],
         Some(NodeValue::Seq(items)) => items
@@ -316,29 +316,34 @@ fn max_input_tokens(root: &Path, files: &[FileRecord], p: &mut Prefill) {
     }
 }
 
+/// The SPDX spelling of a Hugging Face licence identifier (`LicenseRef-ID` when it has none).
+pub fn spdx_of(id: &str) -> String {
+    let lower = id.to_ascii_lowercase();
+    LICENCES
+        .iter()
+        .find(|(hf, _)| *hf == lower)
+        .map(|(_, s)| (*s).to_owned())
+        .or_else(|| super::licence::listed_id(id).map(str::to_owned))
+        .unwrap_or_else(|| {
+            // A `LicenseRef-` name holds letters, digits, `.` and `-` only, or the
+            // declaration `init` writes would not load.
+            let name: String = id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            format!("LicenseRef-{name}")
+        })
+}
+
 fn from_card(m: &Node, card: &str, p: &mut Prefill) {
     if let Some(id) = m.get("license").and_then(Node::as_str) {
-        let lower = id.to_ascii_lowercase();
-        let spdx = LICENCES
-            .iter()
-            .find(|(hf, _)| *hf == lower)
-            .map(|(_, s)| (*s).to_owned())
-            .or_else(|| super::licence::listed_id(id).map(str::to_owned))
-            .unwrap_or_else(|| {
-                // A `LicenseRef-` name holds letters, digits, `.` and `-` only, or the
-                // declaration `init` writes would not load.
-                let name: String = id
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' {
-                            c
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect();
-                format!("LicenseRef-{name}")
-            });
+        let spdx = spdx_of(id);
         p.set("model.license.spdx", json!(spdx), card);
         if let Some(link) = m.get("license_link").and_then(Node::as_str)
             && super::descriptor::has_scheme(link)

@@ -1,5 +1,5 @@
 //! `scelle policy test`: each pack's `tests:` cases, run like `opa test`. A case is a declaration
-//! (a `scelle.yaml` file, changed by `set:`), optionally a manifest for the files, the
+//! (a `scelle.yaml` file, changed by `set:`), optionally a manifest for the files, a model card, the
 //! verification facts and a date; it passes when every rule it names ends as expected.
 //! Coverage counts, per rule, whether some case sees it pass and some case sees it fail.
 
@@ -139,6 +139,16 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
         }
         None => json!({"predicate": {"files": []}}),
     };
+    if let Some(file) = &case.card {
+        let text = crate::input::read_text(&dir.join(file), crate::input::Kind::MODEL_CARD)
+            .map_err(|e| e.to_string())?;
+        if let Some(p) = statement
+            .get_mut("predicate")
+            .and_then(Value::as_object_mut)
+        {
+            p.insert("card".into(), crate::manifest::card::facts(&text));
+        }
+    }
     if case.scelle.is_some() || !case.set.is_empty() {
         let (mut node, source) = if let Some(file) = &case.scelle {
             let text = crate::input::read_text(&dir.join(file), crate::input::Kind::DECLARATION)

@@ -4,7 +4,8 @@
 //! status its input.
 //!
 //! Findings point where a reviewer acts: the line of the `scelle.yaml` field a rule reads (or of
-//! the dataset entry it names), else the file concerned.
+//! the dataset entry it names), else the file concerned (at a line, for a `path:LINE: text`
+//! subject).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::eval::{self, Counts, PackResult, RuleResult, Stage};
 use super::facts::{Facts, Source, VerificationFacts};
+use super::figures::Figures;
 use super::pack::Pack;
 use crate::finding::{Finding, Location, Outcome, Severity};
 use crate::manifest::Generator;
@@ -143,6 +145,8 @@ pub struct CheckReport {
     /// When in the release process the check was made (`--stage`).
     pub stage: Stage,
     pub verification: VerificationFacts,
+    /// Each figure the declaration states next to the one scelle counts or estimates.
+    pub figures: Figures,
     pub packs: Vec<PackResult>,
     /// Findings on files that waivers took out of what the packs saw.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -212,6 +216,7 @@ pub fn run(
     }
     let waivers = ledger.statuses();
     let summary = summarise(&results, waived_findings.len(), &waivers);
+    let figures = Figures::from_derived(&facts.derived);
     CheckReport {
         schema_version: SCHEMA_VERSION,
         generator: Generator::this(),
@@ -219,6 +224,7 @@ pub fn run(
         as_of: as_of.to_owned(),
         stage,
         verification,
+        figures,
         packs: results,
         waived_findings,
         waivers,
@@ -282,6 +288,13 @@ fn summarise(results: &[PackResult], waived_findings: usize, waivers: &[WaiverSt
     summary
 }
 
+/// A subject naming a line of a file, `path:LINE: text` (a model card's placeholder line).
+fn file_line(subject: &str) -> Option<(&str, u32)> {
+    let (file, rest) = subject.split_once(':')?;
+    let (line, _) = rest.split_once(':')?;
+    Some((file, line.parse().ok().filter(|n| *n > 0)?))
+}
+
 struct Locator<'a> {
     positions: Option<&'a Positions>,
     files: &'a [&'a str],
@@ -311,6 +324,15 @@ impl Locator<'_> {
                 out.push(Location {
                     file: subject.clone(),
                     line: None,
+                    column: None,
+                    byte_offset: None,
+                });
+            } else if let Some((file, line)) =
+                file_line(subject).filter(|(f, _)| self.files.contains(f))
+            {
+                out.push(Location {
+                    file: file.to_owned(),
+                    line: Some(line),
                     column: None,
                     byte_offset: None,
                 });

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::facts::Shape;
+use super::figures;
 use crate::manifest::Record;
 use crate::manifest::descriptor::has_scheme;
 use crate::manifest::schema::{Field, Schema, Ty};
@@ -115,6 +116,8 @@ pub const SHAPE: Shape = Shape::Obj(&[
             ("message", Shape::Leaf),
         ])),
     ),
+    ("figures", figures::SHAPE),
+    ("card", figures::CARD_SHAPE),
 ]);
 
 fn num(v: &Value, pointer: &str) -> Option<f64> {
@@ -136,6 +139,8 @@ pub struct FileView<'a> {
     pub path: &'a str,
     pub sha256: Cow<'a, str>,
     pub size: u64,
+    /// The records or rows the scan counted in the file (see [`crate::manifest::Record::records`]).
+    pub records: Option<u64>,
     /// The scan's findings on the file: `rule`, `severity`, `message`.
     pub findings: Vec<Value>,
 }
@@ -153,6 +158,9 @@ impl<'a> FileView<'a> {
                     path: str_at(f, "/path")?,
                     sha256: Cow::Borrowed(str_at(f, "/sha256")?),
                     size: f.get("size").and_then(Value::as_u64).unwrap_or(0),
+                    records: ["/facts/records", "/facts/rows"]
+                        .iter()
+                        .find_map(|p| f.pointer(p).and_then(Value::as_u64)),
                     findings: f
                         .get("findings")
                         .and_then(Value::as_array)
@@ -179,6 +187,7 @@ impl<'a> FileView<'a> {
                 path: f.path().as_str(),
                 sha256: Cow::Owned(f.sha256().to_hex()),
                 size: f.size(),
+                records: f.records(),
                 findings: f
                     .findings()
                     .iter()
@@ -234,6 +243,8 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Va
         "documents": documents(declared, &by_path),
         "dataset_paths": dataset_paths(datasets, &by_path),
         "file_findings": file_findings(files),
+        "figures": figures::derive(predicate, declared, datasets, files),
+        "card": figures::card(predicate, declared, datasets),
     })
 }
 

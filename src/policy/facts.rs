@@ -241,7 +241,7 @@ fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// A predicate's model, datasets and declaration.
+/// A predicate's model, datasets, declaration and model card.
 fn summary<F>(p: &Predicate<F>) -> Value {
     let mut m = Map::new();
     if let Some(model) = &p.model {
@@ -250,6 +250,9 @@ fn summary<F>(p: &Predicate<F>) -> Value {
     m.insert("datasets".into(), Value::Array(p.datasets.clone()));
     if let Some(declared) = &p.declared {
         m.insert("declared".into(), declared.clone());
+    }
+    if let Some(card) = &p.card {
+        m.insert("card".into(), card.clone());
     }
     Value::Object(m)
 }

@@ -14,6 +14,7 @@ pub mod derived;
 pub mod eval;
 pub mod expr;
 pub mod facts;
+pub mod figures;
 pub mod functions;
 pub mod needs;
 pub mod pack;

@@ -141,6 +141,9 @@ pub struct TestCase {
     pub scelle: Option<String>,
     /// A manifest (statement JSON) for the files, relative to the pack file.
     pub manifest: Option<String>,
+    /// A model card (`README.md` text), relative to the pack file: its facts replace the
+    /// manifest's `predicate.card`, as a scan of a release holding it would record them.
+    pub card: Option<String>,
     /// Changes to the declaration: dotted path (`datasets[0].lawful_basis`) to value; `null`
     /// removes the field.
     pub set: Vec<(Key, Node)>,
@@ -223,10 +226,11 @@ const RULE: [&str; 16] = [
     "help_uri",
     "stages",
 ];
-const TEST: [&str; 8] = [
+const TEST: [&str; 9] = [
     "name",
     "scelle",
     "manifest",
+    "card",
     "set",
     "verification",
     "as_of",
@@ -709,6 +713,7 @@ impl Reader<'_> {
             let where_ = format!("test `{name}`");
             let scelle = self.string(item, "scelle", &where_, false);
             let manifest = self.string(item, "manifest", &where_, false);
+            let card = self.string(item, "card", &where_, false);
             let as_of = self.date(item, "as_of", &where_);
             let stage = self.string(item, "stage", &where_, false).and_then(|s| {
                 let stage = Stage::parse(&s);
@@ -769,6 +774,7 @@ impl Reader<'_> {
                 name,
                 scelle,
                 manifest,
+                card,
                 set,
                 verification,
                 as_of,

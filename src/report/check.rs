@@ -226,12 +226,7 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     if let Some(line) = stage_line(report) {
         push_wrapped(&mut out, "  ", 2, &line, 4, width);
     }
-    if !s.declared {
-        let _ = writeln!(
-            out,
-            "  no `scelle.yaml` declaration: `scelle init` writes one to fill in"
-        );
-    }
+    figures_section(report, color, width, &mut out);
     for pack in &report.packs {
         let _ = writeln!(out);
         push_wrapped(
@@ -298,6 +293,23 @@ pub fn table(report: &CheckReport, all: bool, layout: &Layout) -> String {
     summary_line(report, color, width, &mut out);
     push_wrapped(&mut out, "", 0, report.disclaimer, 0, width);
     out
+}
+
+/// The declared figures next to the counted or estimated ones (after a word on a missing
+/// declaration, which leaves every declared side unknown).
+fn figures_section(report: &CheckReport, color: bool, width: usize, out: &mut String) {
+    if !report.subject.declared {
+        let _ = writeln!(
+            out,
+            "  no `scelle.yaml` declaration: `scelle init` writes one to fill in"
+        );
+    }
+    let _ = writeln!(out, "\n{}", paint(color, "1", "figures"));
+    for row in report.figures.rows() {
+        let prefix = format!("  {}: ", row.label);
+        let indent = prefix.chars().count();
+        push_wrapped(out, &prefix, indent, &row.text(), 4, width);
+    }
 }
 
 /// The findings on files that waivers took out of what the packs saw.
@@ -508,6 +520,7 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
             p.counts.error
         );
     }
+    markdown_figures(report, &mut out);
     for p in &report.packs {
         let _ = writeln!(out, "\n## `{}`: {}\n", p.name, md_escape(&p.title));
         if !p.applies {
@@ -567,6 +580,24 @@ pub fn markdown(report: &CheckReport, all: bool) -> String {
     out
 }
 
+/// The figures section of the Markdown report.
+fn markdown_figures(report: &CheckReport, out: &mut String) {
+    let _ = writeln!(out, "\n## Figures\n");
+    let _ = writeln!(out, "| Figure | Declared | Counted or estimated | |");
+    let _ = writeln!(out, "|---|---:|---:|---|");
+    for row in report.figures.rows() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} ({}) | {} |",
+            md_escape(&row.label),
+            row.declared,
+            row.other,
+            row.measured,
+            md_escape(&row.verdict)
+        );
+    }
+}
+
 /// The report with every string it quotes escaped for a terminal or a Markdown file (names of
 /// files, messages, notes): a name holding a newline or an escape sequence cannot forge or hide
 /// a line. The JSON, SARIF and JUnit reports keep the strings as they are.
@@ -588,6 +619,10 @@ fn for_people(report: &CheckReport) -> CheckReport {
     esc_opt(&mut r.verification.key_id);
     esc_opt(&mut r.verification.algorithm);
     esc_opt(&mut r.verification.format);
+    for d in &mut r.figures.datasets {
+        esc(&mut d.path);
+        esc_opt(&mut d.dataset);
+    }
     for p in &mut r.packs {
         for s in [&mut p.name, &mut p.title, &mut p.version, &mut p.origin] {
             esc(s);

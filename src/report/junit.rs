@@ -2,7 +2,7 @@
 //! rule. A failing rule is a `failure` (its `type` is the severity), a rule that could not be
 //! evaluated an `error`, a rule that does not apply or a waived failure `skipped` (with the
 //! waiver's reason, approver and expiry). Findings on files that waivers cover and waivers that
-//! expired or matched nothing get a suite each.
+//! expired or matched nothing get a suite each, and so does the figures section (as properties).
 
 use std::fmt::Write as _;
 
@@ -124,10 +124,31 @@ pub fn render(report: &CheckReport) -> String {
         }
         let _ = writeln!(out, "  </testsuite>");
     }
+    figures(report, &mut out);
     waived_findings(report, &mut out);
     waivers(report, &mut out);
     let _ = writeln!(out, "</testsuites>");
     out
+}
+
+/// The figures section as the properties of a suite without tests (JUnit has no other place
+/// for facts that are not test results).
+fn figures(report: &CheckReport, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"figures\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\">"
+    );
+    let _ = writeln!(out, "    <properties>");
+    for row in report.figures.rows() {
+        let _ = writeln!(
+            out,
+            "      <property name=\"{}\" value=\"{}\"/>",
+            escape(&row.label),
+            escape(&row.text())
+        );
+    }
+    let _ = writeln!(out, "    </properties>");
+    let _ = writeln!(out, "  </testsuite>");
 }
 
 /// A suite of the findings on files that waivers cover, each skipped with its waiver.

@@ -435,6 +435,7 @@ pub fn render(report: &CheckReport, roots: &Roots) -> Vec<u8> {
             "stage": report.stage,
             "subject": report.subject,
             "verification": report.verification,
+            "figures": report.figures,
             "counts": s.rules,
             "disclaimer": report.disclaimer,
         }),

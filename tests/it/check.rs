@@ -472,7 +472,10 @@ fn junit_output_has_a_test_case_per_rule() {
         String::from_utf8_lossy(&out.stderr)
     );
     let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(parsed["suites"], 1);
+    assert_eq!(
+        parsed["suites"], 2,
+        "the pack's, and the figures section's (properties, no test cases)"
+    );
     assert_eq!(parsed["tests"], "3");
     assert_eq!(
         parsed["cases"],

@@ -15,6 +15,7 @@ mod bounds;
 mod check;
 mod common;
 mod counting;
+mod figures;
 mod gate;
 mod init;
 mod input;
