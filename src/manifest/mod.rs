@@ -126,6 +126,20 @@ pub struct FileDigest {
     pub sha256: Sha256Digest,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::finding::Finding>,
+    /// Of the facts, only the counts the figures section compares with a declared dataset size;
+    /// serde skips the other facts without building them.
+    #[serde(default, skip_serializing)]
+    pub facts: Counts,
+}
+
+/// The record counts of a file's facts (`records` for JSONL, `rows` for Parquet). A count that
+/// is not a whole number is no count, as for [`FileRecord`], rather than a manifest refused.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Counts {
+    #[serde(default)]
+    records: Option<Value>,
+    #[serde(default)]
+    rows: Option<Value>,
 }
 
 /// What every file record has: its path, size, digest and the scan's findings on it.
@@ -177,7 +191,9 @@ macro_rules! record_fields {
 }
 record_fields!(
     FileRecord => FileRecord::counted_records,
-    FileDigest => |_: &FileDigest| None
+    FileDigest => |f: &FileDigest| [&f.facts.records, &f.facts.rows]
+        .into_iter()
+        .find_map(|v| v.as_ref().and_then(Value::as_u64))
 );
 
 /// How the release was walked, so a verifier can walk it the same way.

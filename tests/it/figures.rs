@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::check::{demo, release_with};
-use crate::common::{Release, py, py_json, run, schema};
+use crate::common::{Keys, Release, py, py_json, run, schema};
 
 /// The demo's declaration with another parameter count and context window, and a dataset size
 /// in bytes for its evaluation set.
@@ -307,4 +307,52 @@ fn a_model_card_at_odds_with_the_declaration_is_found_wherever_the_manifest_goes
         (&Value::from("README.md"), &Value::from(8)),
         "the finding points at the card's line"
     );
+}
+
+#[test]
+fn the_figures_are_the_same_from_the_folder_its_manifest_and_its_verified_bundle() {
+    // The light reading of a manifest (no pack reads `files`) once dropped the record counts, so
+    // a verified bundle showed a shipped dataset's records as unknown.
+    let release = release_with(&declaration("158016", "2048"));
+    let m = measured(&release);
+    let out = Release::new();
+    let manifest = out.path().join("manifest.json");
+    let bundle = out.path().join("demo.sigstore.json");
+    let dir = release.path().to_str().unwrap();
+    run(&["scan", dir, "-o", manifest.to_str().unwrap()]).success();
+    let keys = Keys::new();
+    let key = keys.private("ed25519");
+    let signed = run(&[
+        "sign",
+        dir,
+        "--key",
+        &key,
+        "-o",
+        bundle.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let public = keys.public("ed25519");
+    let figures = |args: &[&str]| {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--as-of", "2026-11-28", "--format", "json"]);
+        let run = run(&all);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        serde_json::from_str::<Value>(&run.stdout).unwrap()["figures"].clone()
+    };
+    let from_folder = figures(&[dir]);
+    assert_eq!(
+        from_folder["datasets"][0]["records"]["counted"],
+        m["records"]
+    );
+    assert_eq!(from_folder["datasets"][0]["bytes"]["counted"], m["bytes"]);
+    assert_eq!(from_folder["parameters"]["counted"], m["parameters"]);
+    for args in [
+        vec![manifest.to_str().unwrap()],
+        vec![dir, "--key", &public, "--bundle", bundle.to_str().unwrap()],
+        vec![bundle.to_str().unwrap(), "--key", &public],
+    ] {
+        assert_eq!(figures(&args), from_folder, "{args:?}");
+    }
 }
