@@ -407,6 +407,8 @@ impl Figures {
     }
 }
 
+use crate::report::table::thousands;
+
 /// One rendered figure: what the declaration says, and what scelle counts or estimates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -420,7 +422,7 @@ pub struct Row {
 
 impl Row {
     fn whole(label: &str, p: Pair) -> Self {
-        let show = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        let show = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), thousands);
         Self {
             label: label.to_owned(),
             declared: show(p.declared),

@@ -44,8 +44,11 @@ config = json.load(open(root + "/config.json"))
 data = root + "/data/eval"
 records = sum(1 for name in os.listdir(data) for line in open(os.path.join(data, name)) if line.strip())
 size = sum(os.path.getsize(os.path.join(data, name)) for name in os.listdir(data))
-print(json.dumps({"parameters": params, "context": config["max_position_embeddings"],
-                  "records": records, "bytes": size}))
+ctx = config["max_position_embeddings"]
+# As people read them: digits grouped by three.
+print(json.dumps({"parameters": params, "context": ctx, "records": records, "bytes": size,
+                  "text": {k: f"{v:,}" for k, v in
+                           {"parameters": params, "context": ctx, "records": records, "bytes": size}.items()}}))
 "#,
         &[release.path().to_str().unwrap()],
     )
@@ -155,8 +158,8 @@ fn the_table_markdown_and_junit_reports_show_the_figures() {
     assert_eq!(
         lines[at + 1],
         format!(
-            "  parameters: declared 170000 · counted {} · differ",
-            m["parameters"]
+            "  parameters: declared 170,000 · counted {} · differ",
+            m["text"]["parameters"].as_str().unwrap()
         )
     );
     assert!(
@@ -168,8 +171,8 @@ fn the_table_markdown_and_junit_reports_show_the_figures() {
     assert!(
         lines.contains(
             &format!(
-                "  context length (tokens): declared 4096 · counted {} · differ",
-                m["context"]
+                "  context length (tokens): declared 4,096 · counted {} · differ",
+                m["text"]["context"].as_str().unwrap()
             )
             .as_str()
         )
@@ -178,7 +181,7 @@ fn the_table_markdown_and_junit_reports_show_the_figures() {
         lines.contains(
             &format!(
                 "  dataset `eval-fr-en`, records: declared 12 · counted {} · agree",
-                m["records"]
+                m["text"]["records"].as_str().unwrap()
             )
             .as_str()
         )
@@ -189,12 +192,12 @@ fn the_table_markdown_and_junit_reports_show_the_figures() {
     assert_eq!(md.stderr, "");
     assert!(md.stdout.contains("\n## Figures\n"));
     assert!(md.stdout.contains(&format!(
-        "| parameters | 170000 | {} (counted) | differ |",
-        m["parameters"]
+        "| parameters | 170,000 | {} (counted) | differ |",
+        m["text"]["parameters"].as_str().unwrap()
     )));
     assert!(md.stdout.contains(&format!(
-        "| dataset `eval-fr-en`, bytes | 5000 | {} (counted) | differ |",
-        m["bytes"]
+        "| dataset `eval-fr-en`, bytes | 5,000 | {} (counted) | differ |",
+        m["text"]["bytes"].as_str().unwrap()
     )));
 
     let junit = check(&release, "junit");
@@ -204,8 +207,8 @@ fn the_table_markdown_and_junit_reports_show_the_figures() {
         "<testsuite name=\"figures\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\">"
     ));
     assert!(junit.stdout.contains(&format!(
-        "<property name=\"parameters\" value=\"declared 170000 · counted {} · differ\"/>",
-        m["parameters"]
+        "<property name=\"parameters\" value=\"declared 170,000 · counted {} · differ\"/>",
+        m["text"]["parameters"].as_str().unwrap()
     )));
 }
 
