@@ -299,8 +299,11 @@ fn compute(
         .pointer("/model/base_models")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
+    // A figure whose status is `unknown` is no known compute: the packs' fallback thresholds
+    // apply instead (GPAI Guidelines pts 59-63).
     let base_flops = base_models
         .iter()
+        .filter(|b| str_at(b, "/training_flops_status") != Some("unknown"))
         .filter_map(|b| num(b, "/training_flops"))
         .reduce(f64::max);
     let ratio = match (modification, base_flops) {
@@ -587,6 +590,21 @@ mod tests {
         assert_eq!(d["base"]["any_systemic"], false);
         let ratio = d["base"]["modification_ratio"].as_f64().unwrap();
         assert!((ratio - 1.0e20 / 3.0e24).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_base_figure_of_unknown_status_is_no_known_compute() {
+        let declared = json!({
+            "model": {"base_models": [
+                {"name": "a", "training_flops": 3.0e24, "training_flops_status": "unknown"},
+                {"name": "b", "training_flops": 2.0e23, "training_flops_status": "published"}
+            ]},
+            "training": {"compute": {"modification_flops": 1.0e20}}
+        });
+        let d = derive(&json!({}), &declared, &[]);
+        assert_eq!(d["base"]["training_flops"], 2.0e23);
+        let ratio = d["base"]["modification_ratio"].as_f64().unwrap();
+        assert!((ratio - 1.0e20 / 2.0e23).abs() < 1e-12);
     }
 
     #[test]

@@ -149,7 +149,13 @@ const DERIVED_INPUTS: [(&str, &[&str]); 25] = [
         &["training.compute.flops", "training.data_tokens_total"],
     ),
     ("base.count", &["model.base_models.name"]),
-    ("base.training_flops", &["model.base_models.training_flops"]),
+    (
+        "base.training_flops",
+        &[
+            "model.base_models.training_flops",
+            "model.base_models.training_flops_status",
+        ],
+    ),
     ("base.any_systemic", &["model.base_models.systemic_risk"]),
     (
         "base.modification_ratio",
