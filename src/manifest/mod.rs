@@ -158,10 +158,14 @@ pub trait Record {
 impl FileRecord {
     /// See [`Record::records`].
     pub fn counted_records(&self) -> Option<u64> {
-        ["records", "rows"]
-            .iter()
-            .find_map(|k| self.facts.get(*k).and_then(Value::as_u64))
+        first_count([self.facts.get("records"), self.facts.get("rows")])
     }
+}
+
+/// The first of a file's `records` and `rows` facts that is a whole number: the one reading of a
+/// file's count for both record types.
+fn first_count(facts: [Option<&Value>; 2]) -> Option<u64> {
+    facts.into_iter().find_map(|v| v.and_then(Value::as_u64))
 }
 
 /// Both record types hold these as fields of the same names.
@@ -191,9 +195,7 @@ macro_rules! record_fields {
 }
 record_fields!(
     FileRecord => FileRecord::counted_records,
-    FileDigest => |f: &FileDigest| [&f.facts.records, &f.facts.rows]
-        .into_iter()
-        .find_map(|v| v.as_ref().and_then(Value::as_u64))
+    FileDigest => |f: &FileDigest| first_count([f.facts.records.as_ref(), f.facts.rows.as_ref()])
 );
 
 /// How the release was walked, so a verifier can walk it the same way.
