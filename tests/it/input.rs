@@ -97,6 +97,16 @@ fn every_input(release: &Path, keys: &Keys, input: &str) -> Vec<(&'static str, V
     ]
 }
 
+/// Gives `input` to every command in every role that reads a file, and asserts each refuses it
+/// with exit status 2 and `message`, without blocking on it.
+fn refused_as_every_input(release: &Path, keys: &Keys, input: &str, message: &str) {
+    for (what, args) in every_input(release, keys, input) {
+        let out = run_bounded(scelle().args(&args).stdin(Stdio::null()));
+        assert_eq!(out.code, 2, "{what}: {}", out.stderr);
+        assert!(out.stderr.contains(message), "{what}: {}", out.stderr);
+    }
+}
+
 #[test]
 fn a_fifo_is_refused_by_type_without_blocking() {
     let keys = Keys::new();
@@ -104,32 +114,24 @@ fn a_fifo_is_refused_by_type_without_blocking() {
     let outside = tempfile::tempdir().unwrap();
     let fifo = outside.path().join("input.fifo");
     mkfifo(&fifo);
-    for (what, args) in every_input(r.path(), &keys, fifo.to_str().unwrap()) {
-        let out = run_bounded(scelle().args(&args).stdin(Stdio::null()));
-        assert_eq!(out.code, 2, "{what}: {}", out.stderr);
-        assert!(
-            out.stderr
-                .contains("input.fifo` is a FIFO, not a regular file"),
-            "{what}: {}",
-            out.stderr
-        );
-    }
+    refused_as_every_input(
+        r.path(),
+        &keys,
+        fifo.to_str().unwrap(),
+        "input.fifo` is a FIFO, not a regular file",
+    );
 }
 
 #[test]
 fn devices_and_folders_are_refused_by_type() {
     let keys = Keys::new();
     let r = sample_release();
-    for (what, args) in every_input(r.path(), &keys, "/dev/zero") {
-        let out = run_bounded(scelle().args(&args).stdin(Stdio::null()));
-        assert_eq!(out.code, 2, "{what}: {}", out.stderr);
-        assert!(
-            out.stderr
-                .contains("`/dev/zero` is a character device, not a regular file"),
-            "{what}: {}",
-            out.stderr
-        );
-    }
+    refused_as_every_input(
+        r.path(),
+        &keys,
+        "/dev/zero",
+        "`/dev/zero` is a character device, not a regular file",
+    );
     let folder = tempfile::tempdir().unwrap();
     let folder = folder.path().to_str().unwrap();
     run(&["verify", r.path().to_str().unwrap(), "--key", folder])
