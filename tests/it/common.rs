@@ -277,6 +277,14 @@ impl Keys {
 
 /// A small release like the demo, written fresh for a test that will modify it. Every file is
 /// well formed, so the scan has no error findings and `sign` seals it.
+/// Makes a FIFO at `path` (mode 0600), for the tests that check a FIFO is refused by type.
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 pub fn sample_release() -> Release {
     let r = Release::new();
     r.file("config.json", r#"{"model_type":"llama"}"#);

@@ -3,12 +3,11 @@
 //! is read (a FIFO without a writer must not hang the run), and files over their cap are refused
 //! with their size and the cap.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Keys, Run, run, sample_release, scelle};
+use crate::common::{Keys, Run, mkfifo, run, sample_release, scelle};
 
 /// Runs `cmd`, killing it after a minute: a run blocked on a FIFO fails instead of hanging.
 /// Its output is read as it comes, so a long report never fills the pipe and blocks the child.
@@ -48,12 +47,6 @@ pub fn run_bounded(cmd: &mut Command) -> Run {
         stdout: String::from_utf8(stdout.join().unwrap()).unwrap(),
         stderr: String::from_utf8(stderr.join().unwrap()).unwrap(),
     }
-}
-
-fn mkfifo(path: &Path) {
-    let made = Command::new("mkfifo").arg(path).status().unwrap();
-    assert!(made.success());
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// Each way of handing scelle an input file, with `input` in the place of that file.

@@ -152,13 +152,7 @@ fn a_hostile_name_in_an_error_message_stays_on_one_line() {
     let r = Release::new();
     r.file("ok.bin", "x");
     let fifo = r.path().join("f\nerror: forged\x1b[2J");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::mkfifo(&fifo);
     let out = run(&["scan", r.path().to_str().unwrap()]).error("is a FIFO, not a regular file");
     assert!(
         out.stderr.contains("f\\nerror: forged\\u{1b}[2J"),

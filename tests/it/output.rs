@@ -101,13 +101,7 @@ fn a_fifo_a_folder_and_a_link_to_a_device_are_never_replaced() {
     let setup = setup();
     let outside = tempfile::tempdir().unwrap();
     let fifo = outside.path().join("out.fifo");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::mkfifo(&fifo);
     assert_refused(&setup, &fifo, "FIFO");
     assert!(
         std::fs::symlink_metadata(&fifo)
@@ -137,13 +131,7 @@ fn keygen_refuses_before_writing_either_key() {
     let outside = tempfile::tempdir().unwrap();
     let name = outside.path().join("k");
     let public = outside.path().join("k.pub");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&public)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::mkfifo(&public);
     let out = run_bounded(
         scelle()
             .args(["keygen", "-o", name.to_str().unwrap(), "--force"])

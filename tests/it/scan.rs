@@ -324,13 +324,7 @@ fn fifo_is_not_a_regular_file() {
     let r = Release::new();
     r.file("a", "a");
     let fifo = r.path().join("pipe");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::mkfifo(&fifo);
     run(&["scan", r.path().to_str().unwrap()]).error("pipe` is a FIFO, not a regular file");
 }
 
