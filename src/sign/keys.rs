@@ -933,6 +933,8 @@ pub fn load_public_key(arg: &Path) -> Result<PublicKey, KeyError> {
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+
     use super::*;
 
     fn no_passphrase() -> impl FnMut() -> Result<Zeroizing<String>, KeyError> {
@@ -941,12 +943,7 @@ mod tests {
 
     #[test]
     fn streaming_verification_agrees_with_whole_message_verification() {
-        for alg in [
-            Algorithm::Ed25519,
-            Algorithm::P256,
-            Algorithm::P384,
-            Algorithm::P521,
-        ] {
+        for &alg in Algorithm::value_variants() {
             let key = PrivateKey::generate(alg).unwrap();
             let public = key.public_key();
             let message = vec![5u8; 100_000];
@@ -968,12 +965,7 @@ mod tests {
 
     #[test]
     fn streaming_signatures_are_the_signatures_of_the_whole_message() {
-        for alg in [
-            Algorithm::Ed25519,
-            Algorithm::P256,
-            Algorithm::P384,
-            Algorithm::P521,
-        ] {
+        for &alg in Algorithm::value_variants() {
             let key = PrivateKey::generate(alg).unwrap();
             let message = vec![9u8; 50_000];
             let streamed = key
@@ -1009,12 +1001,7 @@ mod tests {
 
     #[test]
     fn every_algorithm_round_trips_through_pem_and_signs() {
-        for alg in [
-            Algorithm::Ed25519,
-            Algorithm::P256,
-            Algorithm::P384,
-            Algorithm::P521,
-        ] {
+        for &alg in Algorithm::value_variants() {
             let key = PrivateKey::generate(alg).unwrap();
             let pem = key.to_pem(None).unwrap();
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{alg}");
