@@ -60,9 +60,31 @@ pub fn nfc(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A count as people read it: `1234567` -> `1,234,567`. -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(158_016), "158,016");
+        assert_eq!(thousands(70_553_706_496), "70,553,706,496");
+    }
 
     #[test]
     fn control_bidi_and_invisible_characters_are_escaped() {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::derived::FileView;
 use super::facts::Shape;
+use crate::text::thousands;
 
 /// The shape of `derived.figures`.
 pub const SHAPE: Shape = Shape::Obj(&[
@@ -406,8 +407,6 @@ impl Figures {
         rows
     }
 }
-
-use crate::report::table::thousands;
 
 /// One rendered figure: what the declaration says, and what scelle counts or estimates.
 #[derive(Debug, Clone, PartialEq, Eq)]

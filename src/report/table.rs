@@ -123,20 +123,7 @@ pub fn model_line(
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
-use crate::text::escape;
-
-/// `1234567` -> `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::text::{escape, thousands};
 
 struct Style {
     color: bool,
@@ -499,14 +486,5 @@ mod tests {
             long, "a/very/long/path/that/does/not/fit\n",
             "a word is never cut"
         );
-    }
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(158_016), "158,016");
-        assert_eq!(thousands(70_553_706_496), "70,553,706,496");
     }
 }
