@@ -63,6 +63,13 @@ pub enum Command {
     /// Check a release against the EU AI Act and GDPR policy packs
     #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
+    /// Write the documents the law asks for from a release: training summary, model
+    /// documentation, Annex XI and XII, the auditor's report
+    #[command(after_help = examples::REPORT)]
+    Report(ReportArgs),
+    /// Compare two releases: files, model, datasets, declared fields, pack results
+    #[command(after_help = examples::DIFF)]
+    Diff(DiffArgs),
     /// List, explain, lint and test policy packs
     #[command(subcommand, after_help = examples::POLICY)]
     Policy(PolicyCommand),
@@ -101,6 +108,14 @@ pub mod examples {
   scelle check release/ --key publisher.pub --format sarif -o scelle.sarif
   scelle check release/ --policy ci/our-pack.yaml --waivers ci/waivers.yaml
   scelle check release/ --no-builtin --policy gdpr-training-data --as-of 2027-08-02";
+    pub const REPORT: &str = "Examples:
+  scelle report release/ --kind training-summary -o training-summary.md
+  scelle report release/ --key publisher.pub --kind model-documentation --audience downstream
+  scelle report release/ --key publisher.pub --kind audit --format html -o audit.html
+  scelle report release.sigstore.json --key publisher.pub --kind annex-xi --format json";
+    pub const DIFF: &str = "Examples:
+  scelle diff v1/ v2/
+  scelle diff v1.sigstore.json v2/ --key publisher.pub --format markdown";
     pub const POLICY: &str = "Examples:
   scelle policy list
   scelle policy explain RI-SIGN-01
@@ -213,6 +228,91 @@ pub struct CheckArgs {
     pub walk: WalkArgs,
     #[command(flatten)]
     pub hashing: HashArgs,
+}
+
+/// Arguments of `scelle report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The release: a folder, a manifest or a bundle
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// The document to write
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: crate::document::Kind,
+    /// Who a model documentation is for: each item of the form goes to some audiences only
+    #[arg(long, value_enum, value_name = "WHO")]
+    pub audience: Option<crate::document::Audience>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DocumentFormat::Markdown, value_name = "FORMAT")]
+    pub format: DocumentFormat,
+    /// Trusted public key: verify the release's bundle and say who signed it (repeatable)
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Judge dates as of this day (`YYYY-MM-DD`; default: today, or `SOURCE_DATE_EPOCH`)
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<String>,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// Formats `report` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    /// Markdown, for a model card or a web page
+    Markdown,
+    /// One self-contained HTML page (no script, no network), printable on A4
+    Html,
+    /// The same content as data (`docs/report.schema.json`)
+    Json,
+}
+
+/// Arguments of `scelle diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier release: a folder, a manifest or a bundle
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later release
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Trusted public key: verify each release's bundle (repeatable)
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table, value_name = "FORMAT")]
+    pub format: DiffFormat,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+}
+
+/// Formats `diff` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A human summary
+    Table,
+    /// The differences as data
+    Json,
+    /// Markdown, for a release note or a pull request
+    Markdown,
 }
 
 /// Formats of `scelle check`.

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::finding::Severity;
-use crate::inspect::rules;
+use crate::vocab::rules;
 
 /// Where the code reference lives; each code has an anchor there.
 pub const DOCS: &str = "https://scelle.dev/docs/manifest";

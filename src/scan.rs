@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, ClockError};
 use crate::hash::{self, FileHash, HashError, Hashing};
-use crate::inspect::{self, FileInfo, source::Source, summary};
+use crate::inspect::{self, FileInfo, source::Source};
 use crate::manifest::descriptor::{self, Declared, DescriptorError};
 use crate::manifest::{FileRecord, ScanSettings, Sha256Digest, Statement};
+use crate::summary;
 use crate::walk::{self, WalkEntry, WalkError, WalkOptions};
 
 /// How to scan.

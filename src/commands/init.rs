@@ -9,9 +9,10 @@ use crate::console::Console;
 use crate::exit::ExitStatus;
 use crate::manifest::descriptor::{self, FILE_NAME};
 use crate::manifest::template::Prefill;
-use crate::manifest::{FileRecord, prefill, template};
+use crate::manifest::{FileRecord, template};
 use crate::policy::builtin;
 use crate::policy::needs::{self, Needs};
+use crate::prefill;
 use crate::report::Output;
 use crate::scan;
 

@@ -3,10 +3,12 @@
 
 mod check;
 mod completions;
+mod diff;
 mod init;
 mod keygen;
 pub mod man;
 mod policy;
+mod report;
 mod scan;
 mod sign;
 mod verify;
@@ -23,6 +25,8 @@ pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
         Command::Sign(args) => sign::run(args, console),
         Command::Verify(args) => verify::run(args, &cli.global, console),
         Command::Check(args) => check::run(args, &cli.global, console),
+        Command::Report(args) => report::run(args, &cli.global, console),
+        Command::Diff(args) => diff::run(args, &cli.global, console),
         Command::Policy(command) => policy::run(command, console),
         Command::Init(args) => init::run(args, console),
         Command::Completions(args) => completions::run(args),

@@ -13,7 +13,7 @@ use super::source::{Malformed, Source};
 use super::template::{self, Anchor};
 use super::{Report, rules};
 use crate::finding::Severity;
-use crate::manifest::{RelPath, Sha256Digest};
+use crate::vocab::{RelPath, Sha256Digest};
 
 /// Largest JSON file read for facts.
 const MAX_JSON: u64 = 16 * 1024 * 1024;

@@ -31,7 +31,6 @@ pub mod parquet;
 pub mod pickle;
 pub mod safetensors;
 pub mod source;
-pub mod summary;
 pub mod tar;
 pub mod template;
 pub mod text;
@@ -40,45 +39,13 @@ pub mod zip;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::finding::{Finding, Location, Severity};
-use crate::manifest::RelPath;
+use crate::vocab::RelPath;
+pub use crate::vocab::{Format, Kind, rules};
 use source::{Malformed, Source};
-
-/// Identifiers of the findings inspectors report on files.
-pub mod rules {
-    /// The file's structure could not be read (what is wrong, at which offset).
-    pub const MALFORMED: &str = "file/malformed";
-    /// The file is readable but breaks a rule of its format (duplicate keys, overlaps...).
-    pub const NONCONFORMING: &str = "file/nonconforming";
-    /// Loading the file runs code chosen by whoever wrote it.
-    pub const CODE_ON_LOAD: &str = "file/code-on-load";
-    /// Loading the file imports names outside the known-safe lists.
-    pub const SUSPICIOUS_IMPORT: &str = "file/suspicious-import";
-    /// A chat template hides what it reads (computed keys, escapes, includes), strains the
-    /// renderer, or could not be analysed.
-    pub const SUSPICIOUS_TEMPLATE: &str = "file/suspicious-template";
-    /// Loading the release needs `trust_remote_code` (Python code in a model folder, `auto_map`).
-    pub const REMOTE_CODE: &str = "file/remote-code";
-    /// A Git LFS pointer: the content was never downloaded.
-    pub const LFS_POINTER: &str = "file/lfs-pointer";
-    /// A file refers to another outside the release (ONNX external data escaping the folder).
-    pub const ESCAPING_REFERENCE: &str = "file/escaping-reference";
-    /// A Hugging Face cache blob whose name does not match its content.
-    pub const HUB_BLOB_MISMATCH: &str = "file/hub-blob-mismatch";
-    /// Two names of the release are the same text in different Unicode normal forms: one
-    /// file on macOS, two on Linux, so which one a user gets depends on the system.
-    pub const LOOKALIKE_NAME: &str = "file/lookalike-name";
-    /// Worth knowing, not a problem (a chat template, an unusual but valid layout).
-    pub const NOTE: &str = "file/note";
-    /// A part of the file that a loader would read could not be inspected (an encrypted archive
-    /// member or one compressed with a method scelle cannot read, a compressed pickle that
-    /// decompresses past the cap or with a compression scelle cannot open, legacy checkpoint
-    /// records that cannot be delimited): whether loading it runs code is unknown.
-    pub const UNSCANNABLE: &str = "file/unscannable";
-}
 
 /// Facts about one file, by name (format-specific; documented in `docs/manifest.md`).
 pub type Facts = BTreeMap<String, Value>;
@@ -314,119 +281,6 @@ fn findings_for(path: &RelPath, notes: Vec<Note>) -> Vec<Finding> {
             f
         })
         .collect()
-}
-
-/// What role a file plays in a release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Weights,
-    Dataset,
-    Tokenizer,
-    Config,
-    Code,
-    Docs,
-    Other,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Weights,
-        Kind::Dataset,
-        Kind::Tokenizer,
-        Kind::Config,
-        Kind::Code,
-        Kind::Docs,
-        Kind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Weights => "weights",
-            Kind::Dataset => "dataset",
-            Kind::Tokenizer => "tokenizer",
-            Kind::Config => "config",
-            Kind::Code => "code",
-            Kind::Docs => "docs",
-            Kind::Other => "other",
-        }
-    }
-}
-
-/// A file's container format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    Safetensors,
-    Gguf,
-    /// A zip checkpoint as `torch.save` writes it.
-    PytorchZip,
-    Pickle,
-    Npy,
-    Npz,
-    Onnx,
-    Keras,
-    Hdf5,
-    Tflite,
-    Msgpack,
-    Parquet,
-    Arrow,
-    Jsonl,
-    Csv,
-    Tsv,
-    Tar,
-    Zip,
-    /// A gzip, zlib, bzip2, xz, LZMA or LZ4 stream (facts say which, and what it holds).
-    Compressed,
-    Json,
-    Yaml,
-    Toml,
-    Markdown,
-    Text,
-    Python,
-    Sentencepiece,
-    Tiktoken,
-    Pdf,
-    /// A Git LFS pointer: the file names content that was never downloaded.
-    LfsPointer,
-    Unknown,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Safetensors => "safetensors",
-            Format::Gguf => "gguf",
-            Format::PytorchZip => "pytorch-zip",
-            Format::Pickle => "pickle",
-            Format::Npy => "npy",
-            Format::Npz => "npz",
-            Format::Onnx => "onnx",
-            Format::Keras => "keras",
-            Format::Hdf5 => "hdf5",
-            Format::Tflite => "tflite",
-            Format::Msgpack => "msgpack",
-            Format::Parquet => "parquet",
-            Format::Arrow => "arrow",
-            Format::Jsonl => "jsonl",
-            Format::Csv => "csv",
-            Format::Tsv => "tsv",
-            Format::Tar => "tar",
-            Format::Zip => "zip",
-            Format::Compressed => "compressed",
-            Format::Json => "json",
-            Format::Yaml => "yaml",
-            Format::Toml => "toml",
-            Format::Markdown => "markdown",
-            Format::Text => "text",
-            Format::Python => "python",
-            Format::Sentencepiece => "sentencepiece",
-            Format::Tiktoken => "tiktoken",
-            Format::Pdf => "pdf",
-            Format::LfsPointer => "lfs-pointer",
-            Format::Unknown => "unknown",
-        }
-    }
 }
 
 /// The start of every Git LFS pointer file (git-lfs `docs/spec.md`); `hawser` is the pre-1.0 name.

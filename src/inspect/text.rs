@@ -81,7 +81,7 @@ pub fn inspect_python(report: &mut Report) {
 mod tests {
     use super::*;
     use crate::hash::Lines;
-    use crate::manifest::RelPath;
+    use crate::vocab::RelPath;
 
     fn run(name: &str, format: Format, text: &str) -> Report {
         let newlines = text.bytes().filter(|&b| b == b'\n').count() as u64;

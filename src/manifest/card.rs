@@ -11,14 +11,88 @@
 
 use serde_json::{Value, json};
 
-use super::prefill::{front_matter, spdx_of, strings};
-use crate::yaml::Node;
+use crate::yaml::{self, Node, NodeValue};
 
 /// The Hugging Face model card template's filler for a section left unwritten.
 const MORE_INFO: &str = "[More Information Needed]";
 
 /// Placeholder lines kept per card.
 const MAX_PLACEHOLDERS: usize = 16;
+
+/// Hugging Face licence identifiers and their SPDX spelling, for the common ones.
+const LICENCES: [(&str, &str); 24] = [
+    ("apache-2.0", "Apache-2.0"),
+    ("mit", "MIT"),
+    ("bsd-2-clause", "BSD-2-Clause"),
+    ("bsd-3-clause", "BSD-3-Clause"),
+    ("gpl-3.0", "GPL-3.0-only"),
+    ("lgpl-3.0", "LGPL-3.0-only"),
+    ("agpl-3.0", "AGPL-3.0-only"),
+    ("mpl-2.0", "MPL-2.0"),
+    ("cc0-1.0", "CC0-1.0"),
+    ("cc-by-4.0", "CC-BY-4.0"),
+    ("cc-by-sa-4.0", "CC-BY-SA-4.0"),
+    ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
+    ("cc-by-nc-sa-4.0", "CC-BY-NC-SA-4.0"),
+    ("cc-by-nd-4.0", "CC-BY-ND-4.0"),
+    ("cc-by-nc-nd-4.0", "CC-BY-NC-ND-4.0"),
+    ("openrail", "LicenseRef-OpenRAIL"),
+    ("openrail++", "LicenseRef-OpenRAIL-plus-plus"),
+    ("creativeml-openrail-m", "LicenseRef-CreativeML-OpenRAIL-M"),
+    ("bigscience-openrail-m", "LicenseRef-BigScience-OpenRAIL-M"),
+    ("llama2", "LicenseRef-Llama-2"),
+    ("llama3", "LicenseRef-Llama-3"),
+    ("llama3.1", "LicenseRef-Llama-3.1"),
+    ("gemma", "LicenseRef-Gemma"),
+    ("unlicense", "Unlicense"),
+];
+
+/// The YAML front matter of a model card, when it has one that parses.
+pub fn front_matter(readme: &str) -> Option<Node> {
+    let rest = readme.strip_prefix("---")?;
+    let rest = rest
+        .strip_prefix('\n')
+        .or_else(|| rest.strip_prefix("\r\n"))?;
+    let end = rest.find("\n---")?;
+    yaml::parse(&rest[..end]).ok()
+}
+
+/// A front-matter value as a list of strings: one string or a sequence of them.
+pub fn strings(node: Option<&Node>) -> Vec<String> {
+    match node.map(|n| &n.value) {
+        Some(NodeValue::Str(s)) => vec![s.clone()],
+        Some(NodeValue::Seq(items)) => items
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The SPDX spelling of a Hugging Face licence identifier (`LicenseRef-ID` when it has none).
+pub fn spdx_of(id: &str) -> String {
+    let lower = id.to_ascii_lowercase();
+    LICENCES
+        .iter()
+        .find(|(hf, _)| *hf == lower)
+        .map(|(_, s)| (*s).to_owned())
+        .or_else(|| super::licence::listed_id(id).map(str::to_owned))
+        .unwrap_or_else(|| {
+            // A `LicenseRef-` name holds letters, digits, `.` and `-` only, or the
+            // declaration `init` writes would not load.
+            let name: String = id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            format!("LicenseRef-{name}")
+        })
+}
 
 /// What a model card says, as recorded in the manifest: `front_matter` (whether it has one
 /// that parses), `license` (the front matter's identifier and its SPDX spelling; `other`

@@ -8,10 +8,7 @@
 
 pub mod card;
 pub mod descriptor;
-mod digest;
 pub mod licence;
-mod path;
-pub mod prefill;
 pub mod schema;
 pub mod template;
 
@@ -20,10 +17,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use digest::{DigestError, Sha256Digest};
-pub use path::{PathError, RelPath};
+pub use crate::vocab::{DigestError, PathError, RelPath, Sha256Digest};
 
-use crate::inspect::{Format, Kind};
+use crate::vocab::{Format, Kind};
 
 /// `_type` of every in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";

@@ -22,9 +22,9 @@ use super::expr::Expr;
 use super::facts::{Facts, Source, VerificationFacts};
 use super::pack::Pack;
 use crate::finding::Outcome;
-use crate::inspect::summary;
 use crate::manifest::FileRecord;
 use crate::manifest::schema::Schema;
+use crate::summary;
 
 /// What the packs need for one release.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use super::source::{Cursor, Malformed, Source};
 use super::template::{self, Anchor, MAX_TEMPLATE};
 use super::{Report, rules};
 use crate::finding::Severity;
-use crate::manifest::Sha256Digest;
+use crate::vocab::Sha256Digest;
 
 /// Longest key, in bytes; tensor names share it (ggml's own limit for them is far lower).
 const MAX_KEY: u64 = 65_535;

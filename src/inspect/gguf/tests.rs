@@ -776,7 +776,7 @@ fn a_file_without_tensors_is_a_tokenizer_not_weights() {
         .kv_str("general.architecture", "llama")
         .kv_strs("tokenizer.ggml.tokens", &["<s>", "</s>", "a"]);
     let classify = |bytes: &[u8]| {
-        let path = crate::manifest::RelPath::new("ggml-vocab-llama.gguf").unwrap();
+        let path = crate::vocab::RelPath::new("ggml-vocab-llama.gguf").unwrap();
         let info = crate::inspect::FileInfo {
             path: &path,
             size: bytes.len() as u64,

@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use super::source::{Malformed, Source};
 use super::{Report, rules};
 use crate::finding::Severity;
-use crate::manifest::Sha256Digest;
+use crate::vocab::Sha256Digest;
 
 /// The magic number at both ends of a Parquet file.
 const MAGIC: [u8; 4] = *b"PAR1";

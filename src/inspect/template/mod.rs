@@ -28,7 +28,7 @@ use minijinja::syntax::SyntaxConfig;
 use super::source::{Malformed, Source};
 use super::{Report, rules};
 use crate::finding::Severity;
-use crate::manifest::RelPath;
+use crate::vocab::RelPath;
 
 /// Largest template analysed, in bytes; real ones are a few KiB to a few tens of KiB.
 pub const MAX_TEMPLATE: usize = 1 << 20;

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::manifest::RelPath;
+use crate::vocab::RelPath;
 
 /// A weight file record: its digest is `content` repeated, its facts as given.
 fn weights(path: &str, format: Format, content: u8, size: u64, facts: &Value) -> FileRecord {

@@ -26,9 +26,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Format, Kind, rules};
 use crate::finding::{Finding, Location, Severity};
-use crate::manifest::{FileRecord, Sha256Digest};
+use crate::manifest::FileRecord;
+use crate::vocab::{Format, Kind, Sha256Digest, rules};
 
 /// Which format's count is the model's parameter count, in order of preference.
 const PRIMARY: [Format; 7] = [

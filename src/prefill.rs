@@ -10,39 +10,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::FileRecord;
-use super::card;
-use super::template::Prefill;
-use crate::inspect::rules;
-use crate::yaml::{self, Node, NodeValue};
-
-/// Hugging Face licence identifiers and their SPDX spelling, for the common ones.
-const LICENCES: [(&str, &str); 24] = [
-    ("apache-2.0", "Apache-2.0"),
-    ("mit", "MIT"),
-    ("bsd-2-clause", "BSD-2-Clause"),
-    ("bsd-3-clause", "BSD-3-Clause"),
-    ("gpl-3.0", "GPL-3.0-only"),
-    ("lgpl-3.0", "LGPL-3.0-only"),
-    ("agpl-3.0", "AGPL-3.0-only"),
-    ("mpl-2.0", "MPL-2.0"),
-    ("cc0-1.0", "CC0-1.0"),
-    ("cc-by-4.0", "CC-BY-4.0"),
-    ("cc-by-sa-4.0", "CC-BY-SA-4.0"),
-    ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
-    ("cc-by-nc-sa-4.0", "CC-BY-NC-SA-4.0"),
-    ("cc-by-nd-4.0", "CC-BY-ND-4.0"),
-    ("cc-by-nc-nd-4.0", "CC-BY-NC-ND-4.0"),
-    ("openrail", "LicenseRef-OpenRAIL"),
-    ("openrail++", "LicenseRef-OpenRAIL-plus-plus"),
-    ("creativeml-openrail-m", "LicenseRef-CreativeML-OpenRAIL-M"),
-    ("bigscience-openrail-m", "LicenseRef-BigScience-OpenRAIL-M"),
-    ("llama2", "LicenseRef-Llama-2"),
-    ("llama3", "LicenseRef-Llama-3"),
-    ("llama3.1", "LicenseRef-Llama-3.1"),
-    ("gemma", "LicenseRef-Gemma"),
-    ("unlicense", "Unlicense"),
-];
+use crate::manifest::FileRecord;
+use crate::manifest::card::{self, front_matter, spdx_of, strings};
+use crate::manifest::template::Prefill;
+use crate::vocab::rules;
+use crate::yaml::Node;
 
 /// Input and output modalities of Hugging Face pipeline tags.
 const PIPELINES: [(&str, &[&str], &[&str]); 14] = [
@@ -71,27 +43,6 @@ fn relation(card: &str) -> Option<&'static str> {
         "quantized" => "quantisation",
         _ => return None,
     })
-}
-
-/// The YAML front matter of a model card, when it has one that parses.
-pub fn front_matter(readme: &str) -> Option<Node> {
-    let rest = readme.strip_prefix("---")?;
-    let rest = rest
-        .strip_prefix('\n')
-        .or_else(|| rest.strip_prefix("\r\n"))?;
-    let end = rest.find("\n---")?;
-    yaml::parse(&rest[..end]).ok()
-}
-
-pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
-    match node.map(|n| &n.value) {
-        Some(NodeValue::Str(s)) => vec![s.clone()],
-        Some(NodeValue::Seq(items)) => items
-            .iter()
-            .filter_map(|n| n.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// A `model_max_length` above this is transformers' "no limit" placeholder (`int(1e30)`) or
@@ -151,7 +102,7 @@ pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
             "`config.json`",
         );
     }
-    let summary = crate::inspect::summary::model(files);
+    let summary = crate::summary::model(files);
     if let Some(count) = summary.as_ref().and_then(|s| s.parameter_count) {
         p.set(
             "model.parameters.total",
@@ -159,7 +110,7 @@ pub fn gather(root: &Path, name: &str, files: &[FileRecord]) -> Prefill {
             "the weights (scanned)",
         );
     }
-    let datasets = crate::inspect::summary::datasets(files);
+    let datasets = crate::summary::datasets(files);
     let declared = p
         .value
         .get("datasets")
@@ -240,7 +191,7 @@ fn base_model_elsewhere(root: &Path, files: &[FileRecord], p: &mut Prefill) {
     }
     let gguf = files
         .iter()
-        .filter(|f| f.format == crate::inspect::Format::Gguf)
+        .filter(|f| f.format == crate::vocab::Format::Gguf)
         .find_map(|f| {
             let names = f.facts.get("base_models")?.as_array()?.clone();
             (!names.is_empty()).then(|| (f.path.as_str().to_owned(), names))
@@ -288,7 +239,7 @@ fn max_input_tokens(root: &Path, files: &[FileRecord], p: &mut Prefill) {
     }
     let gguf = files
         .iter()
-        .filter(|f| f.format == crate::inspect::Format::Gguf)
+        .filter(|f| f.format == crate::vocab::Format::Gguf)
         .filter_map(|f| Some((f.path.as_str(), f.facts.get("context_length")?.as_u64()?)))
         .max_by_key(|(_, n)| *n);
     if let Some((path, n)) = gguf {
@@ -316,37 +267,12 @@ fn max_input_tokens(root: &Path, files: &[FileRecord], p: &mut Prefill) {
     }
 }
 
-/// The SPDX spelling of a Hugging Face licence identifier (`LicenseRef-ID` when it has none).
-pub fn spdx_of(id: &str) -> String {
-    let lower = id.to_ascii_lowercase();
-    LICENCES
-        .iter()
-        .find(|(hf, _)| *hf == lower)
-        .map(|(_, s)| (*s).to_owned())
-        .or_else(|| super::licence::listed_id(id).map(str::to_owned))
-        .unwrap_or_else(|| {
-            // A `LicenseRef-` name holds letters, digits, `.` and `-` only, or the
-            // declaration `init` writes would not load.
-            let name: String = id
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '.' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            format!("LicenseRef-{name}")
-        })
-}
-
 fn from_card(m: &Node, card: &str, p: &mut Prefill) {
     if let Some(id) = m.get("license").and_then(Node::as_str) {
         let spdx = spdx_of(id);
         p.set("model.license.spdx", json!(spdx), card);
         if let Some(link) = m.get("license_link").and_then(Node::as_str)
-            && super::descriptor::has_scheme(link)
+            && crate::manifest::descriptor::has_scheme(link)
         {
             p.set("model.license.url", json!(link), card);
         }
@@ -426,7 +352,7 @@ mod tests {
             let mut p = Prefill::default();
             from_card(&m, "card", &mut p);
             assert_eq!(p.value["model"]["license"]["spdx"], spdx, "{hf}");
-            assert_eq!(super::super::licence::check(spdx), Ok(()), "{spdx}");
+            assert_eq!(crate::manifest::licence::check(spdx), Ok(()), "{spdx}");
         }
         assert!(front_matter("---\nlicense: [unclosed\n---\n").is_none());
         assert!(front_matter("# no front matter\n").is_none());
