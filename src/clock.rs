@@ -16,6 +16,11 @@ pub enum ClockError {
 }
 
 /// The current time, or `SOURCE_DATE_EPOCH` when it is set, truncated to whole seconds.
+/// Today as `YYYY-MM-DD` (UTC), from [`now`].
+pub fn today() -> Result<String, ClockError> {
+    Ok(now()?.strftime("%Y-%m-%d").to_string())
+}
+
 pub fn now() -> Result<Timestamp, ClockError> {
     match std::env::var(SOURCE_DATE_EPOCH) {
         Ok(value) => from_epoch_str(&value),

@@ -19,11 +19,13 @@ use crate::manifest::{
     self, AnyProblem, AnyStatement, FileDigest, FileRecord, Record, Sha256Digest, Statement,
 };
 use crate::policy::check::Positions;
+use crate::policy::check::{CheckReport, Options as PolicyOptions};
 use crate::policy::facts::Source;
-use crate::policy::{Subject, VerificationFacts};
+use crate::policy::{Pack, Stage, Subject, VerificationFacts};
 use crate::scan::{self, ScanOptions};
 use crate::sign::{self, PublicKey};
 use crate::verify::{self, SignatureStatus, VerifyOptions};
+use crate::waiver::{self, Ledger};
 use crate::walk::{self, SymlinkPolicy};
 
 /// How to open a release.
@@ -125,6 +127,62 @@ impl Release {
     pub fn declared(&self) -> Option<&Value> {
         self.statement.declared()
     }
+
+    /// Runs the packs over the release. The run's waivers (the declaration's, then each file's)
+    /// take the findings on files they cover out of the statement first, so the packs do not
+    /// see them; the report says what was waived.
+    pub fn check(&mut self, options: &CheckOptions<'_>) -> Result<CheckReport, Error> {
+        let positions = self.positions.as_ref().map(|p| &p.fields);
+        let waivers = waiver::load(
+            options.waiver_files,
+            options.declared_waivers,
+            self.statement.declared(),
+            positions,
+        )?;
+        let mut ledger = Ledger::new(waivers, options.as_of);
+        let waived_findings = match &mut self.statement {
+            Parsed::Full(s) => waiver::take_waived(
+                s.predicate
+                    .files
+                    .iter_mut()
+                    .map(|f| (f.path.as_str(), &mut f.findings)),
+                &mut ledger,
+            ),
+            Parsed::Light(s) => waiver::take_waived(
+                s.predicate
+                    .files
+                    .iter_mut()
+                    .map(|f| (f.path.as_str(), &mut f.findings)),
+                &mut ledger,
+            ),
+        };
+        Ok(crate::policy::check::run(
+            self.statement.source(),
+            self.verification.clone(),
+            self.subject.clone(),
+            options.packs,
+            PolicyOptions {
+                as_of: options.as_of,
+                stage: options.stage,
+                positions: self.positions.as_ref(),
+                ledger,
+                waived_findings,
+            },
+        ))
+    }
+}
+
+/// How [`Release::check`] runs.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions<'a> {
+    pub packs: &'a [Pack],
+    /// `YYYY-MM-DD`: dates are judged as of this day.
+    pub as_of: &'a str,
+    pub stage: Stage,
+    /// Waiver files given on the command line.
+    pub waiver_files: &'a [PathBuf],
+    /// Whether the declaration's own waivers count.
+    pub declared_waivers: bool,
 }
 
 /// The folder a manifest or bundle file is in.

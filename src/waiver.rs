@@ -623,6 +623,24 @@ pub fn take_waived<'a>(
     out
 }
 
+/// The waivers of a run: the declaration's (unless `declared` is false), then each file's.
+pub fn load(
+    files: &[PathBuf],
+    use_declared: bool,
+    declared: Option<&Value>,
+    positions: Option<&BTreeMap<String, Pos>>,
+) -> Result<Vec<Waiver>, WaiverError> {
+    let mut all = if use_declared {
+        check_declared(from_declaration(declared, positions), positions)?
+    } else {
+        Vec::new()
+    };
+    for file in files {
+        all.extend(read_file(file)?);
+    }
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

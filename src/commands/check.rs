@@ -2,19 +2,17 @@
 //! with `--key`), then every pack over it, then a report and an exit status from `--fail-on`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use crate::Error;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
-use crate::policy::{self, builtin};
-use crate::release::{self, OpenOptions, Parsed, Release};
+use crate::policy::builtin;
+use crate::release::{self, CheckOptions, OpenOptions, Release};
 use crate::report::{self, Output};
 use crate::scan;
 use crate::sign::load_public_key;
-use crate::waiver::{self, Ledger, WaivedFinding, Waiver};
 use crate::walk;
 
 pub(crate) fn run(
@@ -48,20 +46,13 @@ pub(crate) fn run(
     if let Some(line) = &input.verification.problem {
         console.warn(line);
     }
-    let (ledger, waived_findings) = waive_file_findings(args, &mut input, &as_of)?;
-    let report = policy::check::run(
-        input.statement.source(),
-        input.verification.clone(),
-        input.subject.clone(),
-        &packs,
-        policy::check::Options {
-            as_of: &as_of,
-            stage: args.stage,
-            positions: input.positions.as_ref(),
-            ledger,
-            waived_findings,
-        },
-    );
+    let report = input.check(&CheckOptions {
+        packs: &packs,
+        as_of: &as_of,
+        stage: args.stage,
+        waiver_files: &args.waivers,
+        declared_waivers: !args.no_declared_waivers,
+    })?;
     for w in &report.waivers {
         if let Some(f) = w.finding(&as_of) {
             console.warn(&format!("{}: {}", w.waiver.at(), f.message));
@@ -93,44 +84,9 @@ pub(crate) fn run(
     Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
 }
 
-/// The run's waivers, and the findings on files they cover, taken out of the statement the
-/// packs will read.
-fn waive_file_findings(
-    args: &CheckArgs,
-    input: &mut Release,
-    as_of: &str,
-) -> anyhow::Result<(Ledger, Vec<WaivedFinding>)> {
-    let declared = input.declared();
-    let waivers = load_waivers(
-        &args.waivers,
-        !args.no_declared_waivers,
-        declared,
-        input.positions.as_ref().map(|p| &p.fields),
-    )?;
-    let mut ledger = Ledger::new(waivers, as_of);
-    let waived = match &mut input.statement {
-        Parsed::Full(s) => waiver::take_waived(
-            s.predicate
-                .files
-                .iter_mut()
-                .map(|f| (f.path.as_str(), &mut f.findings)),
-            &mut ledger,
-        ),
-        Parsed::Light(s) => waiver::take_waived(
-            s.predicate
-                .files
-                .iter_mut()
-                .map(|f| (f.path.as_str(), &mut f.findings)),
-            &mut ledger,
-        ),
-    };
-    Ok((ledger, waived))
-}
-
 /// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.
 pub(crate) fn today() -> anyhow::Result<String> {
-    let now = crate::clock::now().map_err(|e| Error::from(scan::ScanError::from(e)))?;
-    Ok(now.strftime("%Y-%m-%d").to_string())
+    Ok(crate::clock::today().map_err(|e| Error::from(scan::ScanError::from(e)))?)
 }
 
 /// How `check` opens its input: the keys given, the bundle, and how a folder is walked.
@@ -146,22 +102,4 @@ fn open_options(args: &CheckArgs) -> anyhow::Result<OpenOptions> {
         bundle: args.bundle.clone(),
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     })
-}
-
-/// The waivers of a run: the declaration's (unless `declared` is false), then each file's.
-pub(crate) fn load_waivers(
-    files: &[PathBuf],
-    use_declared: bool,
-    declared: Option<&serde_json::Value>,
-    positions: Option<&std::collections::BTreeMap<String, crate::yaml::Pos>>,
-) -> Result<Vec<Waiver>, Error> {
-    let mut all = if use_declared {
-        waiver::check_declared(waiver::from_declaration(declared, positions), positions)?
-    } else {
-        Vec::new()
-    };
-    for file in files {
-        all.extend(waiver::read_file(file)?);
-    }
-    Ok(all)
 }

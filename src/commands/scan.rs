@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use crate::Error;
 use crate::cli::{GlobalArgs, HashArgs, ScanArgs, ScanFormat, WalkArgs};
 use crate::codes;
-use crate::commands::check::{load_waivers, today};
+use crate::commands::check::today;
 use crate::console::Console;
 use crate::exit::ExitStatus;
 use crate::finding::Finding;
@@ -38,7 +38,7 @@ pub(crate) fn run(
         scan.elapsed.as_secs_f64()
     ));
     let predicate = &scan.statement.predicate;
-    let waivers: Vec<Waiver> = load_waivers(
+    let waivers: Vec<Waiver> = crate::waiver::load(
         &args.waivers,
         !args.no_declared_waivers,
         predicate.declared.as_ref(),

@@ -9,7 +9,7 @@
 use crate::Error;
 use crate::cli::SignArgs;
 use crate::codes;
-use crate::commands::check::{load_waivers, today};
+use crate::commands::check::today;
 use crate::commands::scan::scan_options;
 use crate::console::Console;
 use crate::exit::ExitStatus;
@@ -165,10 +165,11 @@ fn unwaived_errors(
                 .map(move |x| (f.path.as_str(), x))
         })
     };
-    let waivers: Vec<_> = load_waivers(&[], true, statement.predicate.declared.as_ref(), None)?
-        .into_iter()
-        .filter(|w| codes::is_code_like(&w.id))
-        .collect();
+    let waivers: Vec<_> =
+        crate::waiver::load(&[], true, statement.predicate.declared.as_ref(), None)?
+            .into_iter()
+            .filter(|w| codes::is_code_like(&w.id))
+            .collect();
     if waivers.is_empty() || errors().next().is_none() {
         return Ok(FindingCounts::of(errors().map(|(_, f)| f)));
     }
