@@ -500,3 +500,28 @@ fn sibling_positions<F: Record>(dir: &Path, statement: &Statement<F>) -> Option<
         fields: declared.positions,
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A release of one small file, scanned, with `declared` as its declaration (not checked
+    /// against the schema: the tests of what reads a declaration give just the fields they need).
+    pub(crate) fn from_declaration(declared: Value) -> Release {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        fs_err::write(dir.path().join("notes.txt"), b"a release\n").expect("a file");
+        let console = Console::new(crate::console::ColorChoice::Never, true, 0);
+        let progress = console.progress("hashing");
+        let mut statement = scan::scan(dir.path(), &ScanOptions::default(), &progress)
+            .expect("a scan")
+            .statement;
+        statement.predicate.declared = Some(declared);
+        Release {
+            subject: subject("folder", "r".into(), &statement),
+            statement: Parsed::Full(statement),
+            verification: VerificationFacts::default(),
+            positions: None,
+            bundle: None,
+        }
+    }
+}

@@ -427,3 +427,44 @@ pub fn build(kind: Kind, cx: Context<'_>) -> Document {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_the_declaration_lacks_is_not_declared_and_listed_once() {
+        let release = crate::release::tests::from_declaration(serde_json::json!({
+            "model": {"name": "m", "parameters": {"total": 7}, "languages": ["fr", "en"]},
+            "release": {"includes_ai_system": false}
+        }));
+        let cx = Context::new(&release, "2026-12-03".into(), None);
+        assert_eq!(cx.field("Name", "model.name").value, Value::text("m"));
+        assert_eq!(
+            cx.field("Total", "model.parameters.total").value,
+            Value::text("7")
+        );
+        assert_eq!(
+            cx.field("Languages", "model.languages").value,
+            Value::list(["fr", "en"])
+        );
+        assert_eq!(
+            cx.field("System", "release.includes_ai_system").value,
+            Value::flag(false)
+        );
+        let missing = cx.field("Licence", "model.license.spdx");
+        assert_eq!(
+            missing.value,
+            Value::NotDeclared {
+                field: "model.license.spdx".into()
+            }
+        );
+        assert_eq!(missing.sources, vec![Source::field("model.license.spdx")]);
+        let _ = cx.field("Licence again", "model.license.spdx");
+        let doc = cx.finish(Kind::AnnexXii, "t", Vec::new());
+        assert_eq!(doc.not_declared, vec!["model.license.spdx".to_owned()]);
+        assert_eq!(doc.release.name, "m");
+        assert!(!doc.release.verified);
+        assert!(doc.release.signer.is_none());
+    }
+}
