@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::attest;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
@@ -58,13 +59,32 @@ pub(crate) fn run(
     global: &GlobalArgs,
     console: &Console,
 ) -> anyhow::Result<ExitStatus> {
-    let output = Output::new(args.output.clone(), args.force);
+    let (output, attestation, warnings) = attest::Request::prepare(
+        args.attest.attest.as_deref(),
+        args.attest.attest_passphrase_env.as_deref(),
+        args.output.as_deref(),
+        args.force,
+    )
+    .map_err(Error::from)?;
+    for w in &warnings {
+        console.warn(w);
+    }
     output.check_writable().map_err(Error::from)?;
     // A missing input is named as missing, not by the first read that fails on it.
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
     let as_of = match &args.as_of {
         Some(date) => date.clone(),
         None => today()?,
+    };
+    let bundle = match &attestation {
+        Some(_) => attest::bundle_before(
+            &args.input,
+            args.bundle.as_deref(),
+            args.walk.revision.as_deref(),
+            &keys(args)?,
+        )
+        .map_err(Error::from)?,
+        None => None,
     };
     let packs = builtin::resolve(&args.policy, args.no_builtin).map_err(Error::from)?;
     for name in builtin::redundant(&args.policy, args.no_builtin) {
@@ -129,6 +149,14 @@ pub(crate) fn run(
         CheckFormat::Junit => report::junit::render(&report).into_bytes(),
         CheckFormat::Markdown => report::check::markdown(&report, args.all).into_bytes(),
     };
+    // The attestation first: when it cannot be made, nothing reaches stdout.
+    if let Some(request) = attestation {
+        let json = report::check::json(&report);
+        let written = request
+            .write(&attest::Draft::of_check(&report, bundle, &json))
+            .map_err(Error::from)?;
+        console.note(&format!("wrote the attestation `{written}`"));
+    }
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
 }
