@@ -141,14 +141,16 @@ fn attested(
                 }
                 None => None,
             };
-            attest::Checked::verified(path, &attestation, root)
+            report::attest::Checked::verified(path, &attestation, root)
         }
-        Err(attest::AttestError::Rejected(problem)) => attest::Checked::rejected(path, problem),
+        Err(attest::AttestError::Rejected(problem)) => {
+            report::attest::Checked::rejected(path, problem)
+        }
         Err(e) => return Err(Error::from(e).into()),
     };
     let bytes = match args.format {
-        ReportFormat::Json => checked.json(),
-        ReportFormat::Table => checked.table().into_bytes(),
+        ReportFormat::Json => report::attest::json(&checked),
+        ReportFormat::Table => report::attest::table(&checked).into_bytes(),
     };
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::from_findings(
