@@ -141,18 +141,24 @@ pub struct Draft<'a> {
 }
 
 impl<'a> Draft<'a> {
-    /// The attestation of a check: the release as the report names it (a bundle or manifest
-    /// by the model it declares, a folder by its name), its root digest, and `json`, the
-    /// report `check --format json` prints.
+    /// The attestation of a check of `input`: the release named as `verify` and `sign` name it
+    /// (a folder by its name; a bundle or manifest by the folder it is in), its root digest, and
+    /// `json`, the report `check --format json` prints.
     pub fn of_check(
         report: &crate::policy::CheckReport,
+        input: &Path,
         bundle: Option<BundleSeen>,
         json: &'a [u8],
     ) -> Self {
         let subject = &report.subject;
-        let release = match &subject.model {
-            Some(model) if subject.kind != "folder" => model.clone(),
-            _ => subject.name.clone(),
+        let release = if subject.kind == "folder" {
+            subject.name.clone()
+        } else {
+            let folder = match input.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            sign::release_name(folder, None)
         };
         Draft {
             kind: Kind::Check,

@@ -384,3 +384,34 @@ print(pb.predicate_type, pb.subject[0].name, pb.subject[0].digest["sha256"])
         )
     );
 }
+
+#[test]
+fn an_attested_check_of_a_bundle_names_the_release_folder_and_the_bundle_bytes() {
+    let s = Setup::new();
+    run(&["sign", &s.s("demo"), "--key", &s.s("publisher.key"), "-q"]).success();
+    let bundle = s.path("demo/scelle.sigstore.json");
+    let digest = sha256_hex(&std::fs::read(&bundle).unwrap());
+    let out = run(&[
+        "check",
+        bundle.to_str().unwrap(),
+        "--key",
+        &s.s("publisher.pub"),
+        "--attest",
+        &s.s("auditor.key"),
+        "-o",
+        &s.s("att.json"),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    assert_eq!(out.json()["verification"]["verified"], true);
+    let st = statement(&s.path("att.json"));
+    assert_eq!(
+        st["subject"],
+        serde_json::json!([
+            {"name": "demo", "digest": {"sha256": scanned_root(&s.s("demo"))}},
+            {"name": "scelle.sigstore.json", "digest": {"sha256": digest}},
+        ])
+    );
+}
