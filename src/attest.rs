@@ -614,6 +614,26 @@ mod tests {
     }
 
     #[test]
+    fn a_bundle_that_changed_during_the_run_is_not_attested() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let bundle = dir.path().join("scelle.sigstore.json");
+        fs_err::write(&bundle, sign::sign_statement(b"{}", &key).to_json_bytes()).unwrap();
+        let seen = BundleSeen::read(&bundle).unwrap();
+        fs_err::write(&bundle, sign::sign_statement(b"{ }", &key).to_json_bytes()).unwrap();
+        let out = dir.path().join("att.json");
+        let request = Request {
+            key,
+            to: Output::new(Some(out.clone()), false),
+        };
+        let mut d = draft(b"{}");
+        d.bundle = Some(seen);
+        let err = request.write(&d).unwrap_err();
+        assert!(matches!(err, AttestError::BundleChanged(_)), "{err}");
+        assert!(!out.exists(), "nothing is written");
+    }
+
+    #[test]
     fn a_report_that_already_names_an_attester_is_refused() {
         let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
         let at = jiff::Timestamp::UNIX_EPOCH;
