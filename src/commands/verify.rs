@@ -122,23 +122,7 @@ fn attested(
     let checked = match attest::Attestation::open(path, keys) {
         Ok(attestation) => {
             let root = match dir {
-                Some(dir) => {
-                    let mut extra: Vec<RelPath> = walk::BUNDLE_NAMES
-                        .iter()
-                        .filter_map(|n| RelPath::new(*n).ok())
-                        .collect();
-                    extra.extend(walk::relative_inside(dir, path));
-                    let mut walk_args = args.walk.clone();
-                    walk_args.revision = None;
-                    let hashing = crate::cli::HashArgs {
-                        no_inspect: true,
-                        ..args.hashing.clone()
-                    };
-                    let options = crate::commands::scan::scan_options(&walk_args, &hashing, extra);
-                    let progress = console.progress("hashing");
-                    let scan = scan::scan(dir, &options, &progress).map_err(Error::from)?;
-                    Some((dir, scan.statement.predicate.root.sha256))
-                }
+                Some(dir) => Some((dir, root_now(args, console, dir, path)?)),
                 None => None,
             };
             report::attest::Checked::verified(path, &attestation, root)
@@ -157,4 +141,30 @@ fn attested(
         &checked.findings(),
         Severity::Error,
     ))
+}
+
+/// The root digest of the folder `dir` hashed now, as `sign` hashes it: the default bundles and
+/// the attestation at `attestation` left out.
+fn root_now(
+    args: &VerifyArgs,
+    console: &Console,
+    dir: &std::path::Path,
+    attestation: &std::path::Path,
+) -> anyhow::Result<crate::manifest::Sha256Digest> {
+    let mut extra: Vec<RelPath> = walk::BUNDLE_NAMES
+        .iter()
+        .filter_map(|n| RelPath::new(*n).ok())
+        .collect();
+    extra.extend(walk::relative_inside(dir, attestation));
+    let mut walk_args = args.walk.clone();
+    walk_args.revision = None;
+    // Only the digests count here: what each file is does not enter the root.
+    let hashing = crate::cli::HashArgs {
+        no_inspect: true,
+        ..args.hashing.clone()
+    };
+    let options = crate::commands::scan::scan_options(&walk_args, &hashing, extra);
+    let progress = console.progress("hashing");
+    let scan = scan::scan(dir, &options, &progress).map_err(Error::from)?;
+    Ok(scan.statement.predicate.root.sha256)
 }
