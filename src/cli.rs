@@ -102,7 +102,8 @@ pub mod examples {
     pub const VERIFY: &str = "Examples:
   scelle verify release/ --key publisher.pub
   scelle verify release/ --key ref.pub --bundle release/model.sig
-  scelle verify release/ --key publisher.pub --format json -o verify.json";
+  scelle verify release/ --key publisher.pub --format json -o verify.json
+  scelle verify audit.intoto.json --key auditor.pub";
     pub const CHECK: &str = "Examples:
   scelle check release/ --stage pre-sign
   scelle check release/ --key publisher.pub --format sarif -o scelle.sarif
@@ -204,7 +205,7 @@ pub struct CheckArgs {
     /// Report format
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
-    /// Write the report to FILE (atomically)
+    /// Write the report to FILE (atomically); with `--attest`, the attestation
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists
@@ -224,6 +225,8 @@ pub struct CheckArgs {
     /// repository holding the release, else the release folder)
     #[arg(long, value_name = "DIR")]
     pub sarif_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub attest: AttestArgs,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]
@@ -313,6 +316,18 @@ pub enum DiffFormat {
     Json,
     /// Markdown, for a release note or a pull request
     Markdown,
+}
+
+/// Signing the result of a run (`check`, `verify`) as an attestation.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AttestArgs {
+    /// Sign the result with this private key as an in-toto attestation, written to `-o FILE`
+    /// (the report then goes to stdout)
+    #[arg(long, value_name = "KEY")]
+    pub attest: Option<PathBuf>,
+    /// Read the attesting key's passphrase from this environment variable
+    #[arg(long, value_name = "VAR", requires = "attest")]
+    pub attest_passphrase_env: Option<String>,
 }
 
 /// Formats of `scelle check`.
@@ -462,7 +477,8 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The release: a folder, a single file, or a Hugging Face cache folder
-    /// (`models--ORG--NAME`, whose `refs/main` snapshot is verified)
+    /// (`models--ORG--NAME`, whose `refs/main` snapshot is verified); with `--attestation`
+    /// and no `--bundle`, an attestation made with `--attest`, verified on its own
     pub path: PathBuf,
     /// A trusted public key: an SPKI PEM file, `env:VAR` or `-` (stdin); repeat to accept any
     /// of several keys
@@ -476,7 +492,7 @@ pub struct VerifyArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Write the report to FILE instead of stdout
+    /// Write the report to FILE instead of stdout; with `--attest`, the attestation
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists
@@ -488,6 +504,13 @@ pub struct VerifyArgs {
     /// Report files the bundle does not list without failing on them
     #[arg(long)]
     pub ignore_unsigned_files: bool,
+    /// Verify an attestation made with `--attest` (PATH, or `--bundle FILE` against the release
+    /// folder PATH) instead of a release's bundle: never inferred from the file, so that an
+    /// attestation cannot pass for a release
+    #[arg(long, conflicts_with_all = ["manifest_only", "ignore_unsigned_files"])]
+    pub attestation: bool,
+    #[command(flatten)]
+    pub attest: AttestArgs,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]

@@ -314,6 +314,17 @@ pub const CODES: &[Code] = &[
         fix: "nothing is required",
     },
     Code {
+        id: "verify/attested-root",
+        title: "The release is not the one an attestation names",
+        severity: Severity::Error,
+        severity_note: None,
+        means: "with `--bundle ATTESTATION`, the folder's root digest, hashed now, differs from \
+                the root digest the attestation's release subject carries",
+        why: "an attested check or verification speaks for the release it was made on, not \
+              for the files in hand",
+        fix: "verify the release against its own bundle, or have it attested again",
+    },
+    Code {
         id: "waiver/expired",
         title: "A waiver has expired",
         severity: Severity::Error,

@@ -6,6 +6,7 @@
 //! Data flows `walk -> hash + inspect -> manifest`; findings are data, `Err` means
 //! "could not run".
 
+pub mod attest;
 pub mod cli;
 pub mod clock;
 pub mod codes;

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 
 use crate::Error;
+use crate::attest;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
 use crate::commands::scan::scan_options;
 use crate::console::Console;
@@ -20,7 +21,7 @@ pub(crate) fn run(
     global: &GlobalArgs,
     console: &Console,
 ) -> anyhow::Result<ExitStatus> {
-    let output = Output::new(args.output.clone(), args.force);
+    let (output, attestation) = prepare_attestation(args, console)?;
     output.check_writable().map_err(Error::from)?;
     // A missing input is named as missing, not by the first read that fails on it.
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
@@ -80,8 +81,53 @@ pub(crate) fn run(
         CheckFormat::Junit => report::junit::render(&report).into_bytes(),
         CheckFormat::Markdown => report::check::markdown(&report, args.all).into_bytes(),
     };
+    // The attestation first: when it cannot be made, nothing reaches stdout.
+    if let Some((request, bundle)) = attestation {
+        let json = report::check::json(&report);
+        let written = request
+            .write(&attest::Draft::of_check(
+                &report,
+                &args.input,
+                bundle,
+                &json,
+            ))
+            .map_err(Error::from)?;
+        console.note(&format!("wrote the attestation `{written}`"));
+    }
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::from_findings(&report.findings(), args.fail_on))
+}
+
+/// An attestation to sign at the end of the run, and the bundle it names.
+type Attesting = (attest::Request, Option<attest::BundleSeen>);
+
+/// Where the report goes and, with `--attest`, the attestation to sign at the end with the
+/// bundle the run checks, hashed now (see [`attest::Request::prepare`]).
+fn prepare_attestation(
+    args: &CheckArgs,
+    console: &Console,
+) -> anyhow::Result<(Output, Option<Attesting>)> {
+    let (output, request, warnings) = attest::Request::prepare(
+        args.attest.attest.as_deref(),
+        args.attest.attest_passphrase_env.as_deref(),
+        args.output.as_deref(),
+        args.force,
+    )
+    .map_err(Error::from)?;
+    for w in &warnings {
+        console.warn(w);
+    }
+    let Some(request) = request else {
+        return Ok((output, None));
+    };
+    let bundle = attest::bundle_before(
+        &args.input,
+        args.bundle.as_deref(),
+        args.walk.revision.as_deref(),
+        &open_options(args)?.keys,
+    )
+    .map_err(Error::from)?;
+    Ok((output, Some((request, bundle))))
 }
 
 /// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.

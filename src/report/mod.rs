@@ -5,6 +5,7 @@
 //! an interrupted run never leaves half a manifest behind, and an existing file is only replaced
 //! with `--force`.
 
+pub mod attest;
 pub mod check;
 pub mod junit;
 pub mod sarif;

@@ -11,6 +11,7 @@
 // Helpers are `pub` for the sibling modules of this one test crate.
 #![allow(unreachable_pub)]
 
+mod attest;
 mod bounds;
 mod check;
 mod common;
