@@ -307,10 +307,10 @@ pub fn statement(
     };
     // `verify` names the bundle by the path typed on the command line; an artefact carries no
     // absolute path (and no path of the auditor's machine), only the file's name.
-    if let Some(Value::String(bundle)) = predicate.get_mut("bundle") {
-        if let Some(name) = Path::new(bundle.as_str()).file_name() {
-            *bundle = name.to_string_lossy().into_owned();
-        }
+    if let Some(Value::String(bundle)) = predicate.get_mut("bundle")
+        && let Some(name) = Path::new(bundle.as_str()).file_name()
+    {
+        *bundle = name.to_string_lossy().into_owned();
     }
     let who = Attester {
         key_id: attester.key_id(),

@@ -475,6 +475,8 @@ pub struct SignArgs {
 
 /// `scelle verify`
 #[derive(Debug, Args)]
+// Each bool is one independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
 pub struct VerifyArgs {
     /// The release: a folder, a single file, or a Hugging Face cache folder
     /// (`models--ORG--NAME`, whose `refs/main` snapshot is verified); with `--attestation`
