@@ -226,7 +226,7 @@ fn architecture_parameters(f: &Form<'_, '_>, label: &str, exact: bool) -> Item {
     let params = if exact {
         form::parameters(f, label, |p| format!("parameters: {}", p.exact()))
     } else {
-        form::parameters(f, label, |p| p.range())
+        form::parameters(f, label, super::evidence::Parameters::range)
     };
     let text = |i: &Item| match &i.value {
         Value::Text { text } => text.clone(),
@@ -303,22 +303,22 @@ fn maximum_sizes(f: &Form<'_, '_>, label: &str) -> Item {
     } else {
         parts.push("maximum input: not declared".to_owned());
     }
-    match output {
-        Some(n) => {
-            parts.push(format!(
-                "maximum output: {} tokens",
-                crate::text::thousands(n)
-            ));
-            item.sources.push(Source::field("model.max_output_tokens"));
-        }
-        None => {
-            f.cx.missing("model.max_output_tokens");
-            parts.push("maximum output: not declared".to_owned());
-        }
+    if let Some(n) = output {
+        parts.push(format!(
+            "maximum output: {} tokens",
+            crate::text::thousands(n)
+        ));
+        item.sources.push(Source::field("model.max_output_tokens"));
+    } else {
+        f.cx.missing("model.max_output_tokens");
+        parts.push("maximum output: not declared".to_owned());
     }
     item.value = Value::text(parts.join("; "));
     item
 }
+
+/// How one point of a dataset is written, or `None` when the declaration does not give it.
+type Show = fn(&Json) -> Option<String>;
 
 /// Annex XI 2(c): one subsection per dataset with every point the Annex lists.
 fn data_xi(f: &Form<'_, '_>) -> Section {
@@ -332,7 +332,6 @@ fn data_xi(f: &Form<'_, '_>) -> Section {
     if datasets.is_empty() {
         return section.note("No dataset is declared (`datasets` is empty).");
     }
-    type Show = fn(&Json) -> Option<String>;
     let points: [(&str, &str, Show); 9] = [
         ("Set", "role", |d| {
             Some(set_of(d).to_owned()).filter(|s| *s != "not declared")

@@ -9,10 +9,12 @@
 //! The item builders here are shared with the Annex XI and XII documents (`annex`), which ask
 //! for the same facts in the AI Act's own order.
 
+use std::fmt::Write as _;
+
 use serde_json::Value as Json;
 
 use super::Audience::{self, AiOffice as AIO, Authority as NCA, Downstream as DP};
-use super::evidence::{Evidence, or_missing};
+use super::evidence::{Evidence, Parameters, or_missing};
 use super::magnitude::{significant, training_time_range};
 use super::{Context, Document, Item, Kind, Section, Source, Value, scalar_text};
 use crate::text::thousands;
@@ -88,13 +90,13 @@ const FORM: [(&str, &str, &[Spec]); 8] = [
             }),
             spec("Maximum output size", DP_ONLY, max_output),
             spec("Total number of parameters", OFFICES, |f, l| {
-                parameters(f, l, |p| p.two_figures())
+                parameters(f, l, Parameters::two_figures)
             }),
             spec("Exact number of parameters", AIO_ONLY, |f, l| {
-                parameters(f, l, |p| p.exact())
+                parameters(f, l, Parameters::exact)
             }),
             spec("Parameter size range", DP_NCA, |f, l| {
-                parameters(f, l, |p| p.range())
+                parameters(f, l, Parameters::range)
             }),
         ],
     ),
@@ -219,7 +221,7 @@ pub(crate) fn build(cx: Context<'_>) -> Document {
     let mut sections = Vec::new();
     for (number, title, specs) in &FORM {
         let mut section = Section::new(Some(number), title);
-        for s in specs.iter() {
+        for s in *specs {
             match audience {
                 Some(a) if !s.audiences.contains(&a) => {}
                 Some(_) => section = section.item((s.build)(&form, s.label)),
@@ -232,15 +234,13 @@ pub(crate) fn build(cx: Context<'_>) -> Document {
             sections.push(section);
         }
     }
-    if audience.is_none() {
-        if let Some(first) = sections.first_mut() {
-            first.note = Some(
-                "The provider's complete copy: each item is marked with the audiences the Form \
-                 intends it for (DP: downstream providers, AIO: the AI Office, NCA: national \
-                 competent authorities)."
-                    .to_owned(),
-            );
-        }
+    if let (None, Some(first)) = (audience, sections.first_mut()) {
+        first.note = Some(
+            "The provider's complete copy: each item is marked with the audiences the Form \
+             intends it for (DP: downstream providers, AIO: the AI Office, NCA: national \
+             competent authorities)."
+                .to_owned(),
+        );
     }
     let title = match audience {
         None => "Model Documentation Form (complete copy)",
@@ -288,7 +288,7 @@ pub(super) fn model_name(f: &Form<'_, '_>, label: &str) -> Item {
         item = item.from(Source::field("model.version"));
     }
     if let Some(variants) = f.text("model.variants") {
-        text.push_str(&format!("; also covers {variants}"));
+        let _ = write!(text, "; also covers {variants}");
         item = item.from(Source::field("model.variants"));
     }
     item.value = Value::text(text);
@@ -334,14 +334,14 @@ fn dependencies(f: &Form<'_, '_>, label: &str) -> Item {
             let get = |k: &str| b.get(k).map(scalar_text).filter(|t| !t.is_empty());
             let mut text = get("name").unwrap_or_else(|| "unnamed".to_owned());
             if let Some(v) = get("version") {
-                text.push_str(&format!(" {v}"));
+                let _ = write!(text, " {v}");
             }
             let details: Vec<String> = [get("relation"), get("provider")]
                 .into_iter()
                 .flatten()
                 .collect();
             if !details.is_empty() {
-                text.push_str(&format!(" ({})", details.join(", ")));
+                let _ = write!(text, " ({})", details.join(", "));
             }
             text
         }))
@@ -403,11 +403,7 @@ fn max_output(f: &Form<'_, '_>, label: &str) -> Item {
     }
 }
 
-pub(super) fn parameters(
-    f: &Form<'_, '_>,
-    label: &str,
-    show: fn(&super::evidence::Parameters) -> String,
-) -> Item {
+pub(super) fn parameters(f: &Form<'_, '_>, label: &str, show: fn(&Parameters) -> String) -> Item {
     match f.evidence.parameters() {
         Some(p) => p.sources(Item::new(label, Value::text(show(&p)))),
         None => f.cx.field(label, "model.parameters.total"),
