@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use super::magnitude::{order_of_magnitude, parameter_range, significant, significant_u64};
 use super::{Context, Item, Source, Value};
-use crate::policy::{Facts, Stage, builtin, eval};
+use crate::policy::{Facts, Pack, Stage, builtin, eval};
 use crate::text::thousands;
 
 /// The systemic-risk pack whose `is_systemic` decides Annex XI section 2.
@@ -31,13 +31,16 @@ pub(crate) struct Systemic {
 impl Evidence {
     pub(crate) fn of(cx: &Context<'_>) -> Self {
         let release = cx.release;
+        // The pack is compiled in and every `check` loads it; were it ever not to load, the
+        // status would rest on the declaration alone (designated or declared presumed).
+        let pack = builtin::get(SYSTEMIC_PACK).and_then(Result::ok);
         let facts = Facts::new(
             release.statement.source(),
             &release.verification,
             &cx.today,
-            |_| false,
+            |name| pack.as_ref().is_some_and(|p| p.reads(name)),
         );
-        let systemic = systemic(&facts, &cx.today);
+        let systemic = systemic(&facts, pack.as_ref(), &cx.today);
         Evidence {
             derived: facts.derived,
             systemic,
@@ -210,12 +213,11 @@ impl Compute {
 }
 
 /// Runs the systemic-risk pack's variables over the facts and reads its conclusion.
-fn systemic(facts: &Facts, as_of: &str) -> Systemic {
+fn systemic(facts: &Facts, pack: Option<&Pack>, as_of: &str) -> Systemic {
     let declared = &facts.declared;
     let flag = |p: &str| declared.pointer(p).and_then(Json::as_bool) == Some(true);
-    let pack = builtin::get(SYSTEMIC_PACK).and_then(Result::ok);
     let variables =
-        pack.map(|pack| eval::evaluate(&pack, &facts.context(), as_of, Stage::Release).variables);
+        pack.map(|pack| eval::evaluate(pack, &facts.context(), as_of, Stage::Release).variables);
     let var = |name: &str| variables.as_ref().and_then(|v| v.get(name));
     let is_systemic = var("is_systemic").and_then(Json::as_bool) == Some(true);
     let cumulative = var("cumulative").and_then(Json::as_f64);
