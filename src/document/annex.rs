@@ -10,10 +10,10 @@
 
 use serde_json::Value as Json;
 
+use super::datasets::{dataset_name, modality, scope, selection, set_of, unsuitability};
 use super::evidence::Evidence;
-use super::model_documentation::{
-    self as form, Form, dataset_name, modality, scope, selection, set_of, unsuitability,
-};
+use super::model_documentation::{self as form, Form};
+use super::training;
 use super::{Context, Document, Item, Kind, Section, Source, Value, scalar_text};
 
 /// Annex XI: section 1 for every provider, section 2 for a model with systemic risk.
@@ -86,15 +86,15 @@ pub(crate) fn annex_xi(cx: Context<'_>) -> Document {
             Some("(d)"),
             "Computational resources used to train the model",
         )
-        .item(form::computation(&f, "Computation used for training"))
-        .item(form::compute_method(&f, "How the computation was obtained"))
-        .item(form::training_time(&f, "Training time"))
+        .item(training::computation(&f, "Computation used for training"))
+        .item(training::compute_method(&f, "How the computation was obtained"))
+        .item(training::training_time(&f, "Training time"))
         .item(hardware),
     )
     .section(
         Section::new(Some("(e)"), "Known or estimated energy consumption of the model")
-            .item(form::energy(&f, "Energy used for training"))
-            .item(form::energy_method(&f, "How the energy consumption was obtained")),
+            .item(training::energy(&f, "Energy used for training"))
+            .item(training::energy_method(&f, "How the energy consumption was obtained")),
     );
     let section_1 = Section::new(
         Some("Section 1"),

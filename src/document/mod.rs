@@ -8,10 +8,12 @@
 //! "not declared" and listed in [`Document::not_declared`] so the command can warn about it.
 
 mod annex;
+mod datasets;
 mod evidence;
 pub mod magnitude;
 mod markdown;
 mod model_documentation;
+mod training;
 
 use std::cell::RefCell;
 
