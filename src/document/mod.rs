@@ -61,7 +61,7 @@ impl Kind {
 }
 
 /// Who a Model Documentation Form is for: each item of the form is marked for some of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Audience {
     /// Providers of AI systems that integrate the model

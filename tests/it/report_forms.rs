@@ -718,3 +718,14 @@ fn every_form_is_deterministic_and_valid_against_the_report_schema() {
         written.len().to_string()
     );
 }
+
+#[test]
+fn an_audience_is_refused_for_a_document_that_has_none() {
+    let release = release_with(&std::fs::read_to_string(demo().join("scelle.yaml")).unwrap());
+    let dir = release.path().to_str().unwrap();
+    for kind in ["annex-xi", "annex-xii", "training-summary", "audit"] {
+        run(&["report", dir, "--kind", kind, "--audience", "downstream"]).error(&format!(
+            "`--audience` applies to `--kind model-documentation` only, not `--kind {kind}`"
+        ));
+    }
+}
