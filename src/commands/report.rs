@@ -20,6 +20,14 @@ pub(crate) fn run(
     _global: &GlobalArgs,
     console: &Console,
 ) -> anyhow::Result<ExitStatus> {
+    // Only the Model Documentation Form marks its items for audiences: another document given
+    // one would claim a filtering it does not do.
+    if args.audience.is_some() && args.kind != document::Kind::ModelDocumentation {
+        return Err(anyhow::anyhow!(
+            "`--audience` applies to `--kind model-documentation` only, not `--kind {}`",
+            args.kind.as_str()
+        ));
+    }
     let output = Output::new(args.output.clone(), args.force);
     output.check_writable().map_err(Error::from)?;
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;

@@ -83,7 +83,16 @@ fn render_section(
     for item in &s.items {
         match &item.value {
             Value::Table { columns, rows } => {
-                let _ = writeln!(out, "**{}**\n", escape(&item.label));
+                // A table after a list item needs a blank line, or it continues the item.
+                if !out.ends_with("\n\n") {
+                    out.push('\n');
+                }
+                let _ = writeln!(
+                    out,
+                    "**{}**{}\n",
+                    escape(&item.label),
+                    marks(&item.audiences)
+                );
                 if rows.is_empty() {
                     out.push_str("none\n\n");
                 } else {
@@ -108,13 +117,24 @@ fn render_section(
                 }
             }
             Value::List { items } if items.len() > 1 => {
-                let _ = writeln!(out, "- **{}**:", escape(&item.label));
+                let _ = writeln!(
+                    out,
+                    "- **{}**{}:",
+                    escape(&item.label),
+                    marks(&item.audiences)
+                );
                 for i in items {
                     let _ = writeln!(out, "  - {}", escape(i));
                 }
             }
             v => {
-                let _ = writeln!(out, "- **{}**: {}", escape(&item.label), value_text(v));
+                let _ = writeln!(
+                    out,
+                    "- **{}**{}: {}",
+                    escape(&item.label),
+                    marks(&item.audiences),
+                    value_text(v)
+                );
             }
         }
         if !item.sources.is_empty() {
@@ -128,6 +148,23 @@ fn render_section(
     for sub in &s.sections {
         render_section(out, sub, level + 1, sources);
     }
+}
+
+/// The audiences an item is meant for, as the Model Documentation Form abbreviates them
+/// (` [DP, AIO, NCA]`), or nothing.
+fn marks(audiences: &[super::Audience]) -> String {
+    if audiences.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = audiences
+        .iter()
+        .map(|a| match a {
+            super::Audience::Downstream => "DP",
+            super::Audience::AiOffice => "AIO",
+            super::Audience::Authority => "NCA",
+        })
+        .collect();
+    format!(" \\[{}\\]", names.join(", "))
 }
 
 /// A value on one line.

@@ -7,7 +7,13 @@
 //! Nothing is invented: a value the declaration does not give is [`Value::NotDeclared`], shown as
 //! "not declared" and listed in [`Document::not_declared`] so the command can warn about it.
 
+mod annex;
+mod datasets;
+mod evidence;
+pub mod magnitude;
 mod markdown;
+mod model_documentation;
+mod training;
 
 use std::cell::RefCell;
 
@@ -167,6 +173,10 @@ pub struct Item {
     pub value: Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Source>,
+    /// Who the item is meant for, in a document that covers several audiences (the provider's
+    /// complete copy of the Model Documentation Form); empty elsewhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<Audience>,
 }
 
 impl Item {
@@ -175,7 +185,15 @@ impl Item {
             label: label.to_owned(),
             value,
             sources: Vec::new(),
+            audiences: Vec::new(),
         }
+    }
+
+    /// The item marked as meant for `audiences`.
+    #[must_use]
+    pub fn for_audiences(mut self, audiences: &[Audience]) -> Self {
+        self.audiences = audiences.to_vec();
+        self
     }
 
     #[must_use]
@@ -413,11 +431,10 @@ pub fn json(document: &Document) -> Vec<u8> {
 /// Builds the document of `kind` for the release in `cx`.
 pub fn build(kind: Kind, cx: Context<'_>) -> Document {
     match kind {
-        Kind::TrainingSummary
-        | Kind::ModelDocumentation
-        | Kind::AnnexXi
-        | Kind::AnnexXii
-        | Kind::Audit => {
+        Kind::ModelDocumentation => model_documentation::build(cx),
+        Kind::AnnexXi => annex::annex_xi(cx),
+        Kind::AnnexXii => annex::annex_xii(cx),
+        Kind::TrainingSummary | Kind::Audit => {
             let title = format!("{} (not yet written)", kind.as_str());
             let sections = vec![
                 Section::new(None, "General information")

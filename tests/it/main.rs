@@ -29,6 +29,7 @@ mod keys;
 mod loaders;
 mod names;
 mod output;
+mod report_forms;
 mod robustness;
 mod scan;
 mod scenarios;
