@@ -209,14 +209,26 @@ fn read_summary(entries: &[WalkEntry], declaration: Option<&Declaration>) -> Opt
         return None;
     }
     let entry = entries.iter().find(|e| e.rel.as_str() == uri)?;
-    let text =
-        crate::input::read_text(&entry.path, crate::manifest::summary_doc::SUMMARY).ok()?;
+    let text = crate::input::read_text(&entry.path, crate::manifest::summary_doc::SUMMARY).ok()?;
     let digest = Sha256Digest::of(text.as_bytes());
     digest.to_hex().eq_ignore_ascii_case(sha256).then(|| Card {
         path: uri.to_owned(),
         digest,
         facts: crate::manifest::summary_doc::facts(uri, &text, declared),
     })
+}
+
+/// The model card and the public summary, read before hashing; neither with `--no-inspect`.
+fn read_documents(
+    entries: &[WalkEntry],
+    declaration: Option<&Declaration>,
+    options: &ScanOptions,
+) -> (Option<Card>, Option<Card>) {
+    if options.inspect {
+        (read_card(entries), read_summary(entries, declaration))
+    } else {
+        (None, None)
+    }
 }
 
 /// Reads and checks `scelle.yaml` before minutes of hashing; its digest is compared with the
@@ -299,14 +311,7 @@ pub fn scan(
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
     let declaration = read_declaration(&walked.entries)?;
-    let card = options
-        .inspect
-        .then(|| read_card(&walked.entries))
-        .flatten();
-    let summary = options
-        .inspect
-        .then(|| read_summary(&walked.entries, declaration.as_ref()))
-        .flatten();
+    let (card, summary) = read_documents(&walked.entries, declaration.as_ref(), options);
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);

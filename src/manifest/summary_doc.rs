@@ -60,7 +60,7 @@ pub fn facts(path: &str, text: &str, declared: &Value) -> Value {
         .flatten()
         .flat_map(|(_, spellings)| spellings.iter().map(String::as_str)),
     );
-    let named = |list: &[(String, Vec<String>)]| -> Vec<String> {
+    let keys_named = |list: &[(String, Vec<String>)]| -> Vec<String> {
         let found: BTreeSet<&str> = list
             .iter()
             .filter(|(_, spellings)| spellings.iter().any(|s| names.contains(s)))
@@ -73,10 +73,10 @@ pub fn facts(path: &str, text: &str, declared: &Value) -> Value {
     json!({
         "path": path,
         "format": format,
-        "datasets": named(&candidates.datasets),
-        "crawlers": named(&candidates.crawlers),
-        "generators": named(&candidates.generators),
-        "base_models": named(&candidates.base_models),
+        "datasets": keys_named(&candidates.datasets),
+        "crawlers": keys_named(&candidates.crawlers),
+        "generators": keys_named(&candidates.generators),
+        "base_models": keys_named(&candidates.base_models),
         "dates_total": dates.len(),
         "dates": dates.iter().take(MAX_DATES).collect::<Vec<_>>(),
         "bands": MODALITIES
@@ -187,9 +187,7 @@ impl Candidates {
         let str_at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
         let training: Vec<Value> = list(declared.get("datasets"))
             .into_iter()
-            .filter(|d| {
-                str_at(d, "/role").is_none_or(|r| !NOT_TRAINING.contains(&r.as_str()))
-            })
+            .filter(|d| str_at(d, "/role").is_none_or(|r| !NOT_TRAINING.contains(&r.as_str())))
             .collect();
         let mut seen = HashSet::new();
         let mut datasets = Vec::new();
@@ -363,7 +361,9 @@ fn tokens(line: &str) -> Vec<Tok> {
                     digits.push(c);
                     i += 1;
                 } else if matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}' | '\'')
-                    && chars.get(i + 1..i + 4).is_some_and(|n| n.iter().all(char::is_ascii_digit))
+                    && chars
+                        .get(i + 1..i + 4)
+                        .is_some_and(|n| n.iter().all(char::is_ascii_digit))
                     && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
                 {
                     // A thousands separator: `10,000`, `10 000`.
@@ -396,7 +396,9 @@ fn tokens(line: &str) -> Vec<Tok> {
             }
         } else {
             match c {
-                '<' | '>' | '≤' | '≥' | '-' | '–' | '—' | '‐' | '‑' => out.push(Tok::Sym(c)),
+                '<' | '>' | '≤' | '≥' | '-' | '–' | '—' | '‐' | '‑' => {
+                    out.push(Tok::Sym(c));
+                }
                 '☐' | '□' => out.push(Tok::Box(false)),
                 '☒' | '☑' | '✓' | '✔' | '■' => out.push(Tok::Box(true)),
                 '[' if chars.get(i + 2) == Some(&']') => match chars.get(i + 1) {
@@ -466,8 +468,7 @@ fn comparison(toks: &[Tok], i: usize) -> Option<(bool, usize)> {
         Tok::Sym('<' | '≤') => Some((true, i + 1)),
         Tok::Sym('>' | '≥') => Some((false, i + 1)),
         Tok::Word(w) => match (w.as_str(), word(i + 1)) {
-            ("less" | "fewer", Some("than")) => Some((true, i + 2)),
-            ("up", Some("to")) => Some((true, i + 2)),
+            ("less" | "fewer", Some("than")) | ("up", Some("to")) => Some((true, i + 2)),
             ("below" | "under", _) => Some((true, i + 1)),
             ("more" | "greater", Some("than")) => Some((false, i + 2)),
             ("above" | "over" | "beyond" | "exceeding", _) => Some((false, i + 1)),
@@ -518,8 +519,7 @@ fn line_bands(toks: &[Tok]) -> Vec<(Unit, &'static str)> {
                 let (u2, end) = unit(toks, after2);
                 let units_agree = !matches!((u1, u2), (Some(a), Some(b)) if a != b);
                 if units_agree
-                    && let Some(u) =
-                        which(u1.or(u2), |(low, high)| same(q1, low) && same(q2, high))
+                    && let Some(u) = which(u1.or(u2), |(low, high)| same(q1, low) && same(q2, high))
                 {
                     if ticked {
                         out.push((u, "mid"));
@@ -537,7 +537,9 @@ fn line_bands(toks: &[Tok]) -> Vec<(Unit, &'static str)> {
 /// Which of audio and video a line is about: one of them named alone, else both or neither.
 fn media_of(line: &str) -> Option<Vec<&'static str>> {
     let lower = line.to_lowercase();
-    let audio = ["audio", "speech", "sound"].iter().any(|w| lower.contains(w));
+    let audio = ["audio", "speech", "sound"]
+        .iter()
+        .any(|w| lower.contains(w));
     let video = lower.contains("video");
     match (audio, video) {
         (true, true) => Some(vec!["audio", "video"]),
@@ -634,7 +636,9 @@ mod tests {
 
     #[test]
     fn hours_take_their_modality_from_the_line_or_the_heading_above() {
-        let got = bands_of("## Audio\n- size band: 10,000 hours to 1 million hours\n## Video\n- band: < 10,000 h\n");
+        let got = bands_of(
+            "## Audio\n- size band: 10,000 hours to 1 million hours\n## Video\n- band: < 10,000 h\n",
+        );
         assert_eq!(got["audio"], json!(["mid"]));
         assert_eq!(got["video"], json!(["low"]));
     }
@@ -654,13 +658,25 @@ mod tests {
         });
         let text = "Trained on french\nwikipedia and mc4; `PetitBot` crawled.\nDistilled from org/base-8b-instruct.\nheld-out questions; see dumps.wikimedia.org/frwiki.";
         let f = facts("docs/s.md", text, &declared);
-        assert_eq!(f["datasets"], json!(["wiki-fr"]), "c4 is not mc4; eval sets are not training data");
+        assert_eq!(
+            f["datasets"],
+            json!(["wiki-fr"]),
+            "c4 is not mc4; eval sets are not training data"
+        );
         assert_eq!(f["crawlers"], json!(["PetitBot"]));
-        assert_eq!(f["generators"], json!([]), "org/base-8b is not org/base-8b-instruct");
+        assert_eq!(
+            f["generators"],
+            json!([]),
+            "org/base-8b is not org/base-8b-instruct"
+        );
         assert_eq!(f["base_models"], json!([]));
         assert_eq!(f["format"], "text");
         assert_eq!(f["path"], "docs/s.md");
-        let f = facts("s.md", "source: https://dumps.wikimedia.org/frwiki/ (org/base-8b)", &declared);
+        let f = facts(
+            "s.md",
+            "source: https://dumps.wikimedia.org/frwiki/ (org/base-8b)",
+            &declared,
+        );
         assert_eq!(f["datasets"], json!(["wiki-fr"]));
         assert_eq!(f["base_models"], json!(["org/base-8b"]));
         assert_eq!(f["generators"], json!(["org/base-8b"]));
@@ -673,7 +689,10 @@ mod tests {
             "2026-06-30, 2025-09-20 and 2026-06-30; not 2026-13-01, 12026-01-01 or 2026-01-011; 2026-10-15T00:00:00Z",
             &json!({}),
         );
-        assert_eq!(f["dates"], json!(["2025-09-20", "2026-06-30", "2026-10-15"]));
+        assert_eq!(
+            f["dates"],
+            json!(["2025-09-20", "2026-06-30", "2026-10-15"])
+        );
         assert_eq!(f["dates_total"], 3);
         let many: String = (1..=12)
             .flat_map(|m| (1..=28).map(move |d| format!("2026-{m:02}-{d:02} ")))
@@ -701,8 +720,24 @@ mod tests {
 
     #[test]
     fn any_text_gives_a_record_without_panicking() {
-        for text in ["", "[", "[x", "1,", "1.", "< ", "between 1", "1 bn -", "é1 bn–", "\u{0}\u{ffff}", "{\"a\": [1, {\"b\": \"10 000\"}]}"] {
-            let f = facts("s", text, &json!({"datasets": [{"id": ""}], "model": {"base_models": [{"name": " "}]}}));
+        for text in [
+            "",
+            "[",
+            "[x",
+            "1,",
+            "1.",
+            "< ",
+            "between 1",
+            "1 bn -",
+            "é1 bn–",
+            "\u{0}\u{ffff}",
+            "{\"a\": [1, {\"b\": \"10 000\"}]}",
+        ] {
+            let f = facts(
+                "s",
+                text,
+                &json!({"datasets": [{"id": ""}], "model": {"base_models": [{"name": " "}]}}),
+            );
             assert!(f.is_object(), "{text}");
         }
     }

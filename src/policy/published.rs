@@ -81,7 +81,11 @@ fn status(predicate: &Value, declared: &Value, files: &[(&str, &str)]) -> &'stat
     let recorded = predicate
         .get("public_summary")
         .filter(|s| str_at(s, "/path") == Some(path));
-    if recorded.is_some() { "read" } else { "not_read" }
+    if recorded.is_some() {
+        "read"
+    } else {
+        "not_read"
+    }
 }
 
 /// The size a dataset's share of its modality is computed from, by modality.
@@ -247,19 +251,26 @@ mod tests {
 
     #[test]
     fn a_summary_that_is_not_the_sealed_file_is_not_read() {
-        let predicate = json!({"public_summary": {"path": "docs/summary.md", "datasets": ["wiki"]}});
+        let predicate =
+            json!({"public_summary": {"path": "docs/summary.md", "datasets": ["wiki"]}});
         let sha = SHA.repeat(32);
         let other = "cd".repeat(32);
         let status = |declared: &Value, files: &[(&str, &str)]| {
             derive(&predicate, declared, files)["status"].clone()
         };
-        assert_eq!(status(&declared(), &[("docs/summary.md", &other)]), "mismatch");
+        assert_eq!(
+            status(&declared(), &[("docs/summary.md", &other)]),
+            "mismatch"
+        );
         assert_eq!(status(&declared(), &[]), "missing");
         assert_eq!(status(&json!({}), &[]), "absent");
         let url = json!({"public_summary": {"uri": "https://example.com/summary", "sha256": sha}});
         assert_eq!(status(&url, &[]), "external");
         let no_digest = json!({"public_summary": {"uri": "docs/summary.md"}});
-        assert_eq!(status(&no_digest, &[("docs/summary.md", &sha)]), "no_digest");
+        assert_eq!(
+            status(&no_digest, &[("docs/summary.md", &sha)]),
+            "no_digest"
+        );
         let d = derive(&json!({}), &declared(), &[("docs/summary.md", &sha)]);
         assert_eq!(d["status"], "not_read");
         assert_eq!(

@@ -23,7 +23,8 @@ fn declaration(sha256: &str) -> String {
         )
         .replace(&demo_sha, sha256);
     assert!(
-        changed.contains("is_gpai: true") && changed.contains("provider: Petit Labo SARL\n      relation"),
+        changed.contains("is_gpai: true")
+            && changed.contains("provider: Petit Labo SARL\n      relation"),
         "the demo declaration changed under the test"
     );
     assert!(
@@ -55,7 +56,11 @@ fn check(release: &Release, packs: &[&str]) -> Value {
         args.extend(["--policy", pack]);
     }
     let run = run(&args);
-    assert_eq!(run.code, 1, "other rules fail on the demo; stderr:\n{}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "other rules fail on the demo; stderr:\n{}",
+        run.stderr
+    );
     assert_eq!(run.stderr, "");
     run.json()
 }
@@ -91,8 +96,14 @@ fn the_demo_summary_names_what_its_datasets_give() {
         "the summary names Wikipedia by its id; the crawl and the teacher's answers by their tools"
     );
     assert_eq!(recorded["crawlers"], serde_json::json!(["PetitBot"]));
-    assert_eq!(recorded["generators"], serde_json::json!(["exemple-ia/exemple-8b"]));
-    assert_eq!(recorded["base_models"], serde_json::json!(["exemple-ia/exemple-8b"]));
+    assert_eq!(
+        recorded["generators"],
+        serde_json::json!(["exemple-ia/exemple-8b"])
+    );
+    assert_eq!(
+        recorded["base_models"],
+        serde_json::json!(["exemple-ia/exemple-8b"])
+    );
     assert_eq!(recorded["bands"]["text"], serde_json::json!(["mid"]));
     assert!(
         recorded["dates"]
@@ -136,7 +147,10 @@ fn a_summary_leaving_out_a_large_dataset_with_the_wrong_band_is_a_finding() {
     let line = std::fs::read_to_string(r.path().join("scelle.yaml"))
         .unwrap()
         .lines()
-        .position(|l| l.trim_start().starts_with("uri: docs/training-data-summary.md"))
+        .position(|l| {
+            l.trim_start()
+                .starts_with("uri: docs/training-data-summary.md")
+        })
         .unwrap()
         + 1;
     assert_eq!(d04["locations"][0]["line"], line);
