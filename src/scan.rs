@@ -168,10 +168,10 @@ const CARD: &str = "README.md";
 /// The model card, read before hashing and kept only when the hashed file has the digest of the
 /// bytes read (as for the declaration). A card that cannot be read (too large, not UTF-8, not a
 /// regular file) is recorded as no card: it is documentation, not a reason to stop the scan.
-fn read_card(entries: &[WalkEntry]) -> Option<Card> {
+fn read_card(entries: &[WalkEntry]) -> Option<Document> {
     let entry = entries.iter().find(|e| e.rel.as_str() == CARD)?;
     let text = crate::input::read_text(&entry.path, crate::input::Kind::MODEL_CARD).ok()?;
-    Some(Card {
+    Some(Document {
         path: CARD.to_owned(),
         digest: Sha256Digest::of(text.as_bytes()),
         facts: crate::manifest::card::facts(&text),
@@ -180,13 +180,13 @@ fn read_card(entries: &[WalkEntry]) -> Option<Card> {
 
 /// A document's facts (the model card's, the public summary's), its path and the digest of the
 /// bytes they were read from.
-struct Card {
+struct Document {
     path: String,
     digest: Sha256Digest,
     facts: serde_json::Value,
 }
 
-impl Card {
+impl Document {
     /// The facts, when the hashed document is the one read.
     fn matching(self, files: &[FileRecord]) -> Option<serde_json::Value> {
         files
@@ -201,7 +201,7 @@ impl Card {
 /// a summary that is not the sealed one says nothing about the release (`derived.documents`
 /// reports the mismatch). One that cannot be read (over 1 MiB, not UTF-8, not a regular file)
 /// is recorded as not read.
-fn read_summary(entries: &[WalkEntry], declaration: Option<&Declaration>) -> Option<Card> {
+fn read_summary(entries: &[WalkEntry], declaration: Option<&Declaration>) -> Option<Document> {
     let declared = &declaration?.declared.value;
     let uri = declared.pointer("/public_summary/uri")?.as_str()?;
     let sha256 = declared.pointer("/public_summary/sha256")?.as_str()?;
@@ -211,11 +211,14 @@ fn read_summary(entries: &[WalkEntry], declaration: Option<&Declaration>) -> Opt
     let entry = entries.iter().find(|e| e.rel.as_str() == uri)?;
     let text = crate::input::read_text(&entry.path, crate::manifest::summary_doc::SUMMARY).ok()?;
     let digest = Sha256Digest::of(text.as_bytes());
-    digest.to_hex().eq_ignore_ascii_case(sha256).then(|| Card {
-        path: uri.to_owned(),
-        digest,
-        facts: crate::manifest::summary_doc::facts(uri, &text, declared),
-    })
+    digest
+        .to_hex()
+        .eq_ignore_ascii_case(sha256)
+        .then(|| Document {
+            path: uri.to_owned(),
+            digest,
+            facts: crate::manifest::summary_doc::facts(uri, &text, declared),
+        })
 }
 
 /// The model card and the public summary, read before hashing; neither with `--no-inspect`.
@@ -223,7 +226,7 @@ fn read_documents(
     entries: &[WalkEntry],
     declaration: Option<&Declaration>,
     options: &ScanOptions,
-) -> (Option<Card>, Option<Card>) {
+) -> (Option<Document>, Option<Document>) {
     if options.inspect {
         (read_card(entries), read_summary(entries, declaration))
     } else {

@@ -10,6 +10,7 @@ pub mod card;
 pub mod descriptor;
 pub mod licence;
 pub mod schema;
+mod size_band;
 pub mod summary_doc;
 pub mod template;
 
