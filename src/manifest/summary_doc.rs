@@ -428,4 +428,23 @@ mod tests {
             assert!(f.is_object(), "{text}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn no_text_panics(text in "[0-9a-z <>,.\\-–☐☒\\[\\]x{}\"/é\n]{0,200}") {
+            let declared = json!({
+                "model": {"base_models": [{"name": "a/b"}]},
+                "datasets": [{"id": "a", "name": "a b", "source_type": "public_dataset"},
+                             {"id": "c", "source_type": "crawled_by_provider", "crawl": {"crawler_name": "bn"}}]
+            });
+            let f = facts("s.md", &text, &declared);
+            proptest::prop_assert!(f["dates"].as_array().is_some_and(|d| d.len() <= MAX_DATES));
+        }
+    }
 }
