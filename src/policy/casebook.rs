@@ -1,6 +1,7 @@
 //! `scelle policy test`: each pack's `tests:` cases, run like `opa test`. A case is a declaration
 //! (a `scelle.yaml` file, changed by `set:`), optionally a manifest for the files, a model card, a
-//! public summary, the verification facts and a date; it passes when every rule it names ends as expected.
+//! public summary, the verification facts and a date; it passes when every rule it names ends as
+//! expected.
 //! Coverage counts, per rule, whether some case sees it pass and some case sees it fail.
 
 use std::collections::BTreeMap;
