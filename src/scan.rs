@@ -168,28 +168,69 @@ const CARD: &str = "README.md";
 /// The model card, read before hashing and kept only when the hashed file has the digest of the
 /// bytes read (as for the declaration). A card that cannot be read (too large, not UTF-8, not a
 /// regular file) is recorded as no card: it is documentation, not a reason to stop the scan.
-fn read_card(entries: &[WalkEntry]) -> Option<Card> {
+fn read_card(entries: &[WalkEntry]) -> Option<Document> {
     let entry = entries.iter().find(|e| e.rel.as_str() == CARD)?;
     let text = crate::input::read_text(&entry.path, crate::input::Kind::MODEL_CARD).ok()?;
-    Some(Card {
+    Some(Document {
+        path: CARD.to_owned(),
         digest: Sha256Digest::of(text.as_bytes()),
         facts: crate::manifest::card::facts(&text),
     })
 }
 
-/// The model card's facts and the digest of the bytes they were read from.
-struct Card {
+/// A document's facts (the model card's, the public summary's), its path and the digest of the
+/// bytes they were read from.
+struct Document {
+    path: String,
     digest: Sha256Digest,
     facts: serde_json::Value,
 }
 
-impl Card {
-    /// The facts, when the hashed card is the one read.
+impl Document {
+    /// The facts, when the hashed document is the one read.
     fn matching(self, files: &[FileRecord]) -> Option<serde_json::Value> {
         files
             .iter()
-            .any(|f| f.path.as_str() == CARD && f.sha256 == self.digest)
+            .any(|f| f.path.as_str() == self.path && f.sha256 == self.digest)
             .then_some(self.facts)
+    }
+}
+
+/// The public summary the declaration says is shipped in the release (`public_summary.uri`, a
+/// path), read before hashing like the card, and only when its bytes have the declared digest:
+/// a summary that is not the sealed one says nothing about the release (`derived.documents`
+/// reports the mismatch). One that cannot be read (over 1 MiB, not UTF-8, not a regular file)
+/// is recorded as not read.
+fn read_summary(entries: &[WalkEntry], declaration: Option<&Declaration>) -> Option<Document> {
+    let declared = &declaration?.declared.value;
+    let uri = declared.pointer("/public_summary/uri")?.as_str()?;
+    let sha256 = declared.pointer("/public_summary/sha256")?.as_str()?;
+    if descriptor::has_scheme(uri) {
+        return None;
+    }
+    let entry = entries.iter().find(|e| e.rel.as_str() == uri)?;
+    let text = crate::input::read_text(&entry.path, crate::manifest::summary_doc::SUMMARY).ok()?;
+    let digest = Sha256Digest::of(text.as_bytes());
+    digest
+        .to_hex()
+        .eq_ignore_ascii_case(sha256)
+        .then(|| Document {
+            path: uri.to_owned(),
+            digest,
+            facts: crate::manifest::summary_doc::facts(uri, &text, declared),
+        })
+}
+
+/// The model card and the public summary, read before hashing; neither with `--no-inspect`.
+fn read_documents(
+    entries: &[WalkEntry],
+    declaration: Option<&Declaration>,
+    options: &ScanOptions,
+) -> (Option<Document>, Option<Document>) {
+    if options.inspect {
+        (read_card(entries), read_summary(entries, declaration))
+    } else {
+        (None, None)
     }
 }
 
@@ -273,10 +314,7 @@ pub fn scan(
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
     let declaration = read_declaration(&walked.entries)?;
-    let card = options
-        .inspect
-        .then(|| read_card(&walked.entries))
-        .flatten();
+    let (card, summary) = read_documents(&walked.entries, declaration.as_ref(), options);
     let total: u64 = walked.entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);
@@ -361,6 +399,8 @@ pub fn scan(
     statement.predicate.datasets = datasets;
     statement.predicate.declared = declared.as_ref().map(|d| d.value.clone());
     statement.predicate.card = card.and_then(|c| c.matching(&statement.predicate.files));
+    statement.predicate.public_summary =
+        summary.and_then(|s| s.matching(&statement.predicate.files));
     Ok(Scan {
         statement,
         bytes,

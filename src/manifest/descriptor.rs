@@ -414,6 +414,13 @@ fn text(value: &NodeValue, ty: &Ty) -> Result<Value, String> {
         Ty::Path => RelPath::new(s.trim_end_matches('/').trim_start_matches("./"))
             .map(|p| Value::String(p.as_str().to_owned()))
             .map_err(|e| format!("`{s}` is not a path inside the release: {e}")),
+        Ty::Location => check_uri(&s).map(|()| {
+            Value::String(if has_scheme(&s) {
+                s
+            } else {
+                s.trim_start_matches("./").to_owned()
+            })
+        }),
         Ty::Date => check_date(&s).map(|()| Value::String(s)),
         Ty::Datetime => check_datetime(&s).map(|()| Value::String(s)),
         Ty::Country => {

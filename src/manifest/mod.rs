@@ -10,6 +10,8 @@ pub mod card;
 pub mod descriptor;
 pub mod licence;
 pub mod schema;
+mod size_band;
+pub mod summary_doc;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -77,6 +79,10 @@ pub struct Predicate<F = FileRecord> {
     /// (see [`card::facts`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Value>,
+    /// What the public summary shipped in the release (`public_summary.uri`) says, for
+    /// comparing with `declared` (see [`summary_doc::facts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_summary: Option<Value>,
     pub scan: ScanSettings,
 }
 
@@ -313,6 +319,7 @@ impl Statement {
                 datasets: Vec::new(),
                 declared: None,
                 card: None,
+                public_summary: None,
                 scan,
             },
         }
@@ -524,6 +531,8 @@ pub struct AnyPredicate<F> {
     #[serde(default)]
     pub card: Option<Value>,
     #[serde(default)]
+    pub public_summary: Option<Value>,
+    #[serde(default)]
     pub scan: Option<ScanSettings>,
     #[serde(default)]
     pub serialization: Option<Box<serde_json::value::RawValue>>,
@@ -574,6 +583,7 @@ impl<F: Record> AnyStatement<F> {
                 datasets: predicate.datasets.unwrap_or_default(),
                 declared: predicate.declared,
                 card: predicate.card,
+                public_summary: predicate.public_summary,
                 scan: predicate.scan.ok_or_else(|| missing("scan"))?,
             },
         };

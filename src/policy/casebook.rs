@@ -1,6 +1,7 @@
 //! `scelle policy test`: each pack's `tests:` cases, run like `opa test`. A case is a declaration
-//! (a `scelle.yaml` file, changed by `set:`), optionally a manifest for the files, a model card, the
-//! verification facts and a date; it passes when every rule it names ends as expected.
+//! (a `scelle.yaml` file, changed by `set:`), optionally a manifest for the files, a model card, a
+//! public summary, the verification facts and a date; it passes when every rule it names ends as
+//! expected.
 //! Coverage counts, per rule, whether some case sees it pass and some case sees it fail.
 
 use std::collections::BTreeMap;
@@ -181,6 +182,9 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
             p.insert("declared".into(), declared.value);
         }
     }
+    if let Some(file) = &case.summary {
+        ship_summary(&mut statement, &dir.join(file))?;
+    }
     let mut verification = serde_json::to_value(VerificationFacts {
         input: "folder".into(),
         ..VerificationFacts::default()
@@ -214,6 +218,44 @@ fn facts_of(case: &TestCase, pack: &Pack, dir: &Path) -> Result<(Facts, String),
         }),
         as_of,
     ))
+}
+
+/// Puts the summary at `file` into the release at the declared `public_summary.uri`, with its
+/// digest, and records what it says when that digest is the declared one (as a scan would).
+fn ship_summary(statement: &mut Value, file: &Path) -> Result<(), String> {
+    use crate::manifest::summary_doc;
+    let text = crate::input::read_text(file, summary_doc::SUMMARY).map_err(|e| e.to_string())?;
+    let declared = statement
+        .pointer("/predicate/declared")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let Some(uri) = declared
+        .pointer("/public_summary/uri")
+        .and_then(Value::as_str)
+        .filter(|u| !descriptor::has_scheme(u))
+    else {
+        return Err("`summary` needs a declaration whose `public_summary.uri` is a path".into());
+    };
+    let sha256 = crate::manifest::Sha256Digest::of(text.as_bytes()).to_hex();
+    let sealed = declared
+        .pointer("/public_summary/sha256")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case(&sha256));
+    let facts = sealed.then(|| summary_doc::facts(uri, &text, &declared));
+    let Some(p) = statement
+        .get_mut("predicate")
+        .and_then(Value::as_object_mut)
+    else {
+        return Err("the manifest has no `predicate`".into());
+    };
+    if let Some(Value::Array(files)) = p.get_mut("files") {
+        files.retain(|f| f.get("path").and_then(Value::as_str) != Some(uri));
+        files.push(json!({"path": uri, "size": text.len(), "sha256": sha256}));
+    }
+    if let Some(facts) = facts {
+        p.insert("public_summary".into(), facts);
+    }
+    Ok(())
 }
 
 /// Sets `path` (`a.b[0].c`) in a YAML tree to `value`; `null` removes the field.

@@ -118,6 +118,7 @@ pub const SHAPE: Shape = Shape::Obj(&[
     ),
     ("figures", figures::SHAPE),
     ("card", figures::CARD_SHAPE),
+    ("summary_document", super::published::SHAPE),
 ]);
 
 fn num(v: &Value, pointer: &str) -> Option<f64> {
@@ -245,6 +246,11 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Va
         "file_findings": file_findings(files),
         "figures": figures::derive(predicate, declared, datasets, files),
         "card": figures::card(predicate, declared, datasets),
+        "summary_document": super::published::derive(
+            predicate,
+            declared,
+            &by_path.iter().map(|(p, (s, _))| (*p, *s)).collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -394,6 +400,13 @@ fn documents(declared: &Value, files: &BTreeMap<&str, (&str, u64)>) -> Vec<Value
     let mut refs = Vec::new();
     if let Ok(schema) = Schema::get() {
         collect_refs(&schema.root, declared, "", &mut refs);
+    }
+    // The public summary is a section, not a reference, but its `uri` and `sha256` say the same.
+    if let Some(summary) = declared
+        .get("public_summary")
+        .filter(|s| s.get("uri").is_some_and(Value::is_string))
+    {
+        refs.push(("public_summary".to_owned(), summary));
     }
     refs.into_iter()
         .map(|(field, r)| {

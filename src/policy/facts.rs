@@ -241,7 +241,7 @@ fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// A predicate's model, datasets, declaration and model card.
+/// A predicate's model, datasets, declaration, model card and public summary.
 fn summary<F>(p: &Predicate<F>) -> Value {
     let mut m = Map::new();
     if let Some(model) = &p.model {
@@ -253,6 +253,9 @@ fn summary<F>(p: &Predicate<F>) -> Value {
     }
     if let Some(card) = &p.card {
         m.insert("card".into(), card.clone());
+    }
+    if let Some(summary) = &p.public_summary {
+        m.insert("public_summary".into(), summary.clone());
     }
     Value::Object(m)
 }

@@ -18,6 +18,7 @@ pub mod figures;
 pub mod functions;
 pub mod needs;
 pub mod pack;
+pub mod published;
 
 pub use check::{CheckReport, Subject};
 pub use eval::{Counts, PackResult, RuleResult, Stage};

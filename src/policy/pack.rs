@@ -144,6 +144,10 @@ pub struct TestCase {
     /// A model card (`README.md` text), relative to the pack file: its facts replace the
     /// manifest's `predicate.card`, as a scan of a release holding it would record them.
     pub card: Option<String>,
+    /// A public summary of training content, relative to the pack file: shipped in the release
+    /// at the declaration's `public_summary.uri` with its own digest, and read as a scan reads
+    /// it (only when that is the declared `sha256`).
+    pub summary: Option<String>,
     /// Changes to the declaration: dotted path (`datasets[0].lawful_basis`) to value; `null`
     /// removes the field.
     pub set: Vec<(Key, Node)>,
@@ -226,11 +230,12 @@ const RULE: [&str; 16] = [
     "help_uri",
     "stages",
 ];
-const TEST: [&str; 9] = [
+const TEST: [&str; 10] = [
     "name",
     "scelle",
     "manifest",
     "card",
+    "summary",
     "set",
     "verification",
     "as_of",
@@ -714,6 +719,7 @@ impl Reader<'_> {
             let scelle = self.string(item, "scelle", &where_, false);
             let manifest = self.string(item, "manifest", &where_, false);
             let card = self.string(item, "card", &where_, false);
+            let summary = self.string(item, "summary", &where_, false);
             let as_of = self.date(item, "as_of", &where_);
             let stage = self.string(item, "stage", &where_, false).and_then(|s| {
                 let stage = Stage::parse(&s);
@@ -775,6 +781,7 @@ impl Reader<'_> {
                 scelle,
                 manifest,
                 card,
+                summary,
                 set,
                 verification,
                 as_of,

@@ -34,5 +34,6 @@ mod robustness;
 mod scan;
 mod scenarios;
 mod sign;
+mod summary_doc;
 mod templates;
 mod vectors;
