@@ -348,9 +348,11 @@ where
         let verification = VerificationFacts {
             input: "bundle".into(),
             signed: true,
+            // The name only: the problem is printed in reports and documents, which carry no
+            // path of the machine they were made on.
             problem: Some(format!(
                 "`{}` was not verified: no `--key` given",
-                path.display()
+                name_of(path)
             )),
             ..VerificationFacts::default()
         };
