@@ -7,6 +7,8 @@
 //! Nothing is invented: a value the declaration does not give is [`Value::NotDeclared`], shown as
 //! "not declared" and listed in [`Document::not_declared`] so the command can warn about it.
 
+pub mod audit;
+mod html;
 mod markdown;
 
 use std::cell::RefCell;
@@ -16,6 +18,7 @@ use serde_json::Value as Json;
 
 use crate::release::Release;
 
+pub use html::html;
 pub use markdown::markdown;
 
 /// The version of the JSON form of a document (`docs/report.schema.json`).
