@@ -28,6 +28,8 @@ mod keys;
 mod loaders;
 mod names;
 mod output;
+mod report_audit;
+mod report_html;
 mod robustness;
 mod scan;
 mod scenarios;
