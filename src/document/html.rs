@@ -142,36 +142,33 @@ fn header(out: &mut String, doc: &Document) {
     fact("Root digest", &root);
     fact("Files", &r.files.to_string());
     fact("Input", &escape(&r.input));
-    match (&r.signer, r.verified) {
-        (Some(s), true) => {
-            fact(
-                "Signature",
-                "<span class=\"verified\" id=\"signature\">verified</span>",
-            );
-            fact(
-                "Signer key",
-                &format!(
-                    "<code class=\"digest\" id=\"signer-key\">{}</code>",
-                    escape(&s.key_id)
-                ),
-            );
-            if let Some(a) = &s.algorithm {
-                fact("Key algorithm", &escape(a));
-            }
-            if let Some(f) = &s.format {
-                fact("Bundle format", &escape(f));
-            }
+    if let (Some(s), true) = (&r.signer, r.verified) {
+        fact(
+            "Signature",
+            "<span class=\"verified\" id=\"signature\">verified</span>",
+        );
+        fact(
+            "Signer key",
+            &format!(
+                "<code class=\"digest\" id=\"signer-key\">{}</code>",
+                escape(&s.key_id)
+            ),
+        );
+        if let Some(a) = &s.algorithm {
+            fact("Key algorithm", &escape(a));
         }
-        _ => {
-            let why = r
-                .problem
-                .as_deref()
-                .map_or(String::new(), |p| format!(": {}", escape(p)));
-            fact(
-                "Signature",
-                &format!("<span class=\"unverified\" id=\"signature\">not verified</span>{why}"),
-            );
+        if let Some(f) = &s.format {
+            fact("Bundle format", &escape(f));
         }
+    } else {
+        let why = r
+            .problem
+            .as_deref()
+            .map_or(String::new(), |p| format!(": {}", escape(p)));
+        fact(
+            "Signature",
+            &format!("<span class=\"unverified\" id=\"signature\">not verified</span>{why}"),
+        );
     }
     if let Some(a) = doc.audience {
         fact("Audience", audience_name(a));
@@ -297,7 +294,10 @@ fn value_html(v: &Value) -> String {
 /// Where a value comes from, as HTML.
 fn source_html(s: &Source) -> String {
     match s {
-        Source::Field { path } => format!("<code>scelle.yaml</code> field <code>{}</code>", escape(path)),
+        Source::Field { path } => format!(
+            "<code>scelle.yaml</code> field <code>{}</code>",
+            escape(path)
+        ),
         Source::File { path } => format!("sealed file <code>{}</code>", escape(path)),
         Source::Computed { from } => format!("computed from {}", escape(from)),
         Source::Verification => "verification of the bundle".to_owned(),
@@ -395,12 +395,65 @@ mod tests {
         // The only markup is the renderer's own: every tag is one it writes, so no script,
         // image or attribute the value tried to add exists as markup.
         let allowed = [
-            "!DOCTYPE", "html", "/html", "head", "/head", "meta", "title", "/title", "style",
-            "/style", "body", "/body", "header", "/header", "h1", "/h1", "h2", "/h2", "h3", "/h3",
-            "dl", "/dl", "dt", "/dt", "dd", "/dd", "code", "/code", "span", "/span", "p", "/p",
-            "main", "/main", "section", "/section", "figure", "/figure", "figcaption",
-            "/figcaption", "table", "/table", "thead", "/thead", "tbody", "/tbody", "tr", "/tr",
-            "th", "/th", "td", "/td", "div", "/div", "ul", "/ul", "li", "/li", "footer",
+            "!DOCTYPE",
+            "html",
+            "/html",
+            "head",
+            "/head",
+            "meta",
+            "title",
+            "/title",
+            "style",
+            "/style",
+            "body",
+            "/body",
+            "header",
+            "/header",
+            "h1",
+            "/h1",
+            "h2",
+            "/h2",
+            "h3",
+            "/h3",
+            "dl",
+            "/dl",
+            "dt",
+            "/dt",
+            "dd",
+            "/dd",
+            "code",
+            "/code",
+            "span",
+            "/span",
+            "p",
+            "/p",
+            "main",
+            "/main",
+            "section",
+            "/section",
+            "figure",
+            "/figure",
+            "figcaption",
+            "/figcaption",
+            "table",
+            "/table",
+            "thead",
+            "/thead",
+            "tbody",
+            "/tbody",
+            "tr",
+            "/tr",
+            "th",
+            "/th",
+            "td",
+            "/td",
+            "div",
+            "/div",
+            "ul",
+            "/ul",
+            "li",
+            "/li",
+            "footer",
             "/footer",
         ];
         for tag in page.split('<').skip(1) {
@@ -415,7 +468,9 @@ mod tests {
         // `</style>` appears once: the end of the page's own style element.
         assert_eq!(page.matches("</style>").count(), 1);
         // In attributes (the not-declared title) the quote cannot close the value.
-        assert!(page.contains("title=\"`&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39; onload=x"));
+        assert!(page.contains(
+            "title=\"`&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39; onload=x"
+        ));
         // The text is still all there, escaped, for the reader.
         assert!(page.contains("&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("javascript:alert(2)"));
@@ -447,7 +502,9 @@ mod tests {
         assert!(page.contains("<span class=\"not-declared\""));
         assert!(page.contains(">not declared</span>"));
         assert!(page.contains("<h2>Where each value comes from</h2>"));
-        assert!(page.contains("<tr><td>1 value</td><td><code>scelle.yaml</code> field <code>value</code></td></tr>"));
+        assert!(page.contains(
+            "<tr><td>1 value</td><td><code>scelle.yaml</code> field <code>value</code></td></tr>"
+        ));
         assert!(page.contains(super::super::BASIS));
     }
 

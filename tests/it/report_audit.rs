@@ -129,8 +129,10 @@ fn value<'a>(section: &'a serde_json::Value, label: &str) -> &'a serde_json::Val
         .unwrap()
         .iter()
         .find(|i| i["label"] == label)
-        .map(|i| &i["value"])
-        .unwrap_or_else(|| panic!("no item {label} in {}", section["title"]))
+        .map_or_else(
+            || panic!("no item {label} in {}", section["title"]),
+            |i| &i["value"],
+        )
 }
 
 #[test]
@@ -184,7 +186,12 @@ fn audit_json_of_the_verified_demo_reports_verification_model_and_packs() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["title"].as_str().unwrap().starts_with("gdpr-training-data "))
+        .find(|p| {
+            p["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("gdpr-training-data ")
+        })
         .unwrap();
     let row = value(gdpr, "Rules")["rows"]
         .as_array()
@@ -195,7 +202,10 @@ fn audit_json_of_the_verified_demo_reports_verification_model_and_packs() {
         .clone();
     assert_eq!(row[1], "fail");
     assert_eq!(row[2], "error");
-    assert!(row[3].as_str().unwrap().contains("GDPR Art. 13, 14"), "{row}");
+    assert!(
+        row[3].as_str().unwrap().contains("GDPR Art. 13, 14"),
+        "{row}"
+    );
     assert_eq!(
         row[4],
         format!("scelle.yaml:{}", dataset_line("wikipedia-fr-2025-09"))
@@ -296,10 +306,27 @@ fn audit_of_a_tampered_copy_lists_each_changed_file() {
     assert_eq!(
         rows,
         serde_json::json!([
-            ["MODEL_CARD.md", "renamed", sha256_hex(&std::fs::read(demo().join("README.md")).unwrap()),
-             sha256_hex(&std::fs::read(demo().join("README.md")).unwrap()), "signed as `README.md`"],
-            ["config.json", "modified", sha256_hex(&original), sha256_hex(edited), ""],
-            ["notes.txt", "extra (not signed)", "", sha256_hex(b"unsigned\n"), ""],
+            [
+                "MODEL_CARD.md",
+                "renamed",
+                sha256_hex(&std::fs::read(demo().join("README.md")).unwrap()),
+                sha256_hex(&std::fs::read(demo().join("README.md")).unwrap()),
+                "signed as `README.md`"
+            ],
+            [
+                "config.json",
+                "modified",
+                sha256_hex(&original),
+                sha256_hex(edited),
+                ""
+            ],
+            [
+                "notes.txt",
+                "extra (not signed)",
+                "",
+                sha256_hex(b"unsigned\n"),
+                ""
+            ],
         ])
     );
 }
@@ -311,14 +338,20 @@ fn audit_is_byte_identical_on_two_runs_in_every_format() {
         let a = s.report(&demo(), &["--format", format]).success();
         let b = s.report(&demo(), &["--format", format]).success();
         assert_eq!(a.stdout, b.stdout, "{format}");
-        assert!(!a.stdout.contains(s.dir.path().to_str().unwrap()), "{format}");
+        assert!(
+            !a.stdout.contains(s.dir.path().to_str().unwrap()),
+            "{format}"
+        );
     }
     // With SOURCE_DATE_EPOCH elsewhere, only the dates move.
-    let later = run_cmd(
-        scelle()
-            .env("SOURCE_DATE_EPOCH", "1800000000")
-            .args(["report", demo().to_str().unwrap(), "--kind", "audit", "--format", "json"]),
-    );
+    let later = run_cmd(scelle().env("SOURCE_DATE_EPOCH", "1800000000").args([
+        "report",
+        demo().to_str().unwrap(),
+        "--kind",
+        "audit",
+        "--format",
+        "json",
+    ]));
     assert_eq!(later.code, 0);
     assert_eq!(later.json()["generated"], "2027-01-15");
 }

@@ -8,12 +8,14 @@
 //! travels in (`scelle check --format json`, the predicate of a signed attestation), so an audit
 //! can start from a fresh check ([`build`]) or from an attested one ([`from_evidence`]) alike.
 
+mod results;
+mod summaries;
+
 use serde_json::Value as Json;
 
 use super::{Context, Document, Item, Kind, Section, Source, Value};
 use crate::policy::check::CheckReport;
 use crate::release::Parsed;
-use crate::text::thousands;
 
 /// What an audit is made of. Apart from the check report, each part is optional: a report
 /// started from an attestation may have no file-by-file comparison at hand.
@@ -58,11 +60,11 @@ pub fn from_evidence(cx: Context<'_>, evidence: &Evidence<'_>) -> Document {
     let sections = vec![
         check_section(evidence.check),
         verification(evidence),
-        model(&cx, evidence),
-        datasets(&cx, evidence),
-        packs(evidence.check),
-        waivers(evidence.check),
-        summary(evidence.check),
+        summaries::model(&cx, evidence),
+        summaries::datasets(&cx, evidence),
+        results::packs(evidence.check),
+        results::waivers(evidence.check),
+        results::summary(evidence.check),
     ];
     cx.finish(Kind::Audit, "Audit report", sections)
 }
@@ -185,8 +187,11 @@ fn verification(e: &Evidence<'_>) -> Section {
             .from(from_check("subject.root")),
         )
         .item(
-            Item::new("Files recorded", Value::text(count(e.check, "/subject/files")))
-                .from(from_check("subject.files")),
+            Item::new(
+                "Files recorded",
+                Value::text(count(e.check, "/subject/files")),
+            )
+            .from(from_check("subject.files")),
         );
     let checked = flag("/files_checked") == Some(true);
     s = s.item(item("Files re-hashed on disk", Value::flag(checked)));
@@ -214,9 +219,11 @@ fn verdict(v: &Json, files: Option<&Json>) -> String {
         };
     }
     match flag("/files_match") {
-        Some(true) => "The signature verifies against a trusted key and every file on disk matches \
+        Some(true) => {
+            "The signature verifies against a trusted key and every file on disk matches \
                        the signed record"
-            .to_owned(),
+                .to_owned()
+        }
         Some(false) => {
             let differing = files.map_or(0, |f| {
                 ["/modified", "/missing", "/extra", "/renamed", "/lookalike"]
@@ -238,7 +245,12 @@ fn verdict(v: &Json, files: Option<&Json>) -> String {
 /// Every difference between the signed record and the files on disk, sorted by path.
 fn mismatches(files: &Json) -> Value {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let get = |v: &Json, k: &str| v.get(k).and_then(Json::as_str).unwrap_or_default().to_owned();
+    let get = |v: &Json, k: &str| {
+        v.get(k)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     for m in array(files, "/modified") {
         let detail = match m.get("content_of").and_then(Json::as_str) {
             Some(of) => format!("now holds the content of `{of}`"),
@@ -290,444 +302,14 @@ fn mismatches(files: &Json) -> Value {
     }
     rows.sort();
     Value::table(
-        &["File", "Change", "Signed SHA-256", "SHA-256 on disk", "Detail"],
+        &[
+            "File",
+            "Change",
+            "Signed SHA-256",
+            "SHA-256 on disk",
+            "Detail",
+        ],
         rows,
-    )
-}
-
-/// 3: the model as the statement summarises it, and the figures the check compared.
-fn model(cx: &Context<'_>, e: &Evidence<'_>) -> Section {
-    let m = e.model.unwrap_or(&Json::Null);
-    let scanned = Source::computed("the statement's model summary (`predicate.model`)");
-    let figures = e.check.pointer("/figures").unwrap_or(&Json::Null);
-    let mut s = Section::new(Some("3"), "Model")
-        .item(cx.field("Name", "model.name"))
-        .item(cx.field("Version", "model.version"));
-    let counted = m.get("parameter_count").and_then(Json::as_u64);
-    let mut item = Item::new(
-        "Parameters counted",
-        counted.map_or_else(
-            || Value::not_applicable("no weight file whose tensors scelle reads"),
-            |n| Value::text(thousands(n)),
-        ),
-    )
-    .from(scanned.clone());
-    for f in array(m, "/parameter_files") {
-        if let Some(p) = f.as_str() {
-            item = item.from(Source::file(p));
-        }
-    }
-    s = s.item(item);
-    let declared = figures.pointer("/parameters/declared").and_then(Json::as_u64);
-    s = s.item(match declared {
-        Some(n) => Item::new("Parameters declared", Value::text(thousands(n)))
-            .from(Source::field("model.parameters.total")),
-        None => Item::new("Parameters declared", cx.missing("model.parameters.total")),
-    });
-    if let Some(agree) = figures.pointer("/parameters/agree").and_then(Json::as_bool) {
-        s = s.item(
-            Item::new("Declared and counted agree", Value::flag(agree))
-                .from(from_check("figures.parameters")),
-        );
-    }
-    let mut dtypes: Vec<Vec<String>> = m
-        .get("dtypes")
-        .and_then(Json::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| vec![k.clone(), v.as_u64().map_or_else(String::new, thousands)])
-                .collect()
-        })
-        .unwrap_or_default();
-    dtypes.sort();
-    s = s.item(Item::new("Parameters by dtype", Value::table(&["Dtype", "Parameters"], dtypes)).from(scanned.clone()));
-    let architecture: Vec<String> = m
-        .get("architecture")
-        .and_then(Json::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k}: {}", super::scalar_text(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    s = s.item(Item::new("Architecture", Value::list(architecture)).from(scanned.clone()));
-    let formats: Vec<String> = array(m, "/formats")
-        .iter()
-        .filter_map(Json::as_str)
-        .map(str::to_owned)
-        .collect();
-    s = s.item(Item::new("Weight formats", Value::list(formats)).from(scanned.clone()));
-    if let (Some(n), Some(b)) = (
-        m.get("weights_files").and_then(Json::as_u64),
-        m.get("weights_bytes").and_then(Json::as_u64),
-    ) {
-        s = s.item(
-            Item::new(
-                "Weight files",
-                Value::text(format!(
-                    "{n} file{}, {} bytes",
-                    if n == 1 { "" } else { "s" },
-                    thousands(b)
-                )),
-            )
-            .from(scanned),
-        );
-    }
-    let pair = |label: &str, at: &str| -> Option<Item> {
-        let p = figures.pointer(at)?;
-        let side = |k: &str| p.get(k).filter(|v| !v.is_null()).map_or_else(|| "not declared".to_owned(), super::scalar_text);
-        Some(
-            Item::new(
-                label,
-                Value::text(format!(
-                    "declared {}, counted {}",
-                    side("declared"),
-                    p.get("counted").filter(|v| !v.is_null()).map_or_else(|| "none".to_owned(), super::scalar_text)
-                )),
-            )
-            .from(from_check(&format!("figures{}", at.replace('/', ".")))),
-        )
-    };
-    if let Some(i) = pair("Context length", "/context_length") {
-        s = s.item(i);
-    }
-    if let Some(c) = figures.get("compute") {
-        // FLOP counts are read in powers of ten (`1.9e15`), as the thresholds are written.
-        let f = |k: &str| {
-            c.get(k)
-                .and_then(Json::as_f64)
-                .map_or_else(|| "none".to_owned(), |x| format!("{x:e}"))
-        };
-        s = s.item(
-            Item::new(
-                "Training compute (FLOP)",
-                Value::text(format!(
-                    "declared {}, cumulative {}, estimated 6·N·D {}, estimated from hardware {}",
-                    f("declared"),
-                    f("cumulative"),
-                    f("estimate_6nd"),
-                    f("estimate_hardware")
-                )),
-            )
-            .from(from_check("figures.compute")),
-        );
-    }
-    s
-}
-
-/// 4: the datasets as declared, as sealed, and the figures the check compared.
-fn datasets(cx: &Context<'_>, e: &Evidence<'_>) -> Section {
-    let mut s = Section::new(Some("4"), "Datasets");
-    let declared: Vec<Vec<String>> = array(cx.declared(), "/datasets")
-        .iter()
-        .map(|d| {
-            vec![
-                cell(d.get("id").or_else(|| d.get("name"))),
-                cell(d.get("role")),
-                cell(d.get("source_type")),
-                cell(d.get("modality")),
-                cell(d.get("acquired_at")),
-            ]
-        })
-        .collect();
-    s = s.item(match cx.get("datasets") {
-        Some(_) => Item::new(
-            "Declared datasets",
-            Value::table(
-                &["Dataset", "Role", "Source", "Modality", "Acquired"],
-                declared,
-            ),
-        )
-        .from(Source::field("datasets")),
-        None => Item::new("Declared datasets", cx.missing("datasets")),
-    });
-    let mut sealed: Vec<Vec<String>> = e
-        .datasets
-        .iter()
-        .map(|d| {
-            vec![
-                cell(d.get("path")),
-                cell(d.get("files")),
-                cell(d.get("records")),
-                cell(d.get("bytes")),
-                cell(d.get("formats")),
-            ]
-        })
-        .collect();
-    sealed.sort();
-    s = s.item(
-        Item::new(
-            "Dataset folders sealed in the release",
-            Value::table(&["Folder", "Files", "Records", "Bytes", "Formats"], sealed),
-        )
-        .from(Source::computed(
-            "the statement's dataset summary (`predicate.datasets`)",
-        )),
-    );
-    let side = |p: Option<&Json>, k: &str| cell(p.and_then(|p| p.get(k)).filter(|v| !v.is_null()));
-    let agree = |p: Option<&Json>| match p.and_then(|p| p.get("agree")).and_then(Json::as_bool) {
-        Some(b) => yes_no(b).to_owned(),
-        None => "not compared".to_owned(),
-    };
-    let compared: Vec<Vec<String>> = array(e.check, "/figures/datasets")
-        .iter()
-        .map(|d| {
-            let r = d.get("records");
-            let b = d.get("bytes");
-            vec![
-                cell(d.get("dataset")),
-                cell(d.get("path")),
-                side(r, "declared"),
-                side(r, "counted"),
-                agree(r),
-                side(b, "declared"),
-                side(b, "counted"),
-                agree(b),
-            ]
-        })
-        .collect();
-    s.item(
-        Item::new(
-            "Declared and counted sizes",
-            Value::table(
-                &[
-                    "Dataset",
-                    "Folder",
-                    "Records declared",
-                    "Records counted",
-                    "Agree",
-                    "Bytes declared",
-                    "Bytes counted",
-                    "Agree",
-                ],
-                compared,
-            ),
-        )
-        .from(from_check("figures.datasets")),
-    )
-}
-
-/// 5: every pack, and under it every rule's result.
-fn packs(check: &Json) -> Section {
-    let list = array(check, "/packs");
-    let overview: Vec<Vec<String>> = list
-        .iter()
-        .map(|p| {
-            let applies = match p.get("applies").and_then(Json::as_bool) {
-                Some(true) => "yes".to_owned(),
-                _ => format!(
-                    "no{}",
-                    text(p, "/applies_reason").map_or(String::new(), |r| format!(": {r}"))
-                ),
-            };
-            vec![
-                text(p, "/name").unwrap_or_default(),
-                text(p, "/version").unwrap_or_default(),
-                applies,
-                text(p, "/in_effect").unwrap_or_default(),
-                count(p, "/counts/pass"),
-                count(p, "/counts/fail"),
-                count(p, "/counts/waived"),
-                count(p, "/counts/not_applicable"),
-                count(p, "/counts/error"),
-            ]
-        })
-        .collect();
-    let mut s = Section::new(Some("5"), "Policy packs and their results").item(
-        Item::new(
-            "Packs run",
-            Value::table(
-                &[
-                    "Pack", "Version", "Applies", "In effect", "Pass", "Fail", "Waived",
-                    "Not applicable", "Error",
-                ],
-                overview,
-            ),
-        )
-        .from(from_check("packs")),
-    );
-    for (i, p) in list.iter().enumerate() {
-        s = s.section(pack(p, &format!("5.{}", i + 1)));
-    }
-    s
-}
-
-fn pack(p: &Json, number: &str) -> Section {
-    let name = text(p, "/name").unwrap_or_default();
-    let title = format!(
-        "{name} {}: {}",
-        text(p, "/version").unwrap_or_default(),
-        text(p, "/title").unwrap_or_default()
-    );
-    let mut s = Section::new(Some(number), &title);
-    if let Some(source) = text(p, "/source") {
-        s = s.note(format!("Reads: {source}"));
-    }
-    let applies = match p.get("applies").and_then(Json::as_bool) {
-        Some(true) => Value::flag(true),
-        _ => Value::text(format!(
-            "no{}",
-            text(p, "/applies_reason").map_or(String::new(), |r| format!(": {r}"))
-        )),
-    };
-    s = s.item(Item::new("Applies to this release", applies));
-    let effective = match (text(p, "/effective"), text(p, "/in_effect")) {
-        (Some(d), Some(e)) => format!("from {d} (in effect on the date used: {e})"),
-        (None, Some(e)) => format!("in effect: {e}"),
-        _ => "unknown".to_owned(),
-    };
-    s = s.item(Item::new("Effective", Value::text(effective)));
-    let rows: Vec<Vec<String>> = array(p, "/results")
-        .iter()
-        .map(|r| {
-            let outcome = text(r, "/outcome").unwrap_or_default();
-            let waived = r.get("waived").and_then(Json::as_bool) == Some(true);
-            let failed = outcome == "fail" || outcome == "error";
-            let lines: Vec<String> = array(r, "/locations")
-                .iter()
-                .map(|l| match (text(l, "/file"), text(l, "/line")) {
-                    (Some(f), Some(n)) => format!("{f}:{n}"),
-                    (Some(f), None) => f,
-                    _ => String::new(),
-                })
-                .collect();
-            let mut finding = if failed {
-                text(r, "/message").unwrap_or_default()
-            } else {
-                String::new()
-            };
-            if let Some(note) = text(r, "/note") {
-                if !finding.is_empty() {
-                    finding.push_str(" — ");
-                }
-                finding.push_str(&note);
-            }
-            vec![
-                text(r, "/id").unwrap_or_default(),
-                if waived {
-                    "fail (waived)".to_owned()
-                } else {
-                    outcome.replace('_', " ")
-                },
-                text(r, "/severity").unwrap_or_default(),
-                text(r, "/reference").unwrap_or_default(),
-                lines.join(", "),
-                finding,
-                if failed {
-                    text(r, "/fix").unwrap_or_default()
-                } else {
-                    String::new()
-                },
-            ]
-        })
-        .collect();
-    s.item(
-        Item::new(
-            "Rules",
-            Value::table(
-                &[
-                    "Rule",
-                    "Outcome",
-                    "Severity",
-                    "Article",
-                    "Location",
-                    "Finding",
-                    "Fix",
-                ],
-                rows,
-            ),
-        )
-        .from(from_check(&format!("packs[{name}].results"))),
-    )
-}
-
-/// 6: the waivers of the run and the file findings they took out.
-fn waivers(check: &Json) -> Section {
-    let location = |w: &Json| match (text(w, "/location/file"), text(w, "/location/line")) {
-        (Some(f), Some(n)) => format!("{f}:{n}"),
-        (Some(f), None) => f,
-        _ => String::new(),
-    };
-    let rows: Vec<Vec<String>> = array(check, "/waivers")
-        .iter()
-        .map(|w| {
-            vec![
-                text(w, "/id").unwrap_or_default(),
-                cell(w.get("subjects")),
-                text(w, "/status").unwrap_or_default(),
-                count(w, "/matched"),
-                text(w, "/expires").unwrap_or_default(),
-                text(w, "/approver").unwrap_or_default(),
-                text(w, "/reason").unwrap_or_default(),
-                location(w),
-            ]
-        })
-        .collect();
-    let findings: Vec<Vec<String>> = array(check, "/waived_findings")
-        .iter()
-        .map(|w| {
-            vec![
-                text(w, "/path").unwrap_or_default(),
-                text(w, "/finding/rule").unwrap_or_default(),
-                text(w, "/finding/severity").unwrap_or_default(),
-                text(w, "/finding/message").unwrap_or_default(),
-                text(w, "/waiver/id").unwrap_or_default(),
-                location(w.get("waiver").unwrap_or(&Json::Null)),
-            ]
-        })
-        .collect();
-    Section::new(Some("6"), "Waivers")
-        .item(
-            Item::new(
-                "Waivers of the run",
-                Value::table(
-                    &[
-                        "Waives", "Subjects", "Status", "Matched", "Expires", "Approver",
-                        "Reason", "Written at",
-                    ],
-                    rows,
-                ),
-            )
-            .from(from_check("waivers")),
-        )
-        .item(
-            Item::new(
-                "Findings on files waived",
-                Value::table(
-                    &["File", "Finding", "Severity", "Message", "Waiver", "Written at"],
-                    findings,
-                ),
-            )
-            .from(from_check("waived_findings")),
-        )
-}
-
-/// 7: the totals.
-fn summary(check: &Json) -> Section {
-    let row = |label: &str, pointer: &str| vec![label.to_owned(), count(check, pointer)];
-    Section::new(Some("7"), "Summary").item(
-        Item::new(
-            "Totals",
-            Value::table(
-                &["Count", "Value"],
-                vec![
-                    row("Packs", "/summary/packs"),
-                    row("Packs that apply", "/summary/packs_applicable"),
-                    row("Rules passed", "/summary/rules/pass"),
-                    row("Rules failed", "/summary/rules/fail"),
-                    row("Rules failed and waived", "/summary/rules/waived"),
-                    row("Rules not applicable", "/summary/rules/not_applicable"),
-                    row("Rules that could not be evaluated", "/summary/rules/error"),
-                    row("Failures at error severity", "/summary/errors"),
-                    row("Failures at warning severity", "/summary/warnings"),
-                    row("Failures at info severity", "/summary/infos"),
-                    row("File findings waived", "/summary/waived_findings"),
-                    row("Waivers expired", "/summary/waivers_expired"),
-                    row("Waivers unused", "/summary/waivers_unused"),
-                ],
-            ),
-        )
-        .from(from_check("summary")),
     )
 }
 
@@ -745,11 +327,11 @@ mod tests {
         let mut weights = (header.len() as u64).to_le_bytes().to_vec();
         weights.extend_from_slice(header);
         weights.extend_from_slice(&[0; 24]);
-        std::fs::write(dir.join("model.safetensors"), weights).unwrap();
-        std::fs::write(dir.join("config.json"), r#"{"model_type":"llama"}"#).unwrap();
-        std::fs::create_dir(dir.join("data")).unwrap();
-        std::fs::write(dir.join("data/train.jsonl"), "{\"t\":1}\n{\"t\":2}\n").unwrap();
-        std::fs::write(
+        fs_err::write(dir.join("model.safetensors"), weights).unwrap();
+        fs_err::write(dir.join("config.json"), r#"{"model_type":"llama"}"#).unwrap();
+        fs_err::create_dir(dir.join("data")).unwrap();
+        fs_err::write(dir.join("data/train.jsonl"), "{\"t\":1}\n{\"t\":2}\n").unwrap();
+        fs_err::write(
             dir.join("scelle.yaml"),
             "model:\n  name: tiny\n  version: \"0.1\"\n  parameters: {total: 7}\ndatasets:\n  \
              - id: train-set\n    role: pretraining\n    source_type: public_dataset\n    \
@@ -771,7 +353,10 @@ mod tests {
                 declared_waivers: true,
             })
             .unwrap();
-        build(Context::new(release, "2026-12-01".to_owned(), None), &report)
+        build(
+            Context::new(release, "2026-12-01".to_owned(), None),
+            &report,
+        )
     }
 
     fn item<'a>(s: &'a Section, label: &str) -> &'a Value {
@@ -804,7 +389,10 @@ mod tests {
             ]
         );
         assert_eq!(doc.kind, Kind::Audit);
-        assert_eq!(*item(&doc.sections[0], "Date used (`--as-of`)"), Value::text("2026-12-01"));
+        assert_eq!(
+            *item(&doc.sections[0], "Date used (`--as-of`)"),
+            Value::text("2026-12-01")
+        );
     }
 
     #[test]
@@ -831,7 +419,10 @@ mod tests {
         assert_eq!(*item(m, "Parameters declared"), Value::text("7"));
         assert_eq!(
             *item(m, "Parameters by dtype"),
-            Value::table(&["Dtype", "Parameters"], vec![vec!["F32".into(), "6".into()]])
+            Value::table(
+                &["Dtype", "Parameters"],
+                vec![vec!["F32".into(), "6".into()]]
+            )
         );
         assert_eq!(*item(m, "Weight formats"), Value::list(["safetensors"]));
         let d = &doc.sections[3];
@@ -854,7 +445,11 @@ mod tests {
         assert_eq!(s.sections.len(), packs.len());
         for (i, (sub, pack)) in s.sections.iter().zip(&packs).enumerate() {
             assert_eq!(sub.number.as_deref(), Some(format!("5.{}", i + 1).as_str()));
-            assert!(sub.title.starts_with(&format!("{} ", pack.name)), "{}", sub.title);
+            assert!(
+                sub.title.starts_with(&format!("{} ", pack.name)),
+                "{}",
+                sub.title
+            );
             let Value::Table { columns, rows } = item(sub, "Rules") else {
                 panic!("not a table")
             };
@@ -901,7 +496,10 @@ mod tests {
         let Value::Table { rows, .. } = item(v, "File mismatches") else {
             panic!("not a table")
         };
-        let got: Vec<(&str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
         assert_eq!(
             got,
             [
