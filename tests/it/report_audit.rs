@@ -357,6 +357,36 @@ fn audit_is_byte_identical_on_two_runs_in_every_format() {
 }
 
 #[test]
+fn audit_judges_dates_as_of_the_day_given() {
+    let r = run(&[
+        "report",
+        demo().to_str().unwrap(),
+        "--kind",
+        "audit",
+        "--format",
+        "json",
+        "--as-of",
+        "2025-01-01",
+    ])
+    .success();
+    let doc = r.json();
+    assert_eq!(
+        value(section(&doc, "1"), "Date used (`--as-of`)")["text"],
+        "2025-01-01"
+    );
+}
+
+#[test]
+fn report_help_gives_its_exit_status() {
+    let r = run(&["report", "--help"]).success();
+    assert!(
+        r.stdout.contains("Exit status: 0 the document was written"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn report_exits_2_when_it_cannot_run_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
