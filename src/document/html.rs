@@ -48,6 +48,7 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 0.75pt solid #555; padding: 0.2em 0.35em; text-align: left; vertical-align: top; }
 th { background: #e8e8e8; }
+td:first-child { min-width: 7.5em; }
 footer { margin-top: 2em; font-size: 0.85em; border-top: 0.75pt solid #555; padding-top: 0.4em; }
 @media print {
   body { max-width: none; padding: 0; }

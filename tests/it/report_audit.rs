@@ -147,7 +147,7 @@ fn audit_json_of_the_verified_demo_reports_verification_model_and_packs() {
     // SOURCE_DATE_EPOCH=1700000000 is 2023-11-14 (19675 whole days after 1970-01-01).
     assert_eq!(doc["generated"], "2023-11-14");
     assert_eq!(
-        value(section(&doc, "1"), "Date used (`--as-of`)")["text"],
+        value(section(&doc, "1"), "Date used (--as-of)")["text"],
         "2023-11-14"
     );
     let v = section(&doc, "2");
@@ -371,7 +371,7 @@ fn audit_judges_dates_as_of_the_day_given() {
     .success();
     let doc = r.json();
     assert_eq!(
-        value(section(&doc, "1"), "Date used (`--as-of`)")["text"],
+        value(section(&doc, "1"), "Date used (--as-of)")["text"],
         "2025-01-01"
     );
 }

@@ -122,10 +122,10 @@ fn check_section(check: &Json) -> Section {
     };
     Section::new(Some("1"), "The check")
         .note(
-            "The built-in policy packs were run over the release as `scelle check` runs them; \
+            "The built-in policy packs were run over the release as scelle check runs them; \
              dates were judged as of the day below.",
         )
-        .item(at("Date used (`--as-of`)", "/as_of", "as_of"))
+        .item(at("Date used (--as-of)", "/as_of", "as_of"))
         .item(at("Stage", "/stage", "stage"))
         .item(Item::new("Checked by", Value::text(generator)).from(from_check("generator")))
         .item(
@@ -390,7 +390,7 @@ mod tests {
         );
         assert_eq!(doc.kind, Kind::Audit);
         assert_eq!(
-            *item(&doc.sections[0], "Date used (`--as-of`)"),
+            *item(&doc.sections[0], "Date used (--as-of)"),
             Value::text("2026-12-01")
         );
     }
