@@ -151,3 +151,26 @@ fn every_other_kind_renders_in_chromium() {
         check_in_browser(&html, kind, &[&root, "tiny-llama-fr-en"]);
     }
 }
+
+#[test]
+fn a_missing_browser_fails_with_how_to_install_it() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/check_page.py");
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, "<!DOCTYPE html><title>t</title>").unwrap();
+    let out = std::process::Command::new(python())
+        .arg(&script)
+        .arg(&page)
+        .arg(dir.path().join("out"))
+        .env("SCELLE_CHROMIUM", dir.path().join("no-chromium"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: no Chromium at `"), "{stderr}");
+    assert!(
+        stderr.contains("hint: install Debian's browser with `apt-get install chromium`"),
+        "{stderr}"
+    );
+}
