@@ -171,6 +171,17 @@ fn header(out: &mut String, doc: &Document) {
             &format!("<span class=\"unverified\" id=\"signature\">not verified</span>{why}"),
         );
     }
+    match r.files_match {
+        Some(true) => fact(
+            "Files on disk",
+            "<span id=\"files-match\">all match the signed record</span>",
+        ),
+        Some(false) => fact(
+            "Files on disk",
+            "<span class=\"unverified\" id=\"files-match\">differ from the signed record</span>",
+        ),
+        None => {}
+    }
     if let Some(a) = doc.audience {
         fact("Audience", audience_name(a));
     }
@@ -353,6 +364,7 @@ mod tests {
                     format: Some("scelle".to_owned()),
                 }),
                 problem: None,
+                files_match: Some(true),
             },
             generated: "2023-11-14".to_owned(),
             generator: "scelle test".to_owned(),
@@ -498,6 +510,7 @@ mod tests {
             "ab".repeat(32)
         )));
         assert!(page.contains("<span class=\"verified\" id=\"signature\">verified</span>"));
+        assert!(page.contains("<span id=\"files-match\">all match the signed record</span>"));
         assert!(page.contains("<h2><span class=\"num\">1</span>value</h2>"));
         assert!(page.contains("<h3><span class=\"num\">value</span>value</h3>"));
         assert!(page.contains("<span class=\"not-declared\""));
@@ -515,11 +528,13 @@ mod tests {
         d.release.verified = false;
         d.release.signer = None;
         d.release.problem = Some("no `--key` given".to_owned());
+        d.release.files_match = None;
         let page = html(&d);
         assert!(page.contains(
             "<span class=\"unverified\" id=\"signature\">not verified</span>: no `--key` given"
         ));
         assert!(!page.contains("Signer key"));
+        assert!(!page.contains("Files on disk"));
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct Described {
     /// Why the record is not verified, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Whether every file on disk matched the signed record, when they were re-hashed against
+    /// it: a good signature over a record the files no longer match vouches for nothing on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_match: Option<bool>,
 }
 
 /// The key a verified bundle was signed with.
@@ -357,6 +361,7 @@ impl<'a> Context<'a> {
                     format: v.format.clone(),
                 }),
             problem: v.problem.clone(),
+            files_match: v.files_match,
         }
     }
 

@@ -302,6 +302,16 @@ fn audit_of_a_tampered_copy_lists_each_changed_file() {
             .unwrap()
             .contains("3 file(s) on disk differ")
     );
+    assert_eq!(doc["release"]["files_match"], false);
+    let html = s.report(copy.path(), &["--format", "html"]);
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html.stdout.contains(
+        "<span class=\"unverified\" id=\"files-match\">differ from the signed record</span>"
+    ));
+    assert!(
+        html.stdout
+            .contains("<td>config.json</td><td>modified</td>")
+    );
     let rows = value(v, "File mismatches")["rows"].clone();
     assert_eq!(
         rows,
