@@ -514,4 +514,83 @@ mod tests {
         // A check report without packs is an audit with no pack, not a failure.
         assert!(doc.sections[4].sections.is_empty());
     }
+
+    #[test]
+    fn rules_waivers_and_totals_come_from_the_check_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let release = small_release(dir.path());
+        let check = serde_json::json!({
+            "as_of": "2027-01-02",
+            "packs": [{"name": "p", "version": "1", "title": "T", "applies": true,
+                "in_effect": true, "effective": "2025-01-01",
+                "counts": {"pass": 1, "fail": 0, "waived": 1, "not_applicable": 0, "error": 0},
+                "results": [
+                    {"id": "R-1", "outcome": "fail", "severity": "error", "reference": "Art. 1",
+                     "message": "m1", "fix": "f1", "waived": true,
+                     "locations": [{"file": "scelle.yaml", "line": 7, "column": 3}]},
+                    {"id": "R-2", "outcome": "pass", "severity": "warning", "reference": "Art. 2",
+                     "message": "ok", "fix": "f2"}]}],
+            "waivers": [{"id": "R-1", "subjects": ["a", "b"], "reason": "why", "approver": "Ann",
+                "expires": "2027-06-30", "origin": "declaration", "status": "applied",
+                "matched": 2, "location": {"file": "scelle.yaml", "line": 40}}],
+            "summary": {"packs": 1, "rules": {"pass": 1, "waived": 1}, "errors": 0},
+        });
+        let doc = from_evidence(
+            Context::new(&release, "2027-01-02".to_owned(), None),
+            &Evidence {
+                check: &check,
+                files: None,
+                model: None,
+                datasets: &[],
+            },
+        );
+        let pack = &doc.sections[4].sections[0];
+        assert_eq!(pack.title, "p 1: T");
+        let Value::Table { rows, .. } = item(pack, "Rules") else {
+            panic!("not a table")
+        };
+        assert_eq!(
+            rows[0],
+            [
+                "R-1",
+                "fail (waived)",
+                "error",
+                "Art. 1",
+                "scelle.yaml:7",
+                "m1",
+                "f1"
+            ]
+        );
+        // A rule that passed has no finding or fix to show.
+        assert_eq!(rows[1], ["R-2", "pass", "warning", "Art. 2", "", "", ""]);
+        let Value::Table { rows, .. } = item(&doc.sections[5], "Waivers of the run") else {
+            panic!("not a table")
+        };
+        assert_eq!(
+            rows[0],
+            [
+                "R-1",
+                "a, b",
+                "applied",
+                "2",
+                "2027-06-30",
+                "Ann",
+                "why",
+                "scelle.yaml:40"
+            ]
+        );
+        let Value::Table { rows, .. } = item(&doc.sections[6], "Totals") else {
+            panic!("not a table")
+        };
+        let get = |label: &str| rows.iter().find(|r| r[0] == label).unwrap()[1].clone();
+        assert_eq!(get("Packs"), "1");
+        assert_eq!(get("Rules failed and waived"), "1");
+        // A count the report leaves out is zero, not an error.
+        assert_eq!(get("Waivers unused"), "0");
+        // Without a verification section the release is reported as not verified.
+        assert_eq!(
+            *item(&doc.sections[1], "Signature"),
+            Value::text("not verified")
+        );
+    }
 }
