@@ -109,7 +109,11 @@ pub mod examples {
   scelle check release/ --key publisher.pub --format sarif -o scelle.sarif
   scelle check release/ --policy ci/our-pack.yaml --waivers ci/waivers.yaml
   scelle check release/ --no-builtin --policy gdpr-training-data --as-of 2027-08-02";
-    pub const REPORT: &str = "Examples:
+    pub const REPORT: &str =
+        "Exit status: 0 the document was written (whatever it reports: `check` is \
+the gate), 2 could not run.
+
+Examples:
   scelle report release/ --kind training-summary -o training-summary.md
   scelle report release/ --key publisher.pub --kind model-documentation --audience downstream
   scelle report release/ --key publisher.pub --kind audit --format html -o audit.html

@@ -97,6 +97,9 @@ pub struct Release {
     pub positions: Option<Positions>,
     /// The bundle the statement came from (a bundle file given as input, or a folder's bundle).
     pub bundle: Option<PathBuf>,
+    /// The files on disk compared with the signed manifest, file by file, when a folder was
+    /// verified against its bundle (what an audit lists as modified, missing, extra, renamed).
+    pub files: Option<verify::FileCheck>,
 }
 
 impl Release {
@@ -253,11 +256,13 @@ where
                 verification: facts_of(&v, "folder"),
                 statement: statement.into(),
                 bundle: Some(bundle.clone()),
+                files: v.files.clone(),
             });
         }
         // A bundle that does not verify says nothing trustworthy: check what is on disk.
         let mut scanned = scan_folder(input, dir, options, Some(bundle), console)?;
         scanned.verification = facts_of(&v, "folder");
+        scanned.files = v.files;
         return Ok(scanned);
     }
     let mut scanned = scan_folder(input, dir, options, bundle.as_ref(), console)?;
@@ -301,6 +306,7 @@ fn scan_folder(
         },
         statement: Parsed::Full(statement),
         bundle: None,
+        files: None,
     })
 }
 
@@ -333,6 +339,7 @@ where
             },
             statement: statement.into(),
             bundle: None,
+            files: None,
         });
     }
     let bundle = sign::bundle::read_from(path, opened)
@@ -406,6 +413,7 @@ where
         verification,
         statement: statement.into(),
         bundle: Some(path.to_path_buf()),
+        files: None,
     })
 }
 
@@ -524,6 +532,7 @@ pub(crate) mod tests {
             verification: VerificationFacts::default(),
             positions: None,
             bundle: None,
+            files: None,
         }
     }
 }

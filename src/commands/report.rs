@@ -1,15 +1,19 @@
 //! `scelle report INPUT --kind KIND`: opens the release (verified with `--key`), builds the
 //! document and writes it. Fields the document needed and the declaration does not give are
 //! written as "not declared" and listed on stderr.
+//!
+//! `report` writes documents; it is not a gate: it exits 0 once the document is written, whatever
+//! the document says (findings included), and 2 when it could not run. `check` is the gate.
 
 use crate::Error;
 use crate::cli::{DocumentFormat, GlobalArgs, ReportArgs};
 use crate::commands::check::today;
 use crate::commands::scan::scan_options;
 use crate::console::Console;
-use crate::document::{self, Context};
+use crate::document::{self, Context, Kind, audit};
 use crate::exit::ExitStatus;
-use crate::release::{OpenOptions, Release};
+use crate::policy::{Stage, builtin};
+use crate::release::{CheckOptions, OpenOptions, Release};
 use crate::report::Output;
 use crate::scan;
 use crate::sign::load_public_key;
@@ -42,7 +46,7 @@ pub(crate) fn run(
         bundle: args.bundle.clone(),
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     };
-    let release = Release::open(&args.input, &options, console)?;
+    let mut release = Release::open(&args.input, &options, console)?;
     if let Some(line) = &release.verification.problem {
         console.warn(line);
     }
@@ -50,13 +54,27 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    let doc = document::build(args.kind, Context::new(&release, today, args.audience));
+    let doc = if args.kind == Kind::Audit {
+        // The audit reports the check `scelle check` makes with no options: every built-in
+        // pack, the release stage, the declaration's own waivers.
+        let packs = builtin::resolve(&[], false).map_err(Error::from)?;
+        let report = release.check(&CheckOptions {
+            packs: &packs,
+            as_of: &today,
+            stage: Stage::default(),
+            waiver_files: &[],
+            declared_waivers: true,
+        })?;
+        audit::build(Context::new(&release, today, args.audience), &report)
+    } else {
+        document::build(args.kind, Context::new(&release, today, args.audience))
+    };
     for field in &doc.not_declared {
         console.warn(&format!("`{field}` is not declared: the document says so"));
     }
     let bytes = match args.format {
-        // The HTML renderer is being written; until then HTML is the Markdown text.
-        DocumentFormat::Markdown | DocumentFormat::Html => document::markdown(&doc).into_bytes(),
+        DocumentFormat::Markdown => document::markdown(&doc).into_bytes(),
+        DocumentFormat::Html => document::html(&doc).into_bytes(),
         DocumentFormat::Json => document::json(&doc),
     };
     output.write(&bytes).map_err(Error::from)?;

@@ -8,8 +8,10 @@
 //! "not declared" and listed in [`Document::not_declared`] so the command can warn about it.
 
 mod annex;
+pub mod audit;
 mod datasets;
 mod evidence;
+mod html;
 pub mod magnitude;
 mod markdown;
 mod model_documentation;
@@ -22,6 +24,7 @@ use serde_json::Value as Json;
 
 use crate::release::Release;
 
+pub use html::html;
 pub use markdown::markdown;
 
 /// The version of the JSON form of a document (`docs/report.schema.json`).
@@ -93,6 +96,10 @@ pub struct Described {
     /// Why the record is not verified, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Whether every file on disk matched the signed record, when they were re-hashed against
+    /// it: a good signature over a record the files no longer match vouches for nothing on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_match: Option<bool>,
 }
 
 /// The key a verified bundle was signed with.
@@ -372,6 +379,7 @@ impl<'a> Context<'a> {
                     format: v.format.clone(),
                 }),
             problem: v.problem.clone(),
+            files_match: v.files_match,
         }
     }
 
