@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod codes;
 pub mod commands;
+pub mod diff;
 pub mod console;
 pub mod document;
 mod error;
