@@ -70,8 +70,8 @@ pub(crate) fn run(
         DiffFormat::Markdown => report::diff::markdown(&diff).into_bytes(),
     };
     output.write(&bytes).map_err(Error::from)?;
-    let unverified = !options.keys.is_empty()
-        && !(old.verification.verified && new.verification.verified);
+    let unverified =
+        !options.keys.is_empty() && !(old.verification.verified && new.verification.verified);
     Ok(if unverified {
         ExitStatus::Failure
     } else {

@@ -76,7 +76,11 @@ fn walk(value: &Value, path: String, out: &mut BTreeMap<String, Value>) {
         }
         leaf => {
             // The root itself is a leaf only when the declaration is not a section at all.
-            let key = if path.is_empty() { ".".to_owned() } else { path };
+            let key = if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path
+            };
             out.insert(key, leaf.clone());
         }
     }
@@ -184,7 +188,8 @@ mod tests {
     #[test]
     fn an_inserted_dataset_changes_only_its_own_fields() {
         let old = json!({"datasets": [{"id": "a", "n": 1}, {"id": "c", "n": 3}]});
-        let new = json!({"datasets": [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 4}]});
+        let new =
+            json!({"datasets": [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 4}]});
         let changes = compare(Some(&old), Some(&new));
         let got: Vec<(&str, Change)> = changes
             .iter()
@@ -199,7 +204,10 @@ mod tests {
             ]
         );
         let changed = &changes[2];
-        assert_eq!((changed.old.clone(), changed.new.clone()), (Some(json!(3)), Some(json!(4))));
+        assert_eq!(
+            (changed.old.clone(), changed.new.clone()),
+            (Some(json!(3)), Some(json!(4)))
+        );
     }
 
     #[test]
@@ -207,19 +215,24 @@ mod tests {
         let decl = json!({"model": {"name": "m", "version": "1"}});
         let added = compare(None, Some(&decl));
         assert_eq!(added.len(), 2);
-        assert!(added.iter().all(|c| c.change == Change::Added && c.old.is_none()));
+        assert!(
+            added
+                .iter()
+                .all(|c| c.change == Change::Added && c.old.is_none())
+        );
         let removed = compare(Some(&decl), None);
-        assert!(removed.iter().all(|c| c.change == Change::Removed && c.new.is_none()));
+        assert!(
+            removed
+                .iter()
+                .all(|c| c.change == Change::Removed && c.new.is_none())
+        );
         assert!(compare(Some(&decl), Some(&decl)).is_empty());
         assert!(compare(None, None).is_empty());
     }
 
     #[test]
     fn a_value_that_changes_type_is_changed() {
-        let changes = compare(
-            Some(&json!({"a": {"b": 1}})),
-            Some(&json!({"a": 1})),
-        );
+        let changes = compare(Some(&json!({"a": {"b": 1}})), Some(&json!({"a": 1})));
         let got: Vec<(&str, Change)> = changes
             .iter()
             .map(|c| (c.path.as_str(), c.change))

@@ -210,7 +210,10 @@ mod tests {
         assert_eq!(files.unchanged, 1);
         assert_eq!(files.modified.len(), 1);
         assert_eq!(files.modified[0].path, "b");
-        assert_eq!((files.modified[0].old_size, files.modified[0].new_size), (1, 2));
+        assert_eq!(
+            (files.modified[0].old_size, files.modified[0].new_size),
+            (1, 2)
+        );
         assert_eq!(files.removed, vec![entry(&f("c", "3"))]);
         assert_eq!(files.added, vec![entry(&f("d", "4"))]);
         assert!(files.renamed.is_empty());
@@ -236,7 +239,10 @@ mod tests {
         let expected = vec![("a/x", "n/q"), ("b/y", "m/y")];
         for (old, new) in [
             (old.to_vec(), new.to_vec()),
-            (old.iter().rev().cloned().collect(), new.iter().rev().cloned().collect()),
+            (
+                old.iter().rev().cloned().collect(),
+                new.iter().rev().cloned().collect(),
+            ),
         ] {
             let files = compare(&old, &new);
             let mut got: Vec<(&str, &str)> = files

@@ -132,17 +132,26 @@ fn unclaimed_data(e: &Evidence<'_>) -> Vec<String> {
     let mut out = Vec::new();
     for f in &e.files.added {
         if is_data(f.kind) && !claimed(&f.path) {
-            out.push(format!("dataset file `{}` added, claimed by no declared dataset", f.path));
+            out.push(format!(
+                "dataset file `{}` added, claimed by no declared dataset",
+                f.path
+            ));
         }
     }
     for f in &e.files.removed {
         if is_data(f.kind) && !claimed(&f.path) {
-            out.push(format!("dataset file `{}` removed, claimed by no declared dataset", f.path));
+            out.push(format!(
+                "dataset file `{}` removed, claimed by no declared dataset",
+                f.path
+            ));
         }
     }
     for f in &e.files.modified {
         if is_data(f.kind) && !claimed(&f.path) {
-            out.push(format!("dataset file `{}` modified, claimed by no declared dataset", f.path));
+            out.push(format!(
+                "dataset file `{}` modified, claimed by no declared dataset",
+                f.path
+            ));
         }
     }
     out
@@ -178,7 +187,10 @@ fn documentation_reasons(e: &Evidence<'_>) -> Vec<String> {
         }
     }
     for aspect in &e.model.changed {
-        out.push(format!("scanned model {} changed", aspect.replace('_', " ")));
+        out.push(format!(
+            "scanned model {} changed",
+            aspect.replace('_', " ")
+        ));
     }
     for f in e.fields {
         if f.path.starts_with("model.") || f.path.starts_with("training.") {

@@ -30,7 +30,8 @@ use crate::release::{CheckOptions, Parsed, Release};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// What a diff is not.
-pub const DISCLAIMER: &str = "scelle compares declared and verified evidence; this is not a legal opinion";
+pub const DISCLAIMER: &str =
+    "scelle compares declared and verified evidence; this is not a legal opinion";
 
 /// Everything that differs between two releases.
 #[derive(Debug, Clone, Serialize)]
@@ -185,7 +186,11 @@ pub struct Summary {
 }
 
 /// Compares `old` with `new`, running the packs on both with `options`.
-pub fn compare(old: &mut Release, new: &mut Release, options: &CheckOptions<'_>) -> Result<Diff, Error> {
+pub fn compare(
+    old: &mut Release,
+    new: &mut Release,
+    options: &CheckOptions<'_>,
+) -> Result<Diff, Error> {
     let old_check = old.check(options)?;
     let new_check = new.check(options)?;
     Ok(between(old, new, &old_check, &new_check, options.as_of))
@@ -201,7 +206,10 @@ pub fn between(
 ) -> Diff {
     let (old_files, new_files) = (file_infos(&old.statement), file_infos(&new.statement));
     let files = files::compare(&old_files, &new_files);
-    let model = model_change(predicate_model(&old.statement), predicate_model(&new.statement));
+    let model = model_change(
+        predicate_model(&old.statement),
+        predicate_model(&new.statement),
+    );
     let datasets = Datasets {
         declared: declared_datasets(old.declared(), new.declared(), &old_files, &new_files),
         sealed: sealed_datasets(sealed(&old.statement), sealed(&new.statement)),
@@ -264,7 +272,12 @@ fn file_infos(statement: &Parsed) -> Vec<FileInfo> {
         }
     }
     match statement {
-        Parsed::Full(s) => s.predicate.files.iter().map(|f| info(f, Some(f.kind))).collect(),
+        Parsed::Full(s) => s
+            .predicate
+            .files
+            .iter()
+            .map(|f| info(f, Some(f.kind)))
+            .collect(),
         Parsed::Light(s) => s.predicate.files.iter().map(|f| info(f, None)).collect(),
     }
 }
@@ -287,7 +300,10 @@ fn model_change(old: Option<&Value>, new: Option<&Value>) -> ModelChange {
     let (old, new) = (old.map(ModelSummary::of), new.map(ModelSummary::of));
     let mut changed = Vec::new();
     let blank = ModelSummary::default();
-    let (o, n) = (old.as_ref().unwrap_or(&blank), new.as_ref().unwrap_or(&blank));
+    let (o, n) = (
+        old.as_ref().unwrap_or(&blank),
+        new.as_ref().unwrap_or(&blank),
+    );
     if o.parameter_count != n.parameter_count {
         changed.push("parameter_count");
     }
@@ -347,7 +363,13 @@ fn file_set<'a>(files: &'a [FileInfo], dir: &str) -> (FileSet, BTreeSet<(&'a str
         files: inside.len(),
         bytes: inside.iter().map(|f| f.size).sum(),
     };
-    (set, inside.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect())
+    (
+        set,
+        inside
+            .iter()
+            .map(|f| (f.path.as_str(), f.sha256.as_str()))
+            .collect(),
+    )
 }
 
 fn is_training(role: Option<&str>) -> bool {

@@ -7,9 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::diff::{
-    Change, DeclaredDataset, Diff, ModelSummary, RuleState, SealedDataset, Side,
-};
+use crate::diff::{Change, DeclaredDataset, Diff, ModelSummary, RuleState, SealedDataset, Side};
 use crate::report::human_bytes;
 use crate::report::table::push_wrapped;
 use crate::text::{escape, thousands};
@@ -91,7 +89,10 @@ fn state(s: Option<&RuleState>) -> String {
     )
 }
 
-fn model_rows(old: Option<&ModelSummary>, new: Option<&ModelSummary>) -> Vec<(&'static str, String, String)> {
+fn model_rows(
+    old: Option<&ModelSummary>,
+    new: Option<&ModelSummary>,
+) -> Vec<(&'static str, String, String)> {
     let params = |m: Option<&ModelSummary>| {
         m.and_then(|m| m.parameter_count)
             .map_or_else(|| "-".to_owned(), thousands)
@@ -137,7 +138,12 @@ fn architecture_text(v: &Value) -> String {
     let class = v
         .get("architectures")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .filter(|a| !a.is_empty());
     let mut parts = Vec::new();
     match (class, text("model_type")) {
@@ -175,7 +181,11 @@ fn declared_line(d: &DeclaredDataset) -> String {
             let _ = write!(line, " added, size {}", size_text(d.new_size.as_ref()));
         }
         Change::Removed => {
-            let _ = write!(line, " removed, size was {}", size_text(d.old_size.as_ref()));
+            let _ = write!(
+                line,
+                " removed, size was {}",
+                size_text(d.old_size.as_ref())
+            );
         }
         Change::Changed => {
             line.push_str(" changed");
@@ -208,7 +218,12 @@ fn declared_line(d: &DeclaredDataset) -> String {
         if d.change != Change::Changed {
             let _ = write!(line, "; sealed: {}", set(d.new_files.or(d.old_files)));
         } else if d.files_changed {
-            let _ = write!(line, "; sealed files {} -> {}", set(d.old_files), set(d.new_files));
+            let _ = write!(
+                line,
+                "; sealed files {} -> {}",
+                set(d.old_files),
+                set(d.new_files)
+            );
         } else {
             let _ = write!(line, "; sealed files unchanged ({})", set(d.new_files));
         }
@@ -273,18 +288,30 @@ pub fn table(diff: &Diff, width: usize) -> String {
     };
     line(&mut out, &format!("scelle diff, as of {}", diff.as_of));
     line(&mut out, &format!("  old: {}", side_line(&diff.old)));
-    line(&mut out, &format!("       {}", verification_line(&diff.old)));
+    line(
+        &mut out,
+        &format!("       {}", verification_line(&diff.old)),
+    );
     line(&mut out, &format!("  new: {}", side_line(&diff.new)));
-    line(&mut out, &format!("       {}", verification_line(&diff.new)));
+    line(
+        &mut out,
+        &format!("       {}", verification_line(&diff.new)),
+    );
     out.push('\n');
     let s = &diff.summary;
     if s.identical {
-        line(&mut out, "No differences: same files, declaration, model and pack results");
+        line(
+            &mut out,
+            "No differences: same files, declaration, model and pack results",
+        );
         out.push('\n');
     }
     line(&mut out, "What the law asks");
     if diff.conclusions.is_empty() {
-        line(&mut out, "  nothing new: no change to the training data, the weights, the model or its declared fields");
+        line(
+            &mut out,
+            "  nothing new: no change to the training data, the weights, the model or its declared fields",
+        );
     }
     for c in &diff.conclusions {
         line(&mut out, &format!("  ! {}", c.title));
@@ -304,10 +331,28 @@ pub fn table(diff: &Diff, width: usize) -> String {
     );
     let kind = |k: Option<&str>| k.map(|k| format!("{k}, ")).unwrap_or_default();
     for e in &f.added {
-        line(&mut out, &format!("  + {}  ({}{}, sha256 {})", e.path, kind(e.kind), human_bytes(e.size), short(&e.sha256)));
+        line(
+            &mut out,
+            &format!(
+                "  + {}  ({}{}, sha256 {})",
+                e.path,
+                kind(e.kind),
+                human_bytes(e.size),
+                short(&e.sha256)
+            ),
+        );
     }
     for e in &f.removed {
-        line(&mut out, &format!("  - {}  ({}{}, sha256 {})", e.path, kind(e.kind), human_bytes(e.size), short(&e.sha256)));
+        line(
+            &mut out,
+            &format!(
+                "  - {}  ({}{}, sha256 {})",
+                e.path,
+                kind(e.kind),
+                human_bytes(e.size),
+                short(&e.sha256)
+            ),
+        );
     }
     for m in &f.modified {
         line(
@@ -324,7 +369,16 @@ pub fn table(diff: &Diff, width: usize) -> String {
         );
     }
     for r in &f.renamed {
-        line(&mut out, &format!("  > {} -> {}  ({}{})", r.from, r.to, kind(r.kind), human_bytes(r.size)));
+        line(
+            &mut out,
+            &format!(
+                "  > {} -> {}  ({}{})",
+                r.from,
+                r.to,
+                kind(r.kind),
+                human_bytes(r.size)
+            ),
+        );
     }
     out.push('\n');
     let changed = if diff.model.changed.is_empty() {
@@ -342,7 +396,14 @@ pub fn table(diff: &Diff, width: usize) -> String {
     }
     out.push('\n');
     let d = &diff.datasets;
-    line(&mut out, &format!("Datasets: {} declared, {} sealed folders changed", d.declared.len(), d.sealed.len()));
+    line(
+        &mut out,
+        &format!(
+            "Datasets: {} declared, {} sealed folders changed",
+            d.declared.len(),
+            d.sealed.len()
+        ),
+    );
     for x in &d.declared {
         line(&mut out, &format!("  {}", declared_line(x)));
     }
@@ -350,12 +411,18 @@ pub fn table(diff: &Diff, width: usize) -> String {
         line(&mut out, &format!("  sealed {}", sealed_line(x)));
     }
     out.push('\n');
-    line(&mut out, &format!("Declared fields: {} changed", diff.fields.len()));
+    line(
+        &mut out,
+        &format!("Declared fields: {} changed", diff.fields.len()),
+    );
     for x in &diff.fields {
         line(&mut out, &format!("  {}", field_line(x)));
     }
     out.push('\n');
-    line(&mut out, &format!("Pack results: {} rules changed", diff.rules.len()));
+    line(
+        &mut out,
+        &format!("Pack results: {} rules changed", diff.rules.len()),
+    );
     for r in &diff.rules {
         line(
             &mut out,
@@ -396,11 +463,21 @@ fn md(s: &str) -> String {
 /// Markdown, for a release note or a pull request.
 pub fn markdown(diff: &Diff) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# scelle diff: {} → {}\n", md(&diff.old.release.name), md(&diff.new.release.name));
+    let _ = writeln!(
+        out,
+        "# scelle diff: {} → {}\n",
+        md(&diff.old.release.name),
+        md(&diff.new.release.name)
+    );
     let _ = writeln!(out, "As of {}.\n", diff.as_of);
     let _ = writeln!(out, "| | Release | Verification |\n|---|---|---|");
     for (label, side) in [("Old", &diff.old), ("New", &diff.new)] {
-        let _ = writeln!(out, "| {label} | {} | {} |", md(&side_line(side)), md(&verification_line(side)));
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} |",
+            md(&side_line(side)),
+            md(&verification_line(side))
+        );
     }
     out.push('\n');
     if diff.summary.identical {
@@ -430,10 +507,24 @@ pub fn markdown(diff: &Diff) -> String {
         out.push_str("| Change | Path | Kind | Size | SHA-256 |\n|---|---|---|---|---|\n");
         let k = |k: Option<&str>| k.unwrap_or("-").to_owned();
         for e in &f.added {
-            let _ = writeln!(out, "| added | {} | {} | {} | {} |", md(&e.path), k(e.kind), human_bytes(e.size), short(&e.sha256));
+            let _ = writeln!(
+                out,
+                "| added | {} | {} | {} | {} |",
+                md(&e.path),
+                k(e.kind),
+                human_bytes(e.size),
+                short(&e.sha256)
+            );
         }
         for e in &f.removed {
-            let _ = writeln!(out, "| removed | {} | {} | {} | {} |", md(&e.path), k(e.kind), human_bytes(e.size), short(&e.sha256));
+            let _ = writeln!(
+                out,
+                "| removed | {} | {} | {} | {} |",
+                md(&e.path),
+                k(e.kind),
+                human_bytes(e.size),
+                short(&e.sha256)
+            );
         }
         for m in &f.modified {
             let _ = writeln!(
@@ -448,7 +539,15 @@ pub fn markdown(diff: &Diff) -> String {
             );
         }
         for r in &f.renamed {
-            let _ = writeln!(out, "| renamed | {} → {} | {} | {} | {} |", md(&r.from), md(&r.to), k(r.kind), human_bytes(r.size), short(&r.sha256));
+            let _ = writeln!(
+                out,
+                "| renamed | {} → {} | {} | {} | {} |",
+                md(&r.from),
+                md(&r.to),
+                k(r.kind),
+                human_bytes(r.size),
+                short(&r.sha256)
+            );
         }
         out.push('\n');
     }
