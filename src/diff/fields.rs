@@ -203,9 +203,9 @@ mod tests {
                 ("datasets[c].n", Change::Changed),
             ]
         );
-        let changed = &changes[2];
+        let last = &changes[2];
         assert_eq!(
-            (changed.old.clone(), changed.new.clone()),
+            (last.old.clone(), last.new.clone()),
             (Some(json!(3)), Some(json!(4)))
         );
     }

@@ -156,7 +156,9 @@ fn match_renames<'a>(
     removed: &[&'a FileInfo],
     added: &[&'a FileInfo],
 ) -> Vec<(&'a FileInfo, &'a FileInfo)> {
-    let mut by_content: BTreeMap<(&str, u64), (Vec<&FileInfo>, Vec<&FileInfo>)> = BTreeMap::new();
+    // Per content (digest, size): the removed files, then the added ones.
+    type Candidates<'f> = (Vec<&'f FileInfo>, Vec<&'f FileInfo>);
+    let mut by_content: BTreeMap<(&str, u64), Candidates<'a>> = BTreeMap::new();
     for r in removed {
         by_content
             .entry((r.sha256.as_str(), r.size))

@@ -279,51 +279,60 @@ fn field_line(f: &crate::diff::FieldChange) -> String {
     }
 }
 
+/// One line of the table, escaped for a terminal.
+fn line(out: &mut String, text: &str) {
+    out.push_str(&escape(text));
+    out.push('\n');
+}
+
 /// The human table.
 pub fn table(diff: &Diff, width: usize) -> String {
     let mut out = String::new();
-    let line = |out: &mut String, text: &str| {
-        out.push_str(&escape(text));
-        out.push('\n');
-    };
-    line(&mut out, &format!("scelle diff, as of {}", diff.as_of));
-    line(&mut out, &format!("  old: {}", side_line(&diff.old)));
-    line(
-        &mut out,
-        &format!("       {}", verification_line(&diff.old)),
-    );
-    line(&mut out, &format!("  new: {}", side_line(&diff.new)));
-    line(
-        &mut out,
-        &format!("       {}", verification_line(&diff.new)),
-    );
+    table_head(&mut out, diff, width);
+    table_files(&mut out, diff);
+    table_details(&mut out, diff);
+    line(&mut out, diff.disclaimer);
+    out
+}
+
+/// The two releases and what the law asks.
+fn table_head(out: &mut String, diff: &Diff, width: usize) {
+    line(out, &format!("scelle diff, as of {}", diff.as_of));
+    line(out, &format!("  old: {}", side_line(&diff.old)));
+    line(out, &format!("       {}", verification_line(&diff.old)));
+    line(out, &format!("  new: {}", side_line(&diff.new)));
+    line(out, &format!("       {}", verification_line(&diff.new)));
     out.push('\n');
     let s = &diff.summary;
     if s.identical {
         line(
-            &mut out,
+            out,
             "No differences: same files, declaration, model and pack results",
         );
         out.push('\n');
     }
-    line(&mut out, "What the law asks");
+    line(out, "What the law asks");
     if diff.conclusions.is_empty() {
         line(
-            &mut out,
+            out,
             "  nothing new: no change to the training data, the weights, the model or its declared fields",
         );
     }
     for c in &diff.conclusions {
-        line(&mut out, &format!("  ! {}", c.title));
+        line(out, &format!("  ! {}", c.title));
         for why in &c.because {
-            push_wrapped(&mut out, "      because ", 14, &escape(why), 14, width);
+            push_wrapped(out, "      because ", 14, &escape(why), 14, width);
         }
-        push_wrapped(&mut out, "      basis: ", 13, c.basis, 13, width);
+        push_wrapped(out, "      basis: ", 13, c.basis, 13, width);
     }
     out.push('\n');
+}
+
+fn table_files(out: &mut String, diff: &Diff) {
+    let s = &diff.summary;
     let f = &diff.files;
     line(
-        &mut out,
+        out,
         &format!(
             "Files: {} added, {} removed, {} modified, {} renamed, {} unchanged",
             s.files_added, s.files_removed, s.files_modified, s.files_renamed, s.files_unchanged
@@ -332,7 +341,7 @@ pub fn table(diff: &Diff, width: usize) -> String {
     let kind = |k: Option<&str>| k.map(|k| format!("{k}, ")).unwrap_or_default();
     for e in &f.added {
         line(
-            &mut out,
+            out,
             &format!(
                 "  + {}  ({}{}, sha256 {})",
                 e.path,
@@ -344,7 +353,7 @@ pub fn table(diff: &Diff, width: usize) -> String {
     }
     for e in &f.removed {
         line(
-            &mut out,
+            out,
             &format!(
                 "  - {}  ({}{}, sha256 {})",
                 e.path,
@@ -356,7 +365,7 @@ pub fn table(diff: &Diff, width: usize) -> String {
     }
     for m in &f.modified {
         line(
-            &mut out,
+            out,
             &format!(
                 "  ~ {}  ({}{} -> {}, sha256 {} -> {})",
                 m.path,
@@ -370,7 +379,7 @@ pub fn table(diff: &Diff, width: usize) -> String {
     }
     for r in &f.renamed {
         line(
-            &mut out,
+            out,
             &format!(
                 "  > {} -> {}  ({}{})",
                 r.from,
@@ -381,23 +390,27 @@ pub fn table(diff: &Diff, width: usize) -> String {
         );
     }
     out.push('\n');
+}
+
+/// The model, the datasets, the declared fields and the pack results.
+fn table_details(out: &mut String, diff: &Diff) {
     let changed = if diff.model.changed.is_empty() {
         "unchanged".to_owned()
     } else {
         format!("changed: {}", diff.model.changed.join(", "))
     };
-    line(&mut out, &format!("Model (scanned): {changed}"));
+    line(out, &format!("Model (scanned): {changed}"));
     for (name, old, new) in model_rows(diff.model.old.as_ref(), diff.model.new.as_ref()) {
         if old == new {
-            line(&mut out, &format!("  {name:<13} {old}"));
+            line(out, &format!("  {name:<13} {old}"));
         } else {
-            line(&mut out, &format!("  {name:<13} {old} -> {new}"));
+            line(out, &format!("  {name:<13} {old} -> {new}"));
         }
     }
     out.push('\n');
     let d = &diff.datasets;
     line(
-        &mut out,
+        out,
         &format!(
             "Datasets: {} declared, {} sealed folders changed",
             d.declared.len(),
@@ -405,27 +418,27 @@ pub fn table(diff: &Diff, width: usize) -> String {
         ),
     );
     for x in &d.declared {
-        line(&mut out, &format!("  {}", declared_line(x)));
+        line(out, &format!("  {}", declared_line(x)));
     }
     for x in &d.sealed {
-        line(&mut out, &format!("  sealed {}", sealed_line(x)));
+        line(out, &format!("  sealed {}", sealed_line(x)));
     }
     out.push('\n');
     line(
-        &mut out,
+        out,
         &format!("Declared fields: {} changed", diff.fields.len()),
     );
     for x in &diff.fields {
-        line(&mut out, &format!("  {}", field_line(x)));
+        line(out, &format!("  {}", field_line(x)));
     }
     out.push('\n');
     line(
-        &mut out,
+        out,
         &format!("Pack results: {} rules changed", diff.rules.len()),
     );
     for r in &diff.rules {
         line(
-            &mut out,
+            out,
             &format!(
                 "  {} {}: {} -> {}  ({})",
                 r.pack,
@@ -437,8 +450,6 @@ pub fn table(diff: &Diff, width: usize) -> String {
         );
     }
     out.push('\n');
-    line(&mut out, diff.disclaimer);
-    out
 }
 
 /// Text made literal in Markdown: the characters that format, link or end a table cell are
@@ -463,6 +474,15 @@ fn md(s: &str) -> String {
 /// Markdown, for a release note or a pull request.
 pub fn markdown(diff: &Diff) -> String {
     let mut out = String::new();
+    markdown_head(&mut out, diff);
+    markdown_files(&mut out, diff);
+    markdown_details(&mut out, diff);
+    let _ = writeln!(out, "*{}*", diff.disclaimer);
+    out
+}
+
+/// The two releases and what the law asks.
+fn markdown_head(out: &mut String, diff: &Diff) {
     let _ = writeln!(
         out,
         "# scelle diff: {} → {}\n",
@@ -496,6 +516,9 @@ pub fn markdown(diff: &Diff) -> String {
     if !diff.conclusions.is_empty() {
         out.push('\n');
     }
+}
+
+fn markdown_files(out: &mut String, diff: &Diff) {
     let s = &diff.summary;
     let _ = writeln!(
         out,
@@ -551,6 +574,10 @@ pub fn markdown(diff: &Diff) -> String {
         }
         out.push('\n');
     }
+}
+
+/// The model, the datasets, the declared fields and the pack results.
+fn markdown_details(out: &mut String, diff: &Diff) {
     out.push_str("## Model (scanned)\n\n| | Old | New |\n|---|---|---|\n");
     for (name, old, new) in model_rows(diff.model.old.as_ref(), diff.model.new.as_ref()) {
         let _ = writeln!(out, "| {name} | {} | {} |", md(&old), md(&new));
@@ -604,6 +631,4 @@ pub fn markdown(diff: &Diff) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "*{}*", diff.disclaimer);
-    out
 }

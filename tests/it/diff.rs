@@ -123,8 +123,13 @@ fn because(diff: &Value, obligation: &str) -> Vec<String> {
 fn every_category_is_reported_between_two_versions_of_the_demo() {
     let (old, new) = (v1(), v2());
     let diff = diff_json(old.path(), new.path());
-    let read = |r: &Release, p: &str| std::fs::read(r.path().join(p)).unwrap();
+    files_and_model(&diff, &old, &new);
+    datasets_and_fields(&diff);
+    rules_and_conclusions(&diff);
+}
 
+fn files_and_model(diff: &Value, old: &Release, new: &Release) {
+    let read = |r: &Release, p: &str| std::fs::read(r.path().join(p)).unwrap();
     // Files: the data file added, the weights and the declaration modified, the rest unchanged.
     let files = &diff["files"];
     assert_eq!(
@@ -134,7 +139,7 @@ fn every_category_is_reported_between_two_versions_of_the_demo() {
     assert_eq!(files["removed"], json!([]));
     assert_eq!(files["renamed"], json!([]));
     let modified = |p: &str, kind: &str| {
-        let (o, n) = (read(&old, p), read(&new, p));
+        let (o, n) = (read(old, p), read(new, p));
         json!({"path": p, "kind": kind, "old_size": o.len(), "new_size": n.len(),
                "old_sha256": sha256_hex(&o), "new_sha256": sha256_hex(&n)})
     };
@@ -153,7 +158,9 @@ fn every_category_is_reported_between_two_versions_of_the_demo() {
     assert_eq!(diff["model"]["old"]["parameter_count"], params);
     assert_eq!(diff["model"]["new"]["parameter_count"], params);
     assert_eq!(diff["model"]["changed"], json!([]));
+}
 
+fn datasets_and_fields(diff: &Value) {
     // Datasets: the declared one added with its sealed file; the scanned `data/` folder grew.
     let declared = &diff["datasets"]["declared"];
     assert_eq!(declared.as_array().unwrap().len(), 1, "{declared:#}");
@@ -169,7 +176,7 @@ fn every_category_is_reported_between_two_versions_of_the_demo() {
         json!({"files": 1, "bytes": EXTRA_RECORDS.len()})
     );
     let eval = std::fs::read(demo().join("data/eval/eval-fr-en.jsonl")).unwrap();
-    let lines = |b: &[u8]| b.iter().filter(|c| **c == b'\n').count();
+    let lines = |b: &[u8]| std::str::from_utf8(b).unwrap().lines().count();
     let sealed = &diff["datasets"]["sealed"];
     assert_eq!(sealed.as_array().unwrap().len(), 1, "{sealed:#}");
     assert_eq!(sealed[0]["change"], "changed");
@@ -213,7 +220,9 @@ fn every_category_is_reported_between_two_versions_of_the_demo() {
         (&date["old"], &date["new"]),
         (&json!("2026-10-15"), &json!("2026-11-02"))
     );
+}
 
+fn rules_and_conclusions(diff: &Value) {
     // Pack results: the declared 4 records are not the 3 sealed ones.
     let rules = diff["rules"].as_array().unwrap();
     let size_rule = rules
@@ -228,10 +237,10 @@ fn every_category_is_reported_between_two_versions_of_the_demo() {
     // The law: new training data needs a new summary; the weights and the model's declared
     // fields need updated documentation.
     assert_eq!(
-        because(&diff, "new_public_summary"),
+        because(diff, "new_public_summary"),
         ["training dataset `extra-sft` added"]
     );
-    let docs = because(&diff, "updated_documentation");
+    let docs = because(diff, "updated_documentation");
     for needed in [
         format!("weights file `{WEIGHTS}` modified"),
         "declared field `model.release_date` changed".to_owned(),
