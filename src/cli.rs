@@ -68,6 +68,12 @@ pub enum Command {
     #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Compare two releases: files, model, datasets, declared fields, pack results
+    ///
+    /// Says when the changes need a new public summary of training content or updated model
+    /// documentation, and why (docs/diff.md). Exit status: 0 when the comparison ran, whatever
+    /// differs (read `summary.identical` and `conclusions` in JSON); 1 when `--key` was given
+    /// and a release could not be verified with it; 2 when the comparison could not run (a
+    /// missing or malformed input, a bad key).
     #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
     /// List, explain, lint and test policy packs
@@ -117,11 +123,7 @@ pub mod examples {
     pub const DIFF: &str = "Examples:
   scelle diff v1/ v2/
   scelle diff v1.sigstore.json v2/ --key publisher.pub --format markdown
-  scelle diff v1/manifest.json v2/ --format json --as-of 2027-08-02 -o diff.json
-
-Exit status: 0 when the comparison ran, whatever differs (read the report, or `summary.identical`
-and `conclusions` in JSON); 1 when `--key` was given and a release could not be verified with it;
-2 when the comparison could not run (a missing or malformed input, a bad key)";
+  scelle diff v1/manifest.json v2/ --format json --as-of 2027-08-02 -o diff.json";
     pub const POLICY: &str = "Examples:
   scelle policy list
   scelle policy explain RI-SIGN-01
