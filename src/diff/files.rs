@@ -6,7 +6,7 @@
 //! pair first (`a/x.bin` moved to `b/x.bin`), then the rest pair in path order. Whatever is left
 //! over stays added or removed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
@@ -171,18 +171,32 @@ fn match_renames<'a>(
             slot.1.push(a);
         }
     }
+    // Linear in the candidates whatever a manifest holds (thousands of copies of one file):
+    // each added file waits in a queue per file name, taken in path order.
     let mut pairs = Vec::new();
-    for (mut gone, mut came) in by_content.into_values() {
-        let mut i = 0;
-        while i < gone.len() {
-            let name = file_name(&gone[i].path);
-            if let Some(j) = came.iter().position(|a| file_name(&a.path) == name) {
-                pairs.push((gone.remove(i), came.remove(j)));
-            } else {
-                i += 1;
+    for (gone, came) in by_content.into_values() {
+        let mut by_name: BTreeMap<&str, VecDeque<&FileInfo>> = BTreeMap::new();
+        for a in &came {
+            by_name.entry(file_name(&a.path)).or_default().push_back(a);
+        }
+        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        let mut unpaired = Vec::new();
+        for r in gone {
+            match by_name
+                .get_mut(file_name(&r.path))
+                .and_then(VecDeque::pop_front)
+            {
+                Some(a) => {
+                    taken.insert(a.path.as_str());
+                    pairs.push((r, a));
+                }
+                None => unpaired.push(r),
             }
         }
-        pairs.extend(gone.into_iter().zip(came));
+        let rest = came
+            .into_iter()
+            .filter(|a| !taken.contains(a.path.as_str()));
+        pairs.extend(unpaired.into_iter().zip(rest));
     }
     pairs
 }
@@ -269,6 +283,22 @@ mod tests {
         odd.size = 9;
         let files = compare(&[f("a", "1")], &[odd]);
         assert!(files.renamed.is_empty());
+    }
+
+    #[test]
+    fn many_copies_of_one_content_pair_in_linear_time() {
+        // 20,000 removed and 20,000 added copies: quadratic pairing would take minutes.
+        let n = 20_000;
+        let old: Vec<FileInfo> = (0..n).map(|i| f(&format!("old/{i:05}"), "same")).collect();
+        let new: Vec<FileInfo> = (0..n).map(|i| f(&format!("new/{i:05}"), "same")).collect();
+        let files = compare(&old, &new);
+        assert_eq!(files.renamed.len(), n);
+        assert!(
+            files
+                .renamed
+                .iter()
+                .all(|r| file_name(&r.from) == file_name(&r.to))
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ use serde::Serialize;
 
 use super::fields::{Change, FieldChange};
 use super::files::Files;
-use super::{Datasets, ModelChange, under};
+use std::collections::BTreeSet;
+
+use super::{Datasets, ModelChange};
 
 /// Which obligation a conclusion is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -127,7 +129,20 @@ fn dataset_reasons(e: &Evidence<'_>, training_only: bool) -> Vec<String> {
 /// Dataset files that no declared dataset claims, added, removed or modified: they may be
 /// training data, so they count as such.
 fn unclaimed_data(e: &Evidence<'_>) -> Vec<String> {
-    let claimed = |path: &str| e.declared_paths.iter().any(|d| under(path, d));
+    let declared: BTreeSet<&str> = e
+        .declared_paths
+        .iter()
+        .map(|d| d.trim_end_matches('/'))
+        .filter(|d| !d.is_empty())
+        .collect();
+    // A path is claimed when it or one of its folders is a declared path: a look-up per
+    // folder, however many datasets the declaration lists.
+    let claimed = |path: &str| {
+        declared.contains(path)
+            || path
+                .match_indices('/')
+                .any(|(i, _)| declared.contains(&path[..i]))
+    };
     let is_data = |kind: Option<&str>| kind == Some("dataset");
     let mut out = Vec::new();
     for f in &e.files.added {
@@ -219,7 +234,7 @@ mod tests {
             model,
             datasets,
             fields,
-            declared_paths: vec!["data/train".into()],
+            declared_paths: vec!["data/train/".into(), "single.jsonl".into()],
         }
     }
 
@@ -343,6 +358,18 @@ mod tests {
                     size: 1,
                     sha256: "y".into(),
                 },
+                Entry {
+                    path: "single.jsonl".into(),
+                    kind: Some("dataset"),
+                    size: 1,
+                    sha256: "z".into(),
+                },
+                Entry {
+                    path: "data/training.jsonl".into(),
+                    kind: Some("dataset"),
+                    size: 1,
+                    sha256: "w".into(),
+                },
             ],
             ..Files::default()
         };
@@ -355,6 +382,7 @@ mod tests {
             got[0].because,
             [
                 "dataset file `extra/more.jsonl` added, claimed by no declared dataset",
+                "dataset file `data/training.jsonl` added, claimed by no declared dataset",
                 "declared field `training.data_tokens_total` changed",
             ]
         );

@@ -338,12 +338,6 @@ fn datasets_by_id(declared: Option<&Value>) -> BTreeMap<String, &Value> {
         .unwrap_or_default()
 }
 
-/// Whether `path` is `dir` or inside it (`dir` with or without its trailing slash).
-pub(crate) fn under(path: &str, dir: &str) -> bool {
-    let dir = dir.trim_end_matches('/');
-    !dir.is_empty() && (path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/')))
-}
-
 /// The declared `path` of every dataset on either side.
 fn declared_paths(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
     let mut paths: BTreeSet<String> = BTreeSet::new();
@@ -357,8 +351,27 @@ fn declared_paths(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
     paths.into_iter().collect()
 }
 
-fn file_set<'a>(files: &'a [FileInfo], dir: &str) -> (FileSet, BTreeSet<(&'a str, &'a str)>) {
-    let inside: Vec<&FileInfo> = files.iter().filter(|f| under(&f.path, dir)).collect();
+/// The files of one side by path, to find those under a folder without a scan of all.
+type ByPath<'a> = BTreeMap<&'a str, &'a FileInfo>;
+
+fn by_path(files: &[FileInfo]) -> ByPath<'_> {
+    files.iter().map(|f| (f.path.as_str(), f)).collect()
+}
+
+/// The files under `dir`: the path itself, then the range of paths starting with `dir/`.
+fn file_set<'a>(files: &ByPath<'a>, dir: &str) -> (FileSet, BTreeSet<(&'a str, &'a str)>) {
+    let dir = dir.trim_end_matches('/');
+    let mut inside: Vec<&FileInfo> = Vec::new();
+    if !dir.is_empty() {
+        inside.extend(files.get(dir).copied());
+        let prefix = format!("{dir}/");
+        inside.extend(
+            files
+                .range(prefix.as_str()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+                .map(|(_, f)| *f),
+        );
+    }
     let set = FileSet {
         files: inside.len(),
         bytes: inside.iter().map(|f| f.size).sum(),
@@ -388,11 +401,25 @@ fn declared_datasets(
 ) -> Vec<DeclaredDataset> {
     let (old, new) = (datasets_by_id(old), datasets_by_id(new));
     let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let (old_index, new_index) = (by_path(old_files), by_path(new_files));
+    // Many entries may name one folder: each folder's files are gathered once per side.
+    let mut old_sets = BTreeMap::new();
+    let mut new_sets = BTreeMap::new();
     let mut out = Vec::new();
     for id in ids {
         let (o, n) = (old.get(id).copied(), new.get(id).copied());
-        let old_set = path_of(o).map(|p| file_set(old_files, p));
-        let new_set = path_of(n).map(|p| file_set(new_files, p));
+        let old_set = path_of(o).map(|p| {
+            old_sets
+                .entry(p)
+                .or_insert_with(|| file_set(&old_index, p))
+                .clone()
+        });
+        let new_set = path_of(n).map(|p| {
+            new_sets
+                .entry(p)
+                .or_insert_with(|| file_set(&new_index, p))
+                .clone()
+        });
         let files_changed = match (&old_set, &new_set) {
             (Some((_, a)), Some((_, b))) => a != b,
             (None, None) => false,
@@ -519,12 +546,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_path_is_under_its_folder_and_not_under_a_longer_sibling() {
-        assert!(under("data/eval/a.jsonl", "data/eval"));
-        assert!(under("data/eval/a.jsonl", "data/eval/"));
-        assert!(under("data/eval", "data/eval"));
-        assert!(!under("data/evaluation/a.jsonl", "data/eval"));
-        assert!(!under("data/a.jsonl", ""));
+    fn a_folder_holds_its_files_and_not_a_longer_sibling() {
+        let f = |path: &str, size: u64| FileInfo {
+            path: path.into(),
+            size,
+            sha256: format!("d-{path}"),
+            kind: None,
+        };
+        let files = [
+            f("data/eval", 1),
+            f("data/eval-x/a", 2),
+            f("data/eval/a.jsonl", 4),
+            f("data/eval/b/c.jsonl", 8),
+            f("data/evaluation/a", 16),
+            f("data/f", 32),
+        ];
+        let index = by_path(&files);
+        for dir in ["data/eval", "data/eval/"] {
+            let (set, members) = file_set(&index, dir);
+            assert_eq!(
+                set,
+                FileSet {
+                    files: 3,
+                    bytes: 13
+                }
+            );
+            let paths: Vec<&str> = members.iter().map(|m| m.0).collect();
+            assert_eq!(
+                paths,
+                ["data/eval", "data/eval/a.jsonl", "data/eval/b/c.jsonl"]
+            );
+        }
+        assert_eq!(file_set(&index, "").0, FileSet { files: 0, bytes: 0 });
+        assert_eq!(file_set(&index, "nowhere").0.files, 0);
     }
 
     #[test]
