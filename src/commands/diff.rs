@@ -45,8 +45,14 @@ pub(crate) fn run(
     let mut old = Release::open(&args.old, &options, console)?;
     let mut new = Release::open(&args.new, &options, console)?;
     for (label, release) in [("old", &old), ("new", &new)] {
-        if let Some(problem) = &release.verification.problem {
+        let v = &release.verification;
+        if let Some(problem) = &v.problem {
             console.warn(&format!("{label} release: {problem}"));
+        } else if !options.keys.is_empty() && !v.verified {
+            console.warn(&format!(
+                "{label} release: `{}` is an unsigned {}: nothing to verify with `--key`",
+                release.subject.name, v.input
+            ));
         }
     }
     let packs = builtin::resolve(&[], false).map_err(Error::from)?;

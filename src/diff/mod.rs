@@ -582,6 +582,36 @@ mod tests {
     }
 
     #[test]
+    fn a_dataset_whose_sealed_files_changed_is_changed_though_declared_the_same() {
+        let decl = serde_json::json!({"datasets": [
+            {"id": "train", "role": "sft", "path": "data/train", "size": {"records": 2}},
+            {"id": "held", "role": "eval", "path": "data/eval"}
+        ]});
+        let f = |path: &str, digest: &str| FileInfo {
+            path: path.into(),
+            size: 10,
+            sha256: digest.into(),
+            kind: None,
+        };
+        let old = [f("data/train/a.jsonl", "1"), f("data/eval/e.jsonl", "9")];
+        let new = [f("data/train/a.jsonl", "2"), f("data/eval/e.jsonl", "9")];
+        let got = declared_datasets(Some(&decl), Some(&decl), &old, &new);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        let d = &got[0];
+        assert_eq!((d.id.as_str(), d.change), ("train", Change::Changed));
+        assert!(d.files_changed && d.training && d.fields.is_empty());
+        assert_eq!(
+            d.old_files,
+            Some(FileSet {
+                files: 1,
+                bytes: 10
+            })
+        );
+        assert_eq!(d.old_size, d.new_size);
+        assert!(declared_datasets(Some(&decl), Some(&decl), &old, &old).is_empty());
+    }
+
+    #[test]
     fn evaluation_roles_are_not_training_and_a_missing_role_is() {
         for role in ["validation", "test", "eval"] {
             assert!(!is_training(Some(role)));

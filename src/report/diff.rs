@@ -452,11 +452,11 @@ fn table_details(out: &mut String, diff: &Diff) {
     out.push('\n');
 }
 
-/// Text made literal in Markdown: the characters that format, link or end a table cell are
-/// escaped, and a line break becomes a space.
+/// Text made literal in Markdown: control characters written as escapes (the file may be read
+/// in a terminal), the characters that format, link or end a table cell escaped.
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in escape(s).chars() {
         match c {
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' => {
                 out.push('\\');
@@ -464,7 +464,6 @@ fn md(s: &str) -> String {
             }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
     }

@@ -489,3 +489,40 @@ fn a_malformed_or_missing_input_cannot_be_compared() {
     let missing = bad.path().join("nowhere");
     run(&["diff", path(&missing), path(good.path())]).error("nowhere");
 }
+
+#[test]
+fn names_from_a_release_are_escaped_in_the_table_and_in_markdown() {
+    let (old, new) = (v1(), v1());
+    let evil = "docs/a\u{1b}[2J|*b*.md";
+    new.file(evil, "x");
+    let table = run(&["diff", path(old.path()), path(new.path()), "--as-of", AS_OF]).success();
+    assert!(
+        !table.stdout.contains('\u{1b}'),
+        "an escape sequence reached the terminal"
+    );
+    assert!(
+        table.stdout.contains("docs/a\\u{1b}[2J|*b*.md"),
+        "{}",
+        table.stdout
+    );
+    let md = run(&[
+        "diff",
+        path(old.path()),
+        path(new.path()),
+        "--format",
+        "markdown",
+        "--as-of",
+        AS_OF,
+    ])
+    .success();
+    assert!(
+        md.stdout
+            .contains("| added | docs/a\\\\u{1b}\\[2J\\|\\*b\\*.md | docs |"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        !md.stdout.contains('\u{1b}'),
+        "an escape sequence reached the Markdown"
+    );
+}
