@@ -243,7 +243,7 @@ mod tests {
             id: id.into(),
             change,
             role: Some(role.into()),
-            training: super::super::is_training(Some(role)),
+            training: super::super::datasets::is_training(Some(role)),
             old_size: None,
             new_size: None,
             fields: Vec::new(),
