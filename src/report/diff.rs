@@ -161,12 +161,16 @@ fn architecture_text(v: &Value) -> String {
     parts.join(", ")
 }
 
-fn files_text(n: usize) -> String {
+fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
-        "1 file".to_owned()
+        format!("1 {noun}")
     } else {
-        format!("{n} files")
+        format!("{n} {noun}s")
     }
+}
+
+fn files_text(n: usize) -> String {
+    plural(n, "file")
 }
 
 fn size_text(v: Option<&Value>) -> String {
@@ -328,9 +332,54 @@ fn table_head(out: &mut String, diff: &Diff, width: usize) {
     out.push('\n');
 }
 
+/// One changed file as both human formats show it.
+struct FileRow<'a> {
+    change: &'static str,
+    /// The path, or `from -> to` for a rename (the arrow given by the format).
+    paths: Vec<&'a str>,
+    kind: Option<&'a str>,
+    sizes: Vec<u64>,
+    digests: Vec<&'a str>,
+}
+
+fn file_rows(f: &crate::diff::Files) -> Vec<FileRow<'_>> {
+    let mut rows = Vec::new();
+    for (change, list) in [("added", &f.added), ("removed", &f.removed)] {
+        rows.extend(list.iter().map(|e| FileRow {
+            change,
+            paths: vec![&e.path],
+            kind: e.kind,
+            sizes: vec![e.size],
+            digests: vec![short(&e.sha256)],
+        }));
+    }
+    rows.extend(f.modified.iter().map(|m| FileRow {
+        change: "modified",
+        paths: vec![&m.path],
+        kind: m.kind,
+        sizes: vec![m.old_size, m.new_size],
+        digests: vec![short(&m.old_sha256), short(&m.new_sha256)],
+    }));
+    rows.extend(f.renamed.iter().map(|r| FileRow {
+        change: "renamed",
+        paths: vec![&r.from, &r.to],
+        kind: r.kind,
+        sizes: vec![r.size],
+        digests: vec![short(&r.sha256)],
+    }));
+    rows
+}
+
+fn joined<T: std::fmt::Display>(items: &[T], arrow: &str) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(arrow)
+}
+
 fn table_files(out: &mut String, diff: &Diff) {
     let s = &diff.summary;
-    let f = &diff.files;
     line(
         out,
         &format!(
@@ -338,54 +387,22 @@ fn table_files(out: &mut String, diff: &Diff) {
             s.files_added, s.files_removed, s.files_modified, s.files_renamed, s.files_unchanged
         ),
     );
-    let kind = |k: Option<&str>| k.map(|k| format!("{k}, ")).unwrap_or_default();
-    for e in &f.added {
+    for row in file_rows(&diff.files) {
+        let sign = match row.change {
+            "added" => '+',
+            "removed" => '-',
+            "modified" => '~',
+            _ => '>',
+        };
+        let kind = row.kind.map(|k| format!("{k}, ")).unwrap_or_default();
+        let sizes: Vec<String> = row.sizes.iter().map(|b| human_bytes(*b)).collect();
         line(
             out,
             &format!(
-                "  + {}  ({}{}, sha256 {})",
-                e.path,
-                kind(e.kind),
-                human_bytes(e.size),
-                short(&e.sha256)
-            ),
-        );
-    }
-    for e in &f.removed {
-        line(
-            out,
-            &format!(
-                "  - {}  ({}{}, sha256 {})",
-                e.path,
-                kind(e.kind),
-                human_bytes(e.size),
-                short(&e.sha256)
-            ),
-        );
-    }
-    for m in &f.modified {
-        line(
-            out,
-            &format!(
-                "  ~ {}  ({}{} -> {}, sha256 {} -> {})",
-                m.path,
-                kind(m.kind),
-                human_bytes(m.old_size),
-                human_bytes(m.new_size),
-                short(&m.old_sha256),
-                short(&m.new_sha256)
-            ),
-        );
-    }
-    for r in &f.renamed {
-        line(
-            out,
-            &format!(
-                "  > {} -> {}  ({}{})",
-                r.from,
-                r.to,
-                kind(r.kind),
-                human_bytes(r.size)
+                "  {sign} {}  ({kind}{}, sha256 {})",
+                joined(&row.paths, " -> "),
+                joined(&sizes, " -> "),
+                joined(&row.digests, " -> ")
             ),
         );
     }
@@ -412,7 +429,7 @@ fn table_details(out: &mut String, diff: &Diff) {
     line(
         out,
         &format!(
-            "Datasets: {} declared, {} sealed folders changed",
+            "Datasets changed: {} declared, {} scanned folders",
             d.declared.len(),
             d.sealed.len()
         ),
@@ -434,7 +451,7 @@ fn table_details(out: &mut String, diff: &Diff) {
     out.push('\n');
     line(
         out,
-        &format!("Pack results: {} rules changed", diff.rules.len()),
+        &format!("Pack results: {} changed", plural(diff.rules.len(), "rule")),
     );
     for r in &diff.rules {
         line(
@@ -524,51 +541,19 @@ fn markdown_files(out: &mut String, diff: &Diff) {
         "## Files\n\n{} added, {} removed, {} modified, {} renamed, {} unchanged.\n",
         s.files_added, s.files_removed, s.files_modified, s.files_renamed, s.files_unchanged
     );
-    let f = &diff.files;
-    if !f.is_empty() {
+    if !diff.files.is_empty() {
         out.push_str("| Change | Path | Kind | Size | SHA-256 |\n|---|---|---|---|---|\n");
-        let k = |k: Option<&str>| k.unwrap_or("-").to_owned();
-        for e in &f.added {
+        for row in file_rows(&diff.files) {
+            let paths: Vec<String> = row.paths.iter().map(|p| md(p)).collect();
+            let sizes: Vec<String> = row.sizes.iter().map(|b| human_bytes(*b)).collect();
             let _ = writeln!(
                 out,
-                "| added | {} | {} | {} | {} |",
-                md(&e.path),
-                k(e.kind),
-                human_bytes(e.size),
-                short(&e.sha256)
-            );
-        }
-        for e in &f.removed {
-            let _ = writeln!(
-                out,
-                "| removed | {} | {} | {} | {} |",
-                md(&e.path),
-                k(e.kind),
-                human_bytes(e.size),
-                short(&e.sha256)
-            );
-        }
-        for m in &f.modified {
-            let _ = writeln!(
-                out,
-                "| modified | {} | {} | {} → {} | {} → {} |",
-                md(&m.path),
-                k(m.kind),
-                human_bytes(m.old_size),
-                human_bytes(m.new_size),
-                short(&m.old_sha256),
-                short(&m.new_sha256)
-            );
-        }
-        for r in &f.renamed {
-            let _ = writeln!(
-                out,
-                "| renamed | {} → {} | {} | {} | {} |",
-                md(&r.from),
-                md(&r.to),
-                k(r.kind),
-                human_bytes(r.size),
-                short(&r.sha256)
+                "| {} | {} | {} | {} | {} |",
+                row.change,
+                joined(&paths, " → "),
+                row.kind.unwrap_or("-"),
+                joined(&sizes, " → "),
+                joined(&row.digests, " → ")
             );
         }
         out.push('\n');
