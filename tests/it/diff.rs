@@ -477,6 +477,25 @@ fn every_format_writes_atomically_to_a_file_and_not_over_one() {
         assert_eq!(written.stdout, "");
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains(needle), "{format}: {text}");
+        if format == "markdown" {
+            let headings: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+            assert_eq!(
+                headings[1..],
+                [
+                    "## What the law asks",
+                    "## Files",
+                    "## Model (scanned)",
+                    "## Datasets",
+                    "## Declared fields",
+                    "## Pack results",
+                ]
+            );
+            assert!(
+                headings[0].starts_with("# scelle diff: "),
+                "{}",
+                headings[0]
+            );
+        }
         run(&args).error("exists");
     }
 }
