@@ -68,6 +68,12 @@ pub enum Command {
     #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Compare two releases: files, model, datasets, declared fields, pack results
+    ///
+    /// Says when the changes need a new public summary of training content or updated model
+    /// documentation, and why (docs/diff.md). Exit status: 0 when the comparison ran, whatever
+    /// differs (read `summary.identical` and `conclusions` in JSON); 1 when `--key` was given
+    /// and a release could not be verified with it; 2 when the comparison could not run (a
+    /// missing or malformed input, a bad key).
     #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
     /// List, explain, lint and test policy packs
@@ -120,7 +126,8 @@ Examples:
   scelle report release.sigstore.json --key publisher.pub --kind annex-xi --format json";
     pub const DIFF: &str = "Examples:
   scelle diff v1/ v2/
-  scelle diff v1.sigstore.json v2/ --key publisher.pub --format markdown";
+  scelle diff v1.sigstore.json v2/ --key publisher.pub --format markdown
+  scelle diff v1/manifest.json v2/ --format json --as-of 2027-08-02 -o diff.json";
     pub const POLICY: &str = "Examples:
   scelle policy list
   scelle policy explain RI-SIGN-01
@@ -299,6 +306,10 @@ pub struct DiffArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DiffFormat::Table, value_name = "FORMAT")]
     pub format: DiffFormat,
+    /// Run the packs on both releases as of this day (`YYYY-MM-DD`; default: today, or
+    /// `SOURCE_DATE_EPOCH`)
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<String>,
     /// Write to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod codes;
 pub mod commands;
 pub mod console;
+pub mod diff;
 pub mod document;
 mod error;
 pub mod exit;

@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod check;
+pub mod diff;
 pub mod junit;
 pub mod sarif;
 pub mod table;

@@ -16,6 +16,7 @@ mod bounds;
 mod check;
 mod common;
 mod counting;
+mod diff;
 mod figures;
 mod gate;
 mod init;

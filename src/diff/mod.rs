@@ -1,0 +1,316 @@
+//! The differences between two releases: their files, the scanned model, the datasets (as
+//! declared and as sealed), every declared field, the policy packs' results, and what the law
+//! concludes from them (a new public summary of training content, updated documentation).
+//!
+//! Both releases come from [`Release::open`], so each says how far it was verified; the packs
+//! run on both with the same options, so a rule that changes outcome changed because the
+//! release did, not because the date or the packs did.
+
+pub mod datasets;
+pub mod fields;
+pub mod files;
+pub mod law;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use datasets::{Datasets, DeclaredDataset, FileSet, SealedDataset};
+pub use fields::{Change, FieldChange};
+pub use files::{FileInfo, Files};
+pub use law::{Conclusion, Obligation};
+
+use crate::Error;
+use crate::finding::{Outcome, Severity};
+use crate::manifest::{Generator, Record};
+use crate::policy::check::CheckReport;
+use crate::policy::{Subject, VerificationFacts};
+use crate::release::{CheckOptions, Parsed, Release};
+
+/// The version of the JSON form (`docs/diff.md`); bumped when a field changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a diff is not.
+pub const DISCLAIMER: &str =
+    "scelle compares declared and verified evidence; this is not a legal opinion";
+
+/// Everything that differs between two releases.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    pub schema_version: u32,
+    pub generator: Generator,
+    /// The day both releases' packs were judged as of.
+    pub as_of: String,
+    pub old: Side,
+    pub new: Side,
+    pub files: Files,
+    pub model: ModelChange,
+    pub datasets: Datasets,
+    /// Every declared field added, removed or changed, sorted by path.
+    pub fields: Vec<FieldChange>,
+    /// Every rule whose outcome or severity changed, sorted by pack then rule.
+    pub rules: Vec<RuleChange>,
+    pub conclusions: Vec<Conclusion>,
+    pub summary: Summary,
+    pub disclaimer: &'static str,
+}
+
+/// One release as compared: what it is and how far it was verified.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub release: Subject,
+    pub verification: VerificationFacts,
+}
+
+/// The scanned model (`predicate.model`) before and after.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelChange {
+    pub old: Option<ModelSummary>,
+    pub new: Option<ModelSummary>,
+    /// Which of `parameter_count`, `dtypes`, `architecture`, `formats` differ.
+    pub changed: Vec<&'static str>,
+}
+
+/// What the scan found about the model's weights.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub parameter_count: Option<u64>,
+    /// Parameters per dtype.
+    pub dtypes: BTreeMap<String, u64>,
+    pub architecture: Option<Value>,
+    pub formats: Vec<String>,
+    pub weights_bytes: Option<u64>,
+    pub weights_files: Option<u64>,
+}
+
+impl ModelSummary {
+    fn of(model: &Value) -> Self {
+        let (parameter_count, formats) = crate::policy::check::scanned_figures(Some(model));
+        let dtypes = model
+            .get("dtypes")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ModelSummary {
+            parameter_count,
+            dtypes,
+            architecture: model.get("architecture").cloned(),
+            formats,
+            weights_bytes: model.get("weights_bytes").and_then(Value::as_u64),
+            weights_files: model.get("weights_files").and_then(Value::as_u64),
+        }
+    }
+}
+
+/// A rule's result on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleState {
+    pub outcome: Outcome,
+    pub severity: Severity,
+}
+
+/// A rule whose result differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleChange {
+    pub pack: String,
+    pub rule: String,
+    pub title: String,
+    pub old: Option<RuleState>,
+    pub new: Option<RuleState>,
+    /// The later release's message for the rule, when it has a result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Counts of what differs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Nothing differs: same files, same declaration, same results.
+    pub identical: bool,
+    pub files_added: usize,
+    pub files_removed: usize,
+    pub files_modified: usize,
+    pub files_renamed: usize,
+    pub files_unchanged: usize,
+    pub datasets_changed: usize,
+    pub fields_changed: usize,
+    pub rules_changed: usize,
+}
+
+/// Compares `old` with `new`, running the packs on both with `options`.
+pub fn compare(
+    old: &mut Release,
+    new: &mut Release,
+    options: &CheckOptions<'_>,
+) -> Result<Diff, Error> {
+    let old_check = old.check(options)?;
+    let new_check = new.check(options)?;
+    Ok(between(old, new, &old_check, &new_check, options.as_of))
+}
+
+/// The diff of two releases whose packs ran already.
+pub fn between(
+    old: &Release,
+    new: &Release,
+    old_check: &CheckReport,
+    new_check: &CheckReport,
+    as_of: &str,
+) -> Diff {
+    let (old_files, new_files) = (file_infos(&old.statement), file_infos(&new.statement));
+    let files = files::compare(&old_files, &new_files);
+    let model = model_change(
+        predicate_model(&old.statement),
+        predicate_model(&new.statement),
+    );
+    let datasets = Datasets {
+        declared: datasets::declared(old.declared(), new.declared(), &old_files, &new_files),
+        sealed: datasets::sealed(sealed(&old.statement), sealed(&new.statement)),
+    };
+    let fields = fields::compare(old.declared(), new.declared());
+    let rules = rule_changes(old_check, new_check);
+    let conclusions = law::conclude(&law::Evidence {
+        files: &files,
+        model: &model,
+        datasets: &datasets,
+        fields: &fields,
+        declared_paths: datasets::declared_paths(old.declared(), new.declared()),
+    });
+    let summary = Summary {
+        identical: files.is_empty()
+            && model.changed.is_empty()
+            && datasets.declared.is_empty()
+            && datasets.sealed.is_empty()
+            && fields.is_empty()
+            && rules.is_empty(),
+        files_added: files.added.len(),
+        files_removed: files.removed.len(),
+        files_modified: files.modified.len(),
+        files_renamed: files.renamed.len(),
+        files_unchanged: files.unchanged,
+        datasets_changed: datasets.declared.len() + datasets.sealed.len(),
+        fields_changed: fields.len(),
+        rules_changed: rules.len(),
+    };
+    Diff {
+        schema_version: SCHEMA_VERSION,
+        generator: Generator::this(),
+        as_of: as_of.to_owned(),
+        old: Side {
+            release: old.subject.clone(),
+            verification: old.verification.clone(),
+        },
+        new: Side {
+            release: new.subject.clone(),
+            verification: new.verification.clone(),
+        },
+        files,
+        model,
+        datasets,
+        fields,
+        rules,
+        conclusions,
+        summary,
+        disclaimer: DISCLAIMER,
+    }
+}
+
+fn file_infos(statement: &Parsed) -> Vec<FileInfo> {
+    fn info<F: Record>(f: &F, kind: Option<crate::vocab::Kind>) -> FileInfo {
+        FileInfo {
+            path: f.path().as_str().to_owned(),
+            size: f.size(),
+            sha256: f.sha256().to_hex(),
+            kind,
+        }
+    }
+    match statement {
+        Parsed::Full(s) => s
+            .predicate
+            .files
+            .iter()
+            .map(|f| info(f, Some(f.kind)))
+            .collect(),
+        Parsed::Light(s) => s.predicate.files.iter().map(|f| info(f, None)).collect(),
+    }
+}
+
+fn predicate_model(statement: &Parsed) -> Option<&Value> {
+    match statement {
+        Parsed::Full(s) => s.predicate.model.as_ref(),
+        Parsed::Light(s) => s.predicate.model.as_ref(),
+    }
+}
+
+fn sealed(statement: &Parsed) -> &[Value] {
+    match statement {
+        Parsed::Full(s) => &s.predicate.datasets,
+        Parsed::Light(s) => &s.predicate.datasets,
+    }
+}
+
+fn model_change(old: Option<&Value>, new: Option<&Value>) -> ModelChange {
+    let (old, new) = (old.map(ModelSummary::of), new.map(ModelSummary::of));
+    let mut changed = Vec::new();
+    let blank = ModelSummary::default();
+    let (o, n) = (
+        old.as_ref().unwrap_or(&blank),
+        new.as_ref().unwrap_or(&blank),
+    );
+    if o.parameter_count != n.parameter_count {
+        changed.push("parameter_count");
+    }
+    if o.dtypes != n.dtypes {
+        changed.push("dtypes");
+    }
+    if o.architecture != n.architecture {
+        changed.push("architecture");
+    }
+    if o.formats != n.formats {
+        changed.push("formats");
+    }
+    ModelChange { old, new, changed }
+}
+
+fn rule_states(report: &CheckReport) -> BTreeMap<(String, String), (String, RuleState, String)> {
+    let mut map = BTreeMap::new();
+    for pack in &report.packs {
+        for r in &pack.results {
+            map.entry((pack.name.clone(), r.id.clone())).or_insert((
+                r.title.clone(),
+                RuleState {
+                    outcome: r.outcome,
+                    severity: r.severity,
+                },
+                r.message.clone(),
+            ));
+        }
+    }
+    map
+}
+
+fn rule_changes(old: &CheckReport, new: &CheckReport) -> Vec<RuleChange> {
+    let (old, new) = (rule_states(old), rule_states(new));
+    let keys: BTreeSet<&(String, String)> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (o, n) = (old.get(key), new.get(key));
+            if o.map(|x| x.1) == n.map(|x| x.1) {
+                return None;
+            }
+            let title = n.or(o).map(|x| x.0.clone()).unwrap_or_default();
+            Some(RuleChange {
+                pack: key.0.clone(),
+                rule: key.1.clone(),
+                title,
+                old: o.map(|x| x.1),
+                new: n.map(|x| x.1),
+                message: n.map(|x| x.2.clone()).filter(|m| !m.is_empty()),
+            })
+        })
+        .collect()
+}
