@@ -50,24 +50,25 @@ pub(crate) fn run(
     if let Some(line) = &release.verification.problem {
         console.warn(line);
     }
-    let today = match &args.as_of {
-        Some(date) => date.clone(),
-        None => today()?,
-    };
+    // The document is dated the day it is made; `--as-of` only moves the day dates are judged by.
+    let today = today()?;
+    let as_of = args.as_of.clone().unwrap_or_else(|| today.clone());
+
     let doc = if args.kind == Kind::Audit {
         // The audit reports the check `scelle check` makes with no options: every built-in
         // pack, the release stage, the declaration's own waivers.
         let packs = builtin::resolve(&[], false).map_err(Error::from)?;
         let report = release.check(&CheckOptions {
             packs: &packs,
-            as_of: &today,
+            as_of: &as_of,
             stage: Stage::default(),
             waiver_files: &[],
             declared_waivers: true,
         })?;
-        audit::build(Context::new(&release, today, args.audience), &report)
+        audit::build(Context::new(&release, today, None).as_of(as_of), &report)
     } else {
-        document::build(args.kind, Context::new(&release, today, args.audience))
+        let cx = Context::new(&release, today, args.audience).as_of(as_of);
+        document::build(args.kind, cx)
     };
     for field in &doc.not_declared {
         console.warn(&format!("`{field}` is not declared: the document says so"));

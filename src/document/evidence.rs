@@ -37,10 +37,10 @@ impl Evidence {
         let facts = Facts::new(
             release.statement.source(),
             &release.verification,
-            &cx.today,
+            &cx.as_of,
             |name| pack.as_ref().is_some_and(|p| p.reads(name)),
         );
-        let systemic = systemic(&facts, pack.as_ref(), &cx.today);
+        let systemic = systemic(&facts, pack.as_ref(), &cx.as_of);
         Evidence {
             derived: facts.derived,
             systemic,

@@ -306,8 +306,10 @@ impl Source {
 #[derive(Debug)]
 pub struct Context<'a> {
     pub release: &'a Release,
-    /// `YYYY-MM-DD`.
+    /// The day the document is generated, `YYYY-MM-DD`.
     pub today: String,
+    /// The day dates are judged by (`--as-of`; by default `today`), `YYYY-MM-DD`.
+    pub as_of: String,
     pub audience: Option<Audience>,
     missing: RefCell<Vec<String>>,
     empty: Json,
@@ -316,12 +318,20 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(release: &'a Release, today: String, audience: Option<Audience>) -> Self {
         Context {
+            as_of: today.clone(),
             release,
             today,
             audience,
             missing: RefCell::new(Vec::new()),
             empty: Json::Null,
         }
+    }
+
+    /// Judges dates as of `date` rather than the day the document is generated.
+    #[must_use]
+    pub fn as_of(mut self, date: String) -> Self {
+        self.as_of = date;
+        self
     }
 
     /// The declaration (`null` when the release has none: every field is then not declared).
