@@ -1,6 +1,7 @@
 //! The library's top-level error: every way a command can fail to run, each keeping its source.
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
+use crate::crawl_domains::DomainSizesError;
 use crate::input::InputError;
 use crate::manifest::ManifestError;
 use crate::manifest::descriptor::DescriptorError;
@@ -37,6 +38,8 @@ pub enum Error {
     SarifRoot(#[from] RootError),
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    DomainSizes(#[from] DomainSizesError),
 }
 
 impl Error {
@@ -66,6 +69,7 @@ impl Error {
             Error::Waiver(e) => e.hint(),
             Error::SarifRoot(e) => e.hint(),
             Error::Input(e) => e.hint(),
+            Error::DomainSizes(e) => e.hint(),
         }
     }
 }

@@ -42,7 +42,8 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    let doc = document::build(args.kind, Context::new(&release, today, args.audience));
+    let cx = Context::new(&release, today, args.audience).with_folder(release_folder(args));
+    let doc = document::build(args.kind, cx)?;
     for field in &doc.not_declared {
         console.warn(&format!("`{field}` is not declared: the document says so"));
     }
@@ -53,4 +54,16 @@ pub(crate) fn run(
     };
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::Success)
+}
+
+/// Where the release's files are: the folder given (a hub repository's snapshot), or the folder
+/// of the manifest or bundle given.
+fn release_folder(args: &ReportArgs) -> Option<std::path::PathBuf> {
+    if args.input.is_dir() {
+        walk::resolve_release(&args.input, args.walk.revision.as_deref())
+            .ok()
+            .map(|r| r.path)
+    } else {
+        Some(crate::release::parent_of(&args.input))
+    }
 }

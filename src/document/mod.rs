@@ -8,8 +8,10 @@
 //! "not declared" and listed in [`Document::not_declared`] so the command can warn about it.
 
 mod markdown;
+mod training_summary;
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -284,6 +286,9 @@ pub struct Context<'a> {
     /// `YYYY-MM-DD`.
     pub today: String,
     pub audience: Option<Audience>,
+    /// The folder holding the release's files, when they are at hand: a document that reads a
+    /// sealed file (a crawl's domain size file) reads it from there, checked against its digest.
+    pub folder: Option<PathBuf>,
     missing: RefCell<Vec<String>>,
     empty: Json,
 }
@@ -294,9 +299,17 @@ impl<'a> Context<'a> {
             release,
             today,
             audience,
+            folder: None,
             missing: RefCell::new(Vec::new()),
             empty: Json::Null,
         }
+    }
+
+    /// The context with the folder of the release's files.
+    #[must_use]
+    pub fn with_folder(mut self, folder: Option<PathBuf>) -> Self {
+        self.folder = folder;
+        self
     }
 
     /// The declaration (`null` when the release has none: every field is then not declared).
@@ -410,20 +423,18 @@ pub fn json(document: &Document) -> Vec<u8> {
     bytes
 }
 
-/// Builds the document of `kind` for the release in `cx`.
-pub fn build(kind: Kind, cx: Context<'_>) -> Document {
+/// Builds the document of `kind` for the release in `cx`. Fails only when a sealed file the
+/// document reads cannot be read or is malformed.
+pub fn build(kind: Kind, cx: Context<'_>) -> Result<Document, crate::Error> {
     match kind {
-        Kind::TrainingSummary
-        | Kind::ModelDocumentation
-        | Kind::AnnexXi
-        | Kind::AnnexXii
-        | Kind::Audit => {
+        Kind::TrainingSummary => Ok(training_summary::build(cx)?),
+        Kind::ModelDocumentation | Kind::AnnexXi | Kind::AnnexXii | Kind::Audit => {
             let title = format!("{} (not yet written)", kind.as_str());
             let sections = vec![
                 Section::new(None, "General information")
                     .item(cx.field("Model name", "model.name")),
             ];
-            cx.finish(kind, &title, sections)
+            Ok(cx.finish(kind, &title, sections))
         }
     }
 }
