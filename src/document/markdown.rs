@@ -83,7 +83,8 @@ fn render_section(
     for item in &s.items {
         match &item.value {
             Value::Table { columns, rows } => {
-                let _ = writeln!(out, "**{}**\n", escape(&item.label));
+                // A blank line first: after a list item the label would continue the item.
+                let _ = writeln!(out, "\n**{}**\n", escape(&item.label));
                 if rows.is_empty() {
                     out.push_str("none\n\n");
                 } else {

@@ -107,11 +107,7 @@ fn modified_bases(cx: &Context<'_>) -> Option<String> {
                     .and_then(Json::as_str)
                     .is_none_or(|p| Some(p) != own)
         })
-        .filter_map(|b| {
-            b.get("name")
-                .and_then(Json::as_str)
-                .map(|n| format!("`{n}`"))
-        })
+        .filter_map(|b| b.get("name").and_then(Json::as_str).map(str::to_owned))
         .collect();
     (!bases.is_empty()).then(|| bases.join(", "))
 }
@@ -575,7 +571,7 @@ fn crawled(
     if crawls.is_empty() {
         return Ok(s);
     }
-    let per_crawl = |label: &str, from: &str, f: &dyn Fn(usize, &Json) -> Option<String>| {
+    let per_crawl = |label: &str, from: &[&str], f: &dyn Fn(usize, &Json) -> Option<String>| {
         let mut lines = Vec::new();
         for &i in &crawls {
             match f(i, &all[i]) {
@@ -583,12 +579,18 @@ fn crawled(
                 None => lines.push(format!("{}: not declared", crawler_name(all, i))),
             }
         }
-        Item::new(label, Value::list(lines)).from(Source::field(from))
+        from.iter()
+            .fold(Item::new(label, Value::list(lines)), |item, path| {
+                item.from(Source::field(path))
+            })
     };
     let text = |d: &Json, p: &str| d.pointer(p).and_then(Json::as_str).map(str::to_owned);
     s = s.item(per_crawl(
         "Crawler name(s) or identifier(s)",
-        "datasets[].crawl.crawler_name",
+        &[
+            "datasets[].crawl.crawler_name",
+            "datasets[].crawl.user_agent",
+        ],
         &|i, d| {
             let Some(name) = text(d, "/crawl/crawler_name") else {
                 cx.missing(&format!("datasets[{i}].crawl.crawler_name"));
@@ -602,7 +604,7 @@ fn crawled(
     ));
     s = s.item(per_crawl(
         "Purposes of the crawler(s)",
-        "datasets[].crawl.purpose",
+        &["datasets[].crawl.purpose"],
         &|i, d| {
             let purpose = text(d, "/crawl/purpose");
             if purpose.is_none() {
@@ -613,7 +615,7 @@ fn crawled(
     ));
     s = s.item(per_crawl(
         "General description of crawler behaviour",
-        "datasets[].crawl.respects_robots, lawful_access, behaviour",
+        &["datasets[].crawl.respects_robots", "datasets[].crawl.lawful_access", "datasets[].crawl.behaviour"],
         &|i, d| {
             let mut parts = Vec::new();
             match d.pointer("/crawl/respects_robots").and_then(Json::as_bool) {
@@ -638,7 +640,7 @@ fn crawled(
     ));
     s = s.item(per_crawl(
         "Period of data collection",
-        "datasets[].collection_period",
+        &["datasets[].collection_period"],
         &|i, d| match (
             content::date(d.pointer("/collection_period/start")),
             content::date(d.pointer("/collection_period/end")),
@@ -652,7 +654,11 @@ fn crawled(
     ));
     s = s.item(per_crawl(
         "Type of content and online sources",
-        "datasets[].content_types, crawl.excluded_domain_lists, crawl.excluded_categories",
+        &[
+            "datasets[].content_types",
+            "datasets[].crawl.excluded_domain_lists",
+            "datasets[].crawl.excluded_categories",
+        ],
         &|i, d| {
             let list = |p: &str| {
                 d.pointer(p)
@@ -713,7 +719,7 @@ fn domains(cx: &Context<'_>, all: &[Json], i: usize, sme: bool) -> Result<Item, 
         let rows = crawl_domains::top(sizes, count)
             .into_iter()
             .enumerate()
-            .map(|(rank, d)| vec![(rank + 1).to_string(), d.domain, thousands(d.size)])
+            .map(|(rank, d)| vec![(rank + 1).to_string(), d.domain, d.size.to_string()])
             .collect();
         let unit_column = format!("Content ({unit})");
         return Ok(Item::new(

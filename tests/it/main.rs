@@ -28,6 +28,7 @@ mod keys;
 mod loaders;
 mod names;
 mod output;
+mod report_summary;
 mod robustness;
 mod scan;
 mod scenarios;
