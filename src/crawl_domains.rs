@@ -85,12 +85,12 @@ enum Format {
 }
 
 fn format_of(path: &str) -> Option<Format> {
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".csv") {
+    let ext = Path::new(path).extension()?;
+    if ext.eq_ignore_ascii_case("csv") {
         Some(Format::Csv)
-    } else if lower.ends_with(".tsv") {
+    } else if ext.eq_ignore_ascii_case("tsv") {
         Some(Format::Tsv)
-    } else if lower.ends_with(".jsonl") {
+    } else if ext.eq_ignore_ascii_case("jsonl") {
         Some(Format::Jsonl)
     } else {
         None
@@ -103,11 +103,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Vec<DomainSize>, DomainSizesErr
         path: path.to_owned(),
     })?;
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1;
+        let line = bytes[..e.valid_up_to()].split(|b| *b == b'\n').count();
         line_error(path, line, "not UTF-8 text")
     })?;
     let body = text.strip_suffix('\n').unwrap_or(text);

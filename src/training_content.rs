@@ -331,7 +331,7 @@ impl TrainingContent {
                 }
             }
         }
-        large.sort_by(|a, b| (a.dataset.index, a.modality).cmp(&(b.dataset.index, b.modality)));
+        large.sort_by_key(|l| (l.dataset.index, l.modality));
         unsized_public.sort_unstable();
         unsized_public.dedup();
         let latest = training
@@ -460,7 +460,7 @@ mod tests {
         assert!(!is_large(0.0, 0.0));
     }
 
-    fn public(id: &str, size: serde_json::Value, modality: &str) -> serde_json::Value {
+    fn public(id: &str, size: &serde_json::Value, modality: &str) -> serde_json::Value {
         json!({"id": id, "role": "pretraining", "source_type": "public_dataset", "modality": modality, "size": size})
     }
 
@@ -469,12 +469,12 @@ mod tests {
         // Text: 97 + 3 tokens: the 3-token dataset is exactly 3 %, not large. Images: a small
         // dataset of 4 images in 100 is large in its own modality, though tiny next to text.
         let declared = json!({"datasets": [
-            public("big-text", json!({"tokens": 97e9}), "text"),
-            public("three-percent", json!({"tokens": 3e9}), "text"),
-            public("images-a", json!({"images": 96}), "image"),
-            public("images-b", json!({"images": 4}), "image"),
+            public("big-text", &json!({"tokens": 97e9}), "text"),
+            public("three-percent", &json!({"tokens": 3e9}), "text"),
+            public("images-a", &json!({"images": 96}), "image"),
+            public("images-b", &json!({"images": 4}), "image"),
             {"id": "crawl", "role": "pretraining", "source_type": "crawled_by_provider", "modality": "text", "size": {"tokens": 1e15}},
-            public("eval", json!({"tokens": 1e15}), "text"),
+            public("eval", &json!({"tokens": 1e15}), "text"),
         ]});
         let mut with_eval = declared.clone();
         with_eval["datasets"][5]["role"] = json!("eval");

@@ -4,6 +4,7 @@
 //! ranked and cut from a generated domain size file; a malformed or altered file stops the run;
 //! the output is the same bytes twice, with the date `SOURCE_DATE_EPOCH` gives.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::Value;
@@ -119,6 +120,18 @@ fn assert_warnings_match(stderr: &str, doc: &Value) {
     assert_eq!(lines, expected, "stderr lists each not-declared field once");
 }
 
+/// The fields of the items written as not declared, in a section and its subsections.
+fn walk<'a>(section: &'a Value, out: &mut Vec<&'a str>) {
+    for item in section["items"].as_array().unwrap() {
+        if item["value"]["type"] == "not_declared" {
+            out.push(item["value"]["field"].as_str().unwrap());
+        }
+    }
+    for s in section["sections"].as_array().into_iter().flatten() {
+        walk(s, out);
+    }
+}
+
 /// Every item whose value is not declared names a field listed in `not_declared`.
 fn assert_not_declared_listed(doc: &Value) {
     let listed: Vec<&str> = doc["not_declared"]
@@ -127,16 +140,6 @@ fn assert_not_declared_listed(doc: &Value) {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    fn walk<'a>(section: &'a Value, out: &mut Vec<&'a str>) {
-        for item in section["items"].as_array().unwrap() {
-            if item["value"]["type"] == "not_declared" {
-                out.push(item["value"]["field"].as_str().unwrap());
-            }
-        }
-        for s in section["sections"].as_array().into_iter().flatten() {
-            walk(s, out);
-        }
-    }
     let mut found = Vec::new();
     for s in doc["sections"].as_array().unwrap() {
         walk(s, &mut found);
@@ -213,7 +216,7 @@ fn the_demo_summary_has_every_template_heading_and_a_valid_json_form() {
     );
     // Latest acquisition: the synthetic set's 2026-07-31 is later than the crawl's 2026-06-30.
     assert!(md.contains("(all modalities)**: 2026-07-31"), "{md}");
-    assert!(doc["not_declared"].as_array().unwrap().len() > 0);
+    assert!(!doc["not_declared"].as_array().unwrap().is_empty());
 }
 
 #[test]
@@ -334,10 +337,10 @@ fn the_top_domains_are_ranked_by_size_then_name_and_cut_at_the_rule() {
     let doc = render_and_check(release.path(), "domains, SME");
     assert_eq!(domain_rows(&doc), expect(2));
     // The same list as JSON lines.
-    let jsonl: String = sizes
-        .iter()
-        .map(|(d, s)| format!("{{\"domain\": \"{d}\", \"size\": {s}}}\n"))
-        .collect();
+    let mut jsonl = String::new();
+    for (d, s) in &sizes {
+        writeln!(jsonl, "{{\"domain\": \"{d}\", \"size\": {s}}}").unwrap();
+    }
     let release = with_domain_file("data/domains.jsonl", jsonl.as_bytes(), false);
     assert_eq!(
         domain_rows(&summary(release.path(), "json").json()),
@@ -349,9 +352,10 @@ fn the_top_domains_are_ranked_by_size_then_name_and_cut_at_the_rule() {
 fn an_sme_lists_at_most_a_thousand_domains() {
     // 25,000 domains: 5 % is 1,250, capped at 1,000; without the SME rule 2,500.
     let n = 25_000u64;
-    let tsv: String = (0..n)
-        .map(|i| format!("site{i:05}.example\t{}\n", n - i))
-        .collect();
+    let mut tsv = String::new();
+    for i in 0..n {
+        writeln!(tsv, "site{i:05}.example\t{}", n - i).unwrap();
+    }
     let release = with_domain_file("data/domains.tsv", tsv.as_bytes(), true);
     let doc = summary(release.path(), "json").json();
     let rows = domain_rows(&doc);
