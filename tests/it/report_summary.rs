@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::check::{demo, release_with};
-use crate::common::{Release, python, run, run_cmd, scelle, sha256_hex};
+use crate::common::{Keys, Release, python, run, run_cmd, scelle, sha256_hex};
 
 /// The Template's headings (Explanatory Notice C(2025) 8311, annex), in its order and numbering.
 const TEMPLATE_HEADINGS: [&str; 20] = [
@@ -484,4 +484,45 @@ fn a_release_without_a_declaration_is_all_not_declared() {
     ] {
         assert!(listed.contains(&field), "{field} in {listed:?}");
     }
+}
+
+#[test]
+fn a_verified_bundle_reads_the_domain_file_beside_it() {
+    let csv = b"b.example,5\na.example,7\n";
+    let release = with_domain_file("data/domains.csv", csv, false);
+    let dir = release.path().to_str().unwrap();
+    let keys = Keys::new();
+    let signed = run(&["sign", dir, "--key", &keys.private("ed25519"), "-q"]);
+    assert!(signed.code == 0 || signed.code == 1, "{}", signed.stderr);
+    let bundle = release.path().join("scelle.sigstore.json");
+    assert!(bundle.exists(), "{}", signed.stderr);
+    let public = keys.public("ed25519");
+    for input in [dir, bundle.to_str().unwrap()] {
+        let out = run(&[
+            "report",
+            input,
+            "--key",
+            &public,
+            "--kind",
+            "training-summary",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 0, "{input}: {}", out.stderr);
+        let doc = out.json();
+        assert_eq!(doc["release"]["verified"], true, "{input}");
+        // 10 % of 2 domains, rounded up: 1, the larger.
+        assert_eq!(domain_rows(&doc), [["1", "a.example", "7"]]);
+    }
+    // Altered after signing: the record no longer matches the file.
+    release.file("data/domains.csv", b"b.example,5\na.example,8\n");
+    let out = run(&[
+        "report",
+        bundle.to_str().unwrap(),
+        "--key",
+        &public,
+        "--kind",
+        "training-summary",
+    ]);
+    out.error("`data/domains.csv` does not have the digest");
 }
