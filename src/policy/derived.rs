@@ -421,9 +421,9 @@ fn training_data(training: &[&Value]) -> Value {
 /// as `scelle report --kind training-summary`, so that the report and the rules cannot disagree:
 /// the size band per modality, the large public datasets (3 % rule) and the latest acquisition.
 fn training_content(declared: &Value) -> Value {
-    use crate::training_content::{Modality, TrainingContent};
+    use crate::training_content::{Band, Modality, TrainingContent};
     let tc = TrainingContent::of(declared);
-    let band = |m: Modality| tc.modality(m).band.map(|b| b.as_str());
+    let band = |m: Modality| tc.modality(m).band.map(Band::as_str);
     let large: Vec<Value> = tc
         .large
         .iter()
