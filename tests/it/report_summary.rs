@@ -526,3 +526,36 @@ fn a_verified_bundle_reads_the_domain_file_beside_it() {
     ]);
     out.error("`data/domains.csv` does not have the digest");
 }
+
+#[test]
+fn a_published_domain_list_is_not_fetched_and_the_declared_list_stands() {
+    let digest = sha256_hex(b"anything");
+    let declaration =
+        declaration_with_domain_file("https://petit-labo.example/domains.csv", &digest, true);
+    let release = release_with(&declaration);
+    let out = summary(release.path(), "json");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    let s23 = &doc["sections"][2]["sections"][2];
+    let item = s23["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["label"]
+                .as_str()
+                .unwrap()
+                .starts_with("Most relevant domain names")
+        })
+        .unwrap();
+    // The demo's declared list, as declared.
+    assert_eq!(
+        item["value"]["rows"],
+        serde_json::json!([
+            ["forum-velo.example", "0.18"],
+            ["assoc-quartier.example", "0.11"]
+        ])
+    );
+    let from = item["sources"][1]["from"].as_str().unwrap();
+    assert!(from.contains("which scelle does not fetch"), "{from}");
+}

@@ -9,6 +9,7 @@ use super::super::{Context, Item, Section, Source, Value, scalar_text};
 use super::{modalities_item, used, yes_no};
 use crate::crawl_domains::{self, DomainSizesError};
 use crate::manifest::Record as _;
+use crate::manifest::descriptor::has_scheme;
 use crate::release::Parsed;
 use crate::training_content::{self as content, TrainingContent};
 use crate::vocab::Sha256Digest;
@@ -127,7 +128,14 @@ fn domains(cx: &Context<'_>, all: &[Json], i: usize, sme: bool) -> Result<Item, 
         "top 10 % of the crawled domains, rounded up"
     };
     let field = format!("datasets[{i}].crawl.domain_sizes");
-    if let Some(reference) = all[i].pointer("/crawl/domain_sizes") {
+    let reference = all[i].pointer("/crawl/domain_sizes");
+    // A list published elsewhere (the Template allows a downloadable file) cannot be read
+    // offline: the declared list stands in for it, and the source says so.
+    let external = reference
+        .and_then(|r| r.get("uri"))
+        .and_then(Json::as_str)
+        .filter(|u| has_scheme(u));
+    if let (Some(reference), None) = (reference, external) {
         let (path, sizes) =
             crawl_domains::load(cx.folder.as_deref(), reference, &field, |p| sealed(cx, p))?;
         let n = sizes.len();
@@ -168,10 +176,14 @@ fn domains(cx: &Context<'_>, all: &[Json], i: usize, sme: bool) -> Result<Item, 
         ),
         None => cx.missing(&format!("datasets[{i}].crawl.top_domains")),
     };
+    let why = match external {
+        Some(url) => format!("`{field}` is published at {url}, which scelle does not fetch"),
+        None => format!("no `{field}` file"),
+    };
     Ok(Item::new(&label, value)
         .from(Source::field(&format!("datasets[{i}].crawl.top_domains")))
         .from(Source::computed(&format!(
-            "nothing: no `{field}` file, so the declared list is shown as declared, not ranked by scelle (the Template asks the {rule})"
+            "nothing: {why}, so the declared list is shown as declared, not ranked by scelle (the Template asks the {rule})"
         ))))
 }
 
