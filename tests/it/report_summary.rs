@@ -559,3 +559,39 @@ fn a_published_domain_list_is_not_fetched_and_the_declared_list_stands() {
     let from = item["sources"][1]["from"].as_str().unwrap();
     assert!(from.contains("which scelle does not fetch"), "{from}");
 }
+
+#[test]
+fn a_modifier_covers_its_modification_and_names_its_base_model() {
+    let lora = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/scenarios/lora-fine-tune.yaml"),
+    )
+    .unwrap();
+    let release = release_with(&lora);
+    let md = summary(release.path(), "markdown").stdout;
+    assert!(
+        md.contains("This model modifies exemple-ia/exemple-8b: as the Explanatory Notice asks of a modifier, this summary covers only the training content of the modification"),
+        "{md}"
+    );
+    assert!(md.contains("- **Model dependencies**: exemple-ia/exemple-8b 1.0 (adapter, Exemple IA SAS); its summary: https://exemple-ia.fr/training-summary-1.0.pdf"), "{md}");
+    assert!(md.contains("- **Other information**: The summary covers only the modification of exemple-ia/exemple-8b."), "{md}");
+    // A base model from the publisher itself is no modification by another provider.
+    let own = lora.replace("provider: Exemple IA SAS", "provider: Petit Labo SARL");
+    let md = summary(release_with(&own).path(), "markdown").stdout;
+    assert!(!md.contains("This model modifies"), "{md}");
+    // A publisher that says it modified a model but names none: the dependency is not declared.
+    let declaration =
+        "model: {name: m, version: \"1\"}\nclassification: {provider_role: modifier}\n";
+    let out = summary(release_with(declaration).path(), "json");
+    assert!(
+        out.json()["not_declared"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("model.base_models")),
+        "{}",
+        out.stdout
+    );
+    // An original model with no base model has no dependency.
+    let declaration = "model: {name: m, version: \"1\"}\n";
+    let md = summary(release_with(declaration).path(), "markdown").stdout;
+    assert!(md.contains("- **Model dependencies**: none"), "{md}");
+}

@@ -233,14 +233,16 @@ fn dependencies(cx: &Context<'_>) -> Item {
             }
             line
         })),
-        None if cx
-            .get("classification.provider_role")
-            .and_then(Json::as_str)
-            == Some("original") =>
+        // No base model declared is no dependency, unless the publisher says it modified one.
+        None if matches!(
+            cx.get("classification.provider_role")
+                .and_then(Json::as_str),
+            Some("modifier" | "modifier_provider")
+        ) =>
         {
-            Value::list(Vec::<String>::new())
+            cx.missing("model.base_models")
         }
-        None => cx.missing("model.base_models"),
+        None => Value::list(Vec::<String>::new()),
     };
     Item::new(label, value)
         .from(Source::field("model.base_models"))
