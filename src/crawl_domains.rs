@@ -118,12 +118,15 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Vec<DomainSize>, DomainSizesErr
         let (domain, size) = match format {
             Format::Csv | Format::Tsv => {
                 let sep = if format == Format::Csv { ',' } else { '\t' };
-                let fields: Vec<&str> = raw.split(sep).collect();
+                // At most three pieces: a line of a million separators is refused without a
+                // million-entry list.
+                let fields: Vec<&str> = raw.splitn(3, sep).collect();
                 if fields.len() != 2 {
+                    let found = if fields.len() > 2 { "more" } else { "1" };
                     return Err(line_error(
                         path,
                         line,
-                        &format!("expected 2 fields, found {}", fields.len()),
+                        &format!("expected 2 fields, found {found}"),
                     ));
                 }
                 if line == 1 && fields[0] == "domain" && fields[1] == "size" {
@@ -299,8 +302,14 @@ mod tests {
 
     #[test]
     fn a_malformed_line_is_named() {
-        let cases: [(&str, &[u8], usize, &str); 9] = [
+        let cases: [(&str, &[u8], usize, &str); 10] = [
             ("d.csv", b"a.example,1\nb.example\n", 2, "expected 2 fields"),
+            (
+                "d.csv",
+                b"a.example,1,2\n",
+                1,
+                "expected 2 fields, found more",
+            ),
             ("d.csv", b"a.example,1\nb.example,-3\n", 2, "whole number"),
             ("d.csv", b"a.example,1.5\n", 1, "whole number"),
             (
