@@ -41,9 +41,11 @@ pub(super) const TRAINING: &str =
 /// The summary of the release in `cx`; fails only when a crawl's domain size file cannot be
 /// read or is malformed.
 pub(super) fn build(cx: Context<'_>) -> Result<Document, DomainSizesError> {
-    let declared = cx.declared().clone();
-    let all = content::datasets(&declared);
-    let tc = TrainingContent::of(&declared);
+    // Borrowed from the release, which outlives the context `finish` consumes.
+    let null = Json::Null;
+    let declared = cx.release.declared().unwrap_or(&null);
+    let all = content::datasets(declared);
+    let tc = TrainingContent::of(declared);
     let name = cx.get("model.name").and_then(Json::as_str).unwrap_or("");
     let title = if name.is_empty() {
         "Public summary of training content".to_owned()
