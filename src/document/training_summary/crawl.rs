@@ -183,7 +183,7 @@ fn domains(cx: &Context<'_>, all: &[Json], i: usize, sme: bool) -> Result<Item, 
     Ok(Item::new(&label, value)
         .from(Source::field(&format!("datasets[{i}].crawl.top_domains")))
         .from(Source::computed(&format!(
-            "nothing: {why}, so the declared list is shown as declared, not ranked by scelle (the Template asks the {rule})"
+            "the declared list only ({why}): shown as declared, not ranked by scelle; the Template asks the {rule}"
         ))))
 }
 
