@@ -644,6 +644,24 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_figures_are_the_reports() {
+        // Exactly 1e9 text tokens (the middle band's lower edge); two public datasets of 97 and
+        // 3 (exactly 3 %: not large); an eval set acquired later, left out.
+        let declared = json!({"datasets": [
+            {"id": "a", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 9.7e8}, "acquired_at": "2025-01-01"},
+            {"id": "b", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 3.0e7}, "collection_period": {"end": "2025-02-01"}},
+            {"id": "e", "role": "eval", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 1.0e12}, "acquired_at": "2026-01-01"}
+        ]});
+        let d = derive(&json!({}), &declared, &[]);
+        let tc = &d["training_content"];
+        assert_eq!(tc["bands"]["text"], "mid");
+        assert_eq!(tc["bands"]["image"], Value::Null);
+        assert_eq!(tc["large_public_datasets"].as_array().unwrap().len(), 1);
+        assert_eq!(tc["large_public_datasets"][0]["id"], "a");
+        assert_eq!(tc["latest_acquisition"], "2025-02-01");
+    }
+
+    #[test]
     fn the_modification_ratio_uses_the_base_compute() {
         let declared = json!({
             "model": {"base_models": [{"name": "base", "training_flops": 3.0e24}]},
