@@ -2,6 +2,8 @@
 //! `hint` gives the obvious fix when there is one; `main` prints it under the error line.
 
 use crate::attest::AttestError;
+use crate::crawl_domains::DomainSizesError;
+use crate::document::DocumentError;
 use crate::input::InputError;
 use crate::manifest::ManifestError;
 use crate::manifest::descriptor::DescriptorError;
@@ -40,6 +42,10 @@ pub enum Error {
     Input(#[from] InputError),
     #[error(transparent)]
     Attest(#[from] AttestError),
+    #[error(transparent)]
+    DomainSizes(#[from] DomainSizesError),
+    #[error(transparent)]
+    Document(#[from] DocumentError),
 }
 
 impl Error {
@@ -70,6 +76,8 @@ impl Error {
             Error::SarifRoot(e) => e.hint(),
             Error::Input(e) => e.hint(),
             Error::Attest(e) => e.hint(),
+            Error::DomainSizes(e) => e.hint(),
+            Error::Document(_) => None,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::cli::{DocumentFormat, GlobalArgs, ReportArgs};
 use crate::commands::check::today;
 use crate::commands::scan::scan_options;
 use crate::console::Console;
-use crate::document::{self, Context, Kind, audit};
+use crate::document::{self, Context, Kind};
 use crate::exit::ExitStatus;
 use crate::policy::{Stage, builtin};
 use crate::release::{CheckOptions, OpenOptions, Release};
@@ -53,23 +53,24 @@ pub(crate) fn run(
     // The document is dated the day it is made; `--as-of` only moves the day dates are judged by.
     let today = today()?;
     let as_of = args.as_of.clone().unwrap_or_else(|| today.clone());
-
-    let doc = if args.kind == Kind::Audit {
-        // The audit reports the check `scelle check` makes with no options: every built-in
-        // pack, the release stage, the declaration's own waivers.
+    // The audit reports the check `scelle check` makes with no options: every built-in pack,
+    // the release stage, the declaration's own waivers.
+    let check = if args.kind == Kind::Audit {
         let packs = builtin::resolve(&[], false).map_err(Error::from)?;
-        let report = release.check(&CheckOptions {
+        Some(release.check(&CheckOptions {
             packs: &packs,
             as_of: &as_of,
             stage: Stage::default(),
             waiver_files: &[],
             declared_waivers: true,
-        })?;
-        audit::build(Context::new(&release, today, None).as_of(as_of), &report)
+        })?)
     } else {
-        let cx = Context::new(&release, today, args.audience).as_of(as_of);
-        document::build(args.kind, cx)
+        None
     };
+    let cx = Context::new(&release, today, args.audience)
+        .as_of(as_of)
+        .with_folder(release_folder(args));
+    let doc = document::build(args.kind, cx, check.as_ref())?;
     for field in &doc.not_declared {
         console.warn(&format!("`{field}` is not declared: the document says so"));
     }
@@ -80,4 +81,16 @@ pub(crate) fn run(
     };
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::Success)
+}
+
+/// Where the release's files are: the folder given (a hub repository's snapshot), or the folder
+/// of the manifest or bundle given.
+fn release_folder(args: &ReportArgs) -> Option<std::path::PathBuf> {
+    if args.input.is_dir() {
+        walk::resolve_release(&args.input, args.walk.revision.as_deref())
+            .ok()
+            .map(|r| r.path)
+    } else {
+        Some(crate::release::parent_of(&args.input))
+    }
 }

@@ -44,7 +44,7 @@ pub fn markdown(doc: &Document) -> String {
     let _ = writeln!(out, "\n> {}", doc.basis);
     let mut sources: Vec<(String, Vec<Source>)> = Vec::new();
     for section in &doc.sections {
-        render_section(&mut out, section, 2, &mut sources);
+        render_section(&mut out, section, 2, None, &mut sources);
     }
     if !sources.is_empty() {
         out.push_str("\n## Where each value comes from\n\n");
@@ -65,12 +65,20 @@ fn audience_name(a: super::Audience) -> &'static str {
     }
 }
 
+/// `parent` names the enclosing numbered section, so that the items of an unnumbered
+/// subsection (the modalities of a template's §1.3) are told apart in the list of sources.
 fn render_section(
     out: &mut String,
     s: &Section,
     level: usize,
+    parent: Option<&str>,
     sources: &mut Vec<(String, Vec<Source>)>,
 ) {
+    let place = match (&s.number, parent) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some(p)) => Some(format!("{p} {}:", s.title)),
+        (None, None) => None,
+    };
     let hashes = "#".repeat(level.min(6));
     let number = s
         .number
@@ -138,15 +146,15 @@ fn render_section(
             }
         }
         if !item.sources.is_empty() {
-            let label = match &s.number {
-                Some(n) => format!("{n} {}", item.label),
+            let label = match &place {
+                Some(p) => format!("{p} {}", item.label),
                 None => item.label.clone(),
             };
             sources.push((label, item.sources.clone()));
         }
     }
     for sub in &s.sections {
-        render_section(out, sub, level + 1, sources);
+        render_section(out, sub, level + 1, place.as_deref(), sources);
     }
 }
 

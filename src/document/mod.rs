@@ -16,8 +16,10 @@ pub mod magnitude;
 mod markdown;
 mod model_documentation;
 mod training;
+mod training_summary;
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -311,6 +313,9 @@ pub struct Context<'a> {
     /// The day dates are judged by (`--as-of`; by default `today`), `YYYY-MM-DD`.
     pub as_of: String,
     pub audience: Option<Audience>,
+    /// The folder holding the release's files, when they are at hand: a document that reads a
+    /// sealed file (a crawl's domain size file) reads it from there, checked against its digest.
+    pub folder: Option<PathBuf>,
     missing: RefCell<Vec<String>>,
     empty: Json,
 }
@@ -322,6 +327,7 @@ impl<'a> Context<'a> {
             release,
             today,
             audience,
+            folder: None,
             missing: RefCell::new(Vec::new()),
             empty: Json::Null,
         }
@@ -331,6 +337,13 @@ impl<'a> Context<'a> {
     #[must_use]
     pub fn as_of(mut self, date: String) -> Self {
         self.as_of = date;
+        self
+    }
+
+    /// The context with the folder of the release's files.
+    #[must_use]
+    pub fn with_folder(mut self, folder: Option<PathBuf>) -> Self {
+        self.folder = folder;
         self
     }
 
@@ -446,20 +459,27 @@ pub fn json(document: &Document) -> Vec<u8> {
     bytes
 }
 
-/// Builds the document of `kind` for the release in `cx`.
-pub fn build(kind: Kind, cx: Context<'_>) -> Document {
+/// Why a document could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the audit report is built from a check of the release, and none was made")]
+    NoCheck,
+}
+
+/// Builds the document of `kind` for the release in `cx`; the audit reports `check`, the check
+/// just made of the same release. Fails only when a sealed file the document reads cannot be
+/// read or is malformed.
+pub fn build(
+    kind: Kind,
+    cx: Context<'_>,
+    check: Option<&crate::policy::CheckReport>,
+) -> Result<Document, crate::Error> {
     match kind {
-        Kind::ModelDocumentation => model_documentation::build(cx),
-        Kind::AnnexXi => annex::annex_xi(cx),
-        Kind::AnnexXii => annex::annex_xii(cx),
-        Kind::TrainingSummary | Kind::Audit => {
-            let title = format!("{} (not yet written)", kind.as_str());
-            let sections = vec![
-                Section::new(None, "General information")
-                    .item(cx.field("Model name", "model.name")),
-            ];
-            cx.finish(kind, &title, sections)
-        }
+        Kind::TrainingSummary => Ok(training_summary::build(cx)?),
+        Kind::ModelDocumentation => Ok(model_documentation::build(cx)),
+        Kind::AnnexXi => Ok(annex::annex_xi(cx)),
+        Kind::AnnexXii => Ok(annex::annex_xii(cx)),
+        Kind::Audit => Ok(audit::build(cx, check.ok_or(DocumentError::NoCheck)?)),
     }
 }
 

@@ -1,8 +1,11 @@
 //! Figures computed from the manifest for the rules (`derived`): compute estimates next to the
 //! declared figure, training-data totals per modality, the base models' compute, what the
 //! weights' SPDX licence allows, the status of every document the declaration refers to. Only raw figures are computed here: thresholds
-//! (1e23, 1e25, one third, the size bands) and dates are the packs' business, because the
-//! Commission can change them by delegated act.
+//! (1e23, 1e25, one third) and dates are the packs' business, because the Commission can change
+//! them by delegated act. The exception is `training_content`, the public summary's figures (size
+//! bands, the 3 % rule, the latest acquisition): `scelle report --kind training-summary` writes
+//! them from the same code, so that the summary scelle writes and the rule that checks a summary
+//! cannot disagree.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,6 +87,30 @@ pub const SHAPE: Shape = Shape::Obj(&[
         ]),
     ),
     ("latest_acquisition", Shape::Leaf),
+    (
+        "training_content",
+        Shape::Obj(&[
+            (
+                "bands",
+                Shape::Obj(&[
+                    ("text", Shape::Leaf),
+                    ("image", Shape::Leaf),
+                    ("audio", Shape::Leaf),
+                    ("video", Shape::Leaf),
+                ]),
+            ),
+            (
+                "large_public_datasets",
+                Shape::List(&Shape::Obj(&[
+                    ("id", Shape::Leaf),
+                    ("name", Shape::Leaf),
+                    ("modality", Shape::Leaf),
+                    ("share", Shape::Leaf),
+                ])),
+            ),
+            ("latest_acquisition", Shape::Leaf),
+        ]),
+    ),
     ("source_types", Shape::Leaf),
     (
         "documents",
@@ -240,6 +267,7 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[FileView<'_>]) -> Va
         "training_data": training_data(&training),
         "license": crate::manifest::licence::reading(str_at(declared, "/model/license/spdx")),
         "latest_acquisition": latest,
+        "training_content": training_content(declared),
         "source_types": source_types.into_iter().collect::<Vec<_>>(),
         "documents": documents(declared, &by_path),
         "dataset_paths": dataset_paths(datasets, &by_path),
@@ -393,6 +421,42 @@ fn training_data(training: &[&Value]) -> Value {
         "records": total("/size/records", false),
         "bytes": total("/size/bytes", false),
     })
+}
+
+/// The training content as the public summary's Template counts it, computed by the same code
+/// as `scelle report --kind training-summary`, so that the report and the rules cannot disagree:
+/// the size band per modality, the large public datasets (3 % rule) and the latest acquisition.
+fn training_content(declared: &Value) -> Value {
+    use crate::training_content::{Band, Modality, TrainingContent};
+    let tc = TrainingContent::of(declared);
+    let band = |m: Modality| tc.modality(m).band.map(Band::as_str);
+    let large: Vec<Value> = tc
+        .large
+        .iter()
+        .map(|l| {
+            let d = &datasets_of(declared)[l.dataset.index];
+            json!({
+                "id": d.get("id"),
+                "name": d.get("name"),
+                "modality": l.modality.as_str(),
+                "share": l.size / l.total,
+            })
+        })
+        .collect();
+    json!({
+        "bands": {
+            "text": band(Modality::Text),
+            "image": band(Modality::Image),
+            "audio": band(Modality::Audio),
+            "video": band(Modality::Video),
+        },
+        "large_public_datasets": large,
+        "latest_acquisition": tc.latest,
+    })
+}
+
+fn datasets_of(declared: &Value) -> &[Value] {
+    crate::training_content::datasets(declared)
 }
 
 /// Every document reference of the declaration, with what the release says about it.
@@ -590,6 +654,24 @@ mod tests {
             "a declared figure is kept"
         );
         assert_eq!(d["compute"]["stage_sum"], 1.3e24);
+    }
+
+    #[test]
+    fn the_summary_figures_are_the_reports() {
+        // Exactly 1e9 text tokens (the middle band's lower edge); two public datasets of 97 and
+        // 3 (exactly 3 %: not large); an eval set acquired later, left out.
+        let declared = json!({"datasets": [
+            {"id": "a", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 9.7e8}, "acquired_at": "2025-01-01"},
+            {"id": "b", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 3.0e7}, "collection_period": {"end": "2025-02-01"}},
+            {"id": "e", "role": "eval", "source_type": "public_dataset", "modality": "text", "size": {"tokens": 1.0e12}, "acquired_at": "2026-01-01"}
+        ]});
+        let d = derive(&json!({}), &declared, &[]);
+        let tc = &d["training_content"];
+        assert_eq!(tc["bands"]["text"], "mid");
+        assert_eq!(tc["bands"]["image"], Value::Null);
+        assert_eq!(tc["large_public_datasets"].as_array().unwrap().len(), 1);
+        assert_eq!(tc["large_public_datasets"][0]["id"], "a");
+        assert_eq!(tc["latest_acquisition"], "2025-02-01");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `derived.summary_document`: the public summary shipped in the release, as the scan recorded
 //! it (`predicate.public_summary`, see [`crate::manifest::summary_doc`]), against the declared
 //! datasets. Only raw comparisons are made here: which declared crawlers, generators and base
-//! models the document does not name, each public dataset's share of its modality and whether
-//! the document names it. The 3 % threshold, the size bands and the wording of findings are the
-//! pack's (`AIA-53-1-d-04`), because the Commission can change them.
+//! models the document does not name, and whether it names each large public dataset (the 3 %
+//! rule of Template §2.1, computed once in [`crate::training_content`], as the report does). The
+//! wording of findings is the pack's (`AIA-53-1-d-04`).
 
 use std::collections::BTreeSet;
 
@@ -18,10 +18,9 @@ pub const SHAPE: Shape = Shape::Obj(&[
     ("uri", Shape::Leaf),
     ("status", Shape::Leaf),
     (
-        "public_datasets",
+        "large_public_datasets",
         Shape::List(&Shape::Obj(&[
             ("dataset", Shape::Leaf),
-            ("share", Shape::Leaf),
             ("named", Shape::Leaf),
         ])),
     ),
@@ -39,9 +38,6 @@ pub const SHAPE: Shape = Shape::Obj(&[
         ]),
     ),
 ]);
-
-/// Dataset roles that are not training.
-const NOT_TRAINING: [&str; 3] = ["validation", "test", "eval"];
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
@@ -88,18 +84,6 @@ fn status(predicate: &Value, declared: &Value, files: &[(&str, &str)]) -> &'stat
     }
 }
 
-/// The size a dataset's share of its modality is computed from, by modality.
-fn unit_of(d: &Value) -> Option<(&'static str, f64)> {
-    let (group, pointer) = match str_at(d, "/modality")? {
-        "text" | "code" => ("text", "/size/tokens"),
-        "image" => ("image", "/size/images"),
-        "audio" => ("audio", "/size/audio_hours"),
-        "video" => ("video", "/size/video_hours"),
-        _ => return None,
-    };
-    Some((group, d.pointer(pointer)?.as_f64()?))
-}
-
 /// Computes `derived.summary_document`; `files` are the release's `(path, sha256)`.
 pub fn derive(predicate: &Value, declared: &Value, files: &[(&str, &str)]) -> Value {
     let status = status(predicate, declared, files);
@@ -114,42 +98,16 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[(&str, &str)]) -> Va
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice)
         .iter()
-        .filter(|d| str_at(d, "/role").is_none_or(|r| !NOT_TRAINING.contains(&r)))
-        .collect();
-    let public: Vec<&Value> = training
-        .iter()
-        .copied()
-        .filter(|d| str_at(d, "/source_type") == Some("public_dataset"))
+        .filter(|d| crate::training_content::is_training(d))
         .collect();
     let named_datasets = strings(doc, "/datasets");
-    let total = |group: &str| -> f64 {
-        public
-            .iter()
-            .filter_map(|d| unit_of(d))
-            .filter(|(g, _)| *g == group)
-            .map(|(_, size)| size)
-            .sum()
-    };
-    let public_datasets: Vec<Value> = public
-        .iter()
-        .filter_map(|d| {
-            let key = dataset_key(d)?;
-            // The declared share wins; else the share of the declared sizes.
-            let declared_share = MODALITIES
-                .iter()
-                .filter_map(|m| d.pointer(&format!("/share_of_modality/{m}"))?.as_f64())
-                .reduce(f64::max);
-            let share = declared_share.or_else(|| {
-                let (group, size) = unit_of(d)?;
-                let all = total(group);
-                (all > 0.0).then(|| size / all)
-            });
-            Some(json!({
-                "dataset": key,
-                "share": share,
-                "named": named_datasets.contains(&key.as_str()),
-            }))
-        })
+    let all = crate::training_content::datasets(declared);
+    let content = crate::training_content::TrainingContent::of(declared);
+    let large: BTreeSet<usize> = content.large.iter().map(|l| l.dataset.index).collect();
+    let large_public_datasets: Vec<Value> = large
+        .into_iter()
+        .filter_map(|i| dataset_key(all.get(i)?))
+        .map(|key| json!({"dataset": key, "named": named_datasets.contains(&key.as_str())}))
         .collect();
     let missing = |declared_names: Vec<&str>, recorded: &str| -> Vec<String> {
         let named = strings(doc, recorded);
@@ -191,7 +149,7 @@ pub fn derive(predicate: &Value, declared: &Value, files: &[(&str, &str)]) -> Va
     json!({
         "uri": str_at(declared, "/public_summary/uri"),
         "status": status,
-        "public_datasets": public_datasets,
+        "large_public_datasets": large_public_datasets,
         "crawlers_missing": missing(crawlers, "/crawlers"),
         "generators_missing": missing(generators, "/generators"),
         "base_models_missing": missing(base_models, "/base_models"),
@@ -236,15 +194,16 @@ mod tests {
         assert_eq!(d["dates"], json!(["2026-01-01"]));
         assert_eq!(d["bands"]["text"], json!(["mid"]));
         assert_eq!(d["bands"]["audio"], json!([]));
-        // Shares: declared when given, else of the declared tokens of every public training
-        // dataset (wiki, books and tiny; the test set is not training).
+        // Large: above 3 % of the declared tokens of every public training dataset (wiki,
+        // books and tiny; the test set is not training): 9.7e9 and 5.0e9 of 1.5e10 are, 3.0e8
+        // (2 %) is not. A declared share does not make `tiny` small.
         let total = 9.7e9 + 3.0e8 + 5.0e9;
+        assert!(3.0e8 / total < 0.03 && 5.0e9 / total > 0.03);
         assert_eq!(
-            d["public_datasets"],
+            d["large_public_datasets"],
             json!([
-                {"dataset": "wiki", "share": 9.7e9 / total, "named": true},
-                {"dataset": "books", "share": 3.0e8 / total, "named": false},
-                {"dataset": "tiny", "share": 0.001, "named": false}
+                {"dataset": "wiki", "named": true},
+                {"dataset": "tiny", "named": false}
             ])
         );
     }
@@ -278,6 +237,6 @@ mod tests {
             json!(["Bot"]),
             "nothing read names nothing"
         );
-        assert_eq!(d["public_datasets"][0]["named"], false);
+        assert_eq!(d["large_public_datasets"][0]["named"], false);
     }
 }

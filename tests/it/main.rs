@@ -33,6 +33,7 @@ mod output;
 mod report_audit;
 mod report_forms;
 mod report_html;
+mod report_summary;
 mod robustness;
 mod scan;
 mod scenarios;
