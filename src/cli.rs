@@ -266,8 +266,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// Judge dates as of this day (`YYYY-MM-DD`; default: today, or `SOURCE_DATE_EPOCH`)
-    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, conflicts_with = "attestation")]
     pub as_of: Option<String>,
+    /// With `--kind audit`: report the check this attestation (from `check --attest`) signed,
+    /// rather than checking now; it must verify with a `--key` and name this release's root
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Option<PathBuf>,
     /// Write to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -10,10 +10,13 @@ use crate::cli::{DocumentFormat, GlobalArgs, ReportArgs};
 use crate::commands::check::today;
 use crate::commands::scan::scan_options;
 use crate::console::Console;
-use crate::document::{self, Context, Kind};
+use std::path::Path;
+
+use crate::attest;
+use crate::document::{self, Context, Document, Kind, audit};
 use crate::exit::ExitStatus;
 use crate::policy::{Stage, builtin};
-use crate::release::{CheckOptions, OpenOptions, Release};
+use crate::release::{CheckOptions, OpenOptions, Parsed, Release};
 use crate::report::Output;
 use crate::scan;
 use crate::sign::load_public_key;
@@ -29,6 +32,13 @@ pub(crate) fn run(
     if args.audience.is_some() && args.kind != document::Kind::ModelDocumentation {
         return Err(anyhow::anyhow!(
             "`--audience` applies to `--kind model-documentation` only, not `--kind {}`",
+            args.kind.as_str()
+        ));
+    }
+    // Only an audit reports a check, the thing an attestation carries.
+    if args.attestation.is_some() && args.kind != Kind::Audit {
+        return Err(anyhow::anyhow!(
+            "`--attestation` applies to `--kind audit` only, not `--kind {}`",
             args.kind.as_str()
         ));
     }
@@ -53,6 +63,10 @@ pub(crate) fn run(
     // The document is dated the day it is made; `--as-of` only moves the day dates are judged by.
     let today = today()?;
     let as_of = args.as_of.clone().unwrap_or_else(|| today.clone());
+    if let Some(path) = &args.attestation {
+        let doc = attested_audit(&release, path, &options.keys, today)?;
+        return write(args, &output, &doc, console);
+    }
     // The audit reports the check `scelle check` makes with no options: every built-in pack,
     // the release stage, the declaration's own waivers.
     let check = if args.kind == Kind::Audit {
@@ -71,16 +85,94 @@ pub(crate) fn run(
         .as_of(as_of)
         .with_folder(release_folder(args));
     let doc = document::build(args.kind, cx, check.as_ref())?;
+    write(args, &output, &doc, console)
+}
+
+fn write(
+    args: &ReportArgs,
+    output: &Output,
+    doc: &Document,
+    console: &Console,
+) -> anyhow::Result<ExitStatus> {
     for field in &doc.not_declared {
         console.warn(&format!("`{field}` is not declared: the document says so"));
     }
     let bytes = match args.format {
-        DocumentFormat::Markdown => document::markdown(&doc).into_bytes(),
-        DocumentFormat::Html => document::html(&doc).into_bytes(),
-        DocumentFormat::Json => document::json(&doc),
+        DocumentFormat::Markdown => document::markdown(doc).into_bytes(),
+        DocumentFormat::Html => document::html(doc).into_bytes(),
+        DocumentFormat::Json => document::json(doc),
     };
     output.write(&bytes).map_err(Error::from)?;
     Ok(ExitStatus::Success)
+}
+
+/// The audit of the check an attestation signed: the attestation must verify with one of
+/// `keys`, record a check (not a verification), and name the root digest of `release`.
+fn attested_audit(
+    release: &Release,
+    path: &Path,
+    keys: &[crate::sign::PublicKey],
+    today: String,
+) -> anyhow::Result<Document> {
+    let name = crate::release::name_of(path);
+    let attestation = match attest::Attestation::open(path, keys) {
+        Ok(a) => a,
+        Err(attest::AttestError::Rejected(problem)) => {
+            return Err(anyhow::anyhow!("`{name}` does not verify: {problem}"));
+        }
+        Err(e) => return Err(Error::from(e).into()),
+    };
+    if attestation.kind != attest::Kind::Check {
+        return Err(anyhow::anyhow!(
+            "`{name}` attests a verification, not a check: an audit reports a check's results"
+        ));
+    }
+    let attested_root = attestation.root().map(|s| s.digest.sha256.to_hex());
+    if attested_root.is_none() || attested_root != release.subject.root {
+        return Err(anyhow::anyhow!(
+            "`{name}` is about another release: it attests root `{}`, this release's root is `{}`",
+            attested_root.as_deref().unwrap_or("none"),
+            release.subject.root.as_deref().unwrap_or("none")
+        ));
+    }
+    // A verified bundle gives the signed root whatever the disk holds: the files in hand must
+    // also match it, or the audit would vouch for files the attested check never saw.
+    if release.verification.files_match == Some(false) {
+        return Err(anyhow::anyhow!(
+            "the files of this release differ from its signed record, so they are not the \
+             release `{name}` attests; `scelle verify` names them"
+        ));
+    }
+    let check = attestation.report();
+    let as_of = check
+        .get("as_of")
+        .and_then(serde_json::Value::as_str)
+        .map_or_else(|| today.clone(), str::to_owned);
+    let files = release
+        .files
+        .as_ref()
+        .and_then(|f| serde_json::to_value(f).ok());
+    let (model, datasets) = match &release.statement {
+        Parsed::Full(s) => (s.predicate.model.clone(), s.predicate.datasets.clone()),
+        Parsed::Light(s) => (s.predicate.model.clone(), s.predicate.datasets.clone()),
+    };
+    let attested = audit::Attested {
+        file: name,
+        key_id: attestation.signer.id.clone(),
+        algorithm: attestation.signer.algorithm.clone(),
+        at: attestation.attested_at.clone(),
+    };
+    let evidence = audit::Evidence {
+        check: &check,
+        files: files.as_ref(),
+        model: model.as_ref(),
+        datasets: &datasets,
+        attested: Some(&attested),
+    };
+    Ok(audit::from_evidence(
+        Context::new(release, today, None).as_of(as_of),
+        &evidence,
+    ))
 }
 
 /// Where the release's files are: the folder given (a hub repository's snapshot), or the folder

@@ -417,3 +417,94 @@ fn report_exits_2_when_it_cannot_run_and_writes_nothing() {
     assert_eq!(r.stdout, "");
     assert!(out.is_dir());
 }
+
+#[test]
+fn audit_from_an_attestation_reports_the_signed_check_of_this_release_only() {
+    let s = Signed::new();
+    run(&["keygen", "-o", &s.path("auditor"), "-q"]).success();
+    let demo_dir = demo();
+    let demo = demo_dir.to_str().unwrap();
+    let (public, bundle) = (s.public(), s.bundle());
+    // The auditor's check, as of a day of their choosing, signed.
+    let checked = run(&[
+        "check",
+        demo,
+        "--key",
+        &public,
+        "--bundle",
+        &bundle,
+        "--as-of",
+        "2026-09-01",
+        "--attest",
+        &s.path("auditor.key"),
+        "-o",
+        &s.path("att.json"),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(checked.code <= 1, "{}", checked.stderr);
+    let attested_check = checked.json();
+    let auditor_id = sha256_hex(&std::fs::read(s.path("auditor.pub")).unwrap());
+    let args = |att: &str, keys: &[&str]| {
+        let mut a = vec!["report", demo, "--bundle", &bundle, "--kind", "audit"];
+        for k in keys {
+            a.extend_from_slice(&["--key", k]);
+        }
+        a.extend_from_slice(&["--attestation", att, "--format", "json"]);
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let auditor = s.path("auditor.pub");
+    let out = run_cmd(scelle().args(args(&s.path("att.json"), &[&auditor, &public]))).success();
+    let doc = out.json();
+    let one = section(&doc, "1");
+    assert_eq!(value(one, "Attestation")["text"], "att.json");
+    assert_eq!(
+        value(one, "Attested by")["text"],
+        format!("ed25519 key {auditor_id}")
+    );
+    // The dates and results are the attested check's, not a check made now.
+    assert_eq!(value(one, "Date used (--as-of)")["text"], "2026-09-01");
+    assert_eq!(doc["release"]["root"], demo_root().as_str());
+    let failed_rules = |packs: &serde_json::Value| -> Vec<String> {
+        let mut ids: Vec<String> = packs
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["results"].as_array().unwrap().iter())
+            .filter(|r| r["outcome"] == "fail")
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let expected = failed_rules(&attested_check["packs"]);
+    assert!(!expected.is_empty());
+    let text = serde_json::to_string(&section(&doc, "5")).unwrap();
+    for id in &expected {
+        assert!(text.contains(id.as_str()), "{id} missing from the audit");
+    }
+    // An attestation that does not verify with a given key is refused, not reported.
+    run_cmd(scelle().args(args(&s.path("att.json"), &[&public])))
+        .error("`att.json` does not verify");
+    // An attestation of another release is refused: the tampered copy has another root.
+    let copy = tempfile::tempdir().unwrap();
+    for (rel, bytes) in files_of(&demo_dir) {
+        let to = copy.path().join(&rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    }
+    std::fs::write(copy.path().join("notes.txt"), "added\n").unwrap();
+    let mut other = args(&s.path("att.json"), &[&auditor, &public]);
+    other[1] = copy.path().to_str().unwrap().to_owned();
+    run_cmd(scelle().args(other)).error("are not the release `att.json` attests");
+    // Without its bundle, the copy is scanned: its root is not the attested one.
+    let mut unsigned = args(&s.path("att.json"), &[&auditor]);
+    unsigned[1] = copy.path().to_str().unwrap().to_owned();
+    unsigned.drain(2..4);
+    run_cmd(scelle().args(unsigned)).error("is about another release");
+    // A training summary has no check to take from an attestation.
+    let mut wrong = args(&s.path("att.json"), &[&auditor]);
+    wrong[5] = "training-summary".into();
+    run_cmd(scelle().args(wrong)).error("`--attestation` applies to `--kind audit` only");
+}

@@ -30,6 +30,19 @@ pub struct Evidence<'a> {
     pub model: Option<&'a Json>,
     /// The statement's sealed dataset folders (`predicate.datasets`).
     pub datasets: &'a [Json],
+    /// The signed attestation the check report was read from, when it was not run now.
+    pub attested: Option<&'a Attested>,
+}
+
+/// Who signed the check an audit reports, when it comes from an attestation (`check --attest`).
+#[derive(Debug, Clone)]
+pub struct Attested {
+    /// The attestation's file name.
+    pub file: String,
+    pub key_id: String,
+    pub algorithm: String,
+    /// RFC 3339.
+    pub at: String,
 }
 
 /// The audit of a check just run on the release in `cx`.
@@ -51,6 +64,7 @@ pub fn build(cx: Context<'_>, report: &CheckReport) -> Document {
         files: files.as_ref(),
         model: model.as_ref(),
         datasets: &datasets,
+        attested: None,
     };
     from_evidence(cx, &evidence)
 }
@@ -58,7 +72,7 @@ pub fn build(cx: Context<'_>, report: &CheckReport) -> Document {
 /// The audit of the check in `evidence`, for the release `cx` describes.
 pub fn from_evidence(cx: Context<'_>, evidence: &Evidence<'_>) -> Document {
     let sections = vec![
-        check_section(evidence.check),
+        check_section(evidence.check, evidence.attested),
         verification(evidence),
         summaries::model(&cx, evidence),
         summaries::datasets(&cx, evidence),
@@ -104,7 +118,7 @@ fn from_check(what: &str) -> Source {
 }
 
 /// 1: the check itself: when, by which scelle, at which stage.
-fn check_section(check: &Json) -> Section {
+fn check_section(check: &Json, attested: Option<&Attested>) -> Section {
     let at = |label: &str, pointer: &str, what: &str| {
         Item::new(
             label,
@@ -120,11 +134,28 @@ fn check_section(check: &Json) -> Section {
         (Some(n), None) => n,
         _ => "unknown".to_owned(),
     };
-    Section::new(Some("1"), "The check")
-        .note(
+    let section = match attested {
+        None => Section::new(Some("1"), "The check").note(
             "The built-in policy packs were run over the release as scelle check runs them; \
              dates were judged as of the day below.",
-        )
+        ),
+        Some(a) => Section::new(Some("1"), "The check")
+            .note(
+                "This check was not run now: it is the one a signed attestation records, read \
+                 from the bytes whose signature verified with a trusted key, about the release \
+                 whose root digest is below.",
+            )
+            .item(Item::new("Attestation", Value::text(a.file.clone())).from(Source::Verification))
+            .item(
+                Item::new(
+                    "Attested by",
+                    Value::text(format!("{} key {}", a.algorithm, a.key_id)),
+                )
+                .from(Source::Verification),
+            )
+            .item(Item::new("Attested at", Value::text(a.at.clone())).from(Source::Verification)),
+    };
+    section
         .item(at("Date used (--as-of)", "/as_of", "as_of"))
         .item(at("Stage", "/stage", "stage"))
         .item(Item::new("Checked by", Value::text(generator)).from(from_check("generator")))
@@ -482,6 +513,7 @@ mod tests {
                 files: Some(&files),
                 model: None,
                 datasets: &[],
+                attested: None,
             },
         );
         let v = &doc.sections[1];
@@ -542,6 +574,7 @@ mod tests {
                 files: None,
                 model: None,
                 datasets: &[],
+                attested: None,
             },
         );
         let pack = &doc.sections[4].sections[0];
