@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scelle's main job, end to end, on the demo release shipped in fixtures/demo (nothing is
 # downloaded): scan it, make a key, seal it, verify it, check it against the EU AI Act and GDPR
-# policy packs, then show what tampering looks like.
-# fixtures/demo itself is never written to: bundles go to a temporary folder.
+# policy packs, write the documents the law asks for, then show what tampering looks like.
+# fixtures/demo itself is never written to: bundles go to a temporary folder, the documents to
+# target/demo-documents (replaced on each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Ask cargo where it put the binary: CARGO_TARGET_DIR, a config's build.target-dir or ./target.
@@ -38,6 +39,26 @@ step "scelle check ... --format sarif -o demo.sarif   # the same findings for co
     --format sarif -o "$work/demo.sarif" -q || true
 echo "($(grep -c '"ruleId"' "$work/demo.sarif") results in demo.sarif, each at the scelle.yaml line it concerns)"
 
+# The documents the law asks for, written from the sealed and verified release.
+out=target/demo-documents
+mkdir -p "$out"
+signed=(--key "$work/publisher.pub" --bundle "$work/demo.sigstore.json")
+document() { # KIND FILE [ARGS...]: writes FILE, says how many fields the declaration leaves out
+    local kind=$1 file=$2
+    shift 2
+    "$scelle" report fixtures/demo "${signed[@]}" --kind "$kind" "$@" --force -o "$out/$file" 2>"$work/report.err"
+    echo "(wrote $out/$file; $(grep -c 'is not declared' "$work/report.err" || true) fields not declared, each written as such)"
+}
+step "scelle report fixtures/demo --key publisher.pub --bundle demo.sigstore.json --kind training-summary -o training-summary.md"
+document training-summary training-summary.md
+sed -n '/^## 1.3/,/^### Image/p' "$out/training-summary.md" | sed '$d'
+step "scelle report ... --kind model-documentation --audience downstream -o model-documentation-downstream.md"
+document model-documentation model-documentation-downstream.md --audience downstream
+sed -n '/^## 2 /,/^## 3 /p' "$out/model-documentation-downstream.md" | sed '$d'
+step "scelle report ... --kind audit --format html -o audit.html   # one self-contained page to file"
+document audit audit.html --format html
+echo "($(grep -c '<tr' "$out/audit.html") table rows; open it in a browser or print it on A4)"
+
 step "scelle keygen -a p256 -o oms && scelle sign fixtures/demo --key oms.key --format oms -o model.sig"
 "$scelle" keygen -a p256 -o "$work/oms" -q
 "$scelle" sign fixtures/demo --key "$work/oms.key" --format oms -o "$work/model.sig"
@@ -52,3 +73,6 @@ step "scelle verify tampered-copy --key publisher.pub --bundle demo.sigstore.jso
 status=0
 "$scelle" verify "$work/tampered" --key "$work/publisher.pub" --bundle "$work/demo.sigstore.json" || status=$?
 echo "(exit status $status)"
+
+step "scelle diff fixtures/demo tampered-copy   # what changed, and what the law then asks for"
+"$scelle" diff fixtures/demo "$work/tampered"

@@ -51,18 +51,41 @@ pub const SHAPE: Shape = Shape::Obj(&[
 /// `n` rounded to two significant figures (half away from zero), in integers so that no
 /// float rounding decides a finding.
 pub fn two_significant(n: u64) -> u64 {
+    significant(n, 2)
+}
+
+/// `n` rounded to `figures` significant figures (half away from zero), in integers.
+pub fn significant(n: u64, figures: u32) -> u64 {
     let digits = n.checked_ilog10().unwrap_or(0) + 1;
-    if digits <= 2 {
+    if digits <= figures {
         return n;
     }
-    let scale = 10u64.pow(digits - 2);
+    let scale = 10u64.pow(digits - figures);
     let rounded = (n / scale) + u64::from(n % scale >= scale / 2);
     rounded.saturating_mul(scale)
 }
 
-/// Whether two figures agree at two significant figures; `None` when a side is unknown.
+/// The significant figures `n` is written with: its digits without the trailing zeros
+/// (`7350000000` has 3).
+fn written_figures(n: u64) -> u32 {
+    let mut n = n;
+    while n != 0 && n % 10 == 0 {
+        n /= 10;
+    }
+    n.checked_ilog10().unwrap_or(0) + 1
+}
+
+/// Whether two figures agree: at the two significant figures the Model Documentation Form asks
+/// for, or at the precision the declared figure is written with (a declared 7.35e9 is right for
+/// 7,349,999,999 counted, though the two round apart at two figures); `None` when a side is
+/// unknown.
 pub fn agree(declared: Option<u64>, counted: Option<u64>) -> Option<bool> {
-    Some(two_significant(declared?) == two_significant(counted?))
+    let (declared, counted) = (declared?, counted?);
+    let written = written_figures(declared).max(2);
+    Some(
+        two_significant(declared) == two_significant(counted)
+            || significant(counted, written) == declared,
+    )
 }
 
 fn int(v: &Value, pointer: &str) -> Option<u64> {
@@ -453,6 +476,26 @@ pub fn fmt_flops(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_declared_figure_agrees_at_two_figures_or_at_its_own_precision() {
+        let counted = Some(7_349_999_999);
+        // Two figures: 7.3e9 is right, 7.4e9 and 7e9 (one figure, too coarse) are not.
+        assert_eq!(agree(Some(7_300_000_000), counted), Some(true));
+        assert_eq!(agree(Some(7_400_000_000), counted), Some(false));
+        assert_eq!(agree(Some(7_000_000_000), counted), Some(false));
+        // Three figures: 7.35e9 is the count rounded to the figures it is written with.
+        assert_eq!(agree(Some(7_350_000_000), counted), Some(true));
+        // A figure wrong at its own precision but right at two figures still agrees with the
+        // two figures the Form asks for.
+        assert_eq!(agree(Some(7_346_000_000), counted), Some(true));
+        assert_eq!(agree(Some(7_349_999_999), counted), Some(true));
+        assert_eq!(agree(Some(7_360_000_000), Some(7_249_000_000)), Some(false));
+        assert_eq!(agree(None, counted), None);
+        assert_eq!(written_figures(7_350_000_000), 3);
+        assert_eq!(written_figures(0), 1);
+        assert_eq!(significant(7_349_999_999, 3), 7_350_000_000);
+    }
 
     #[test]
     fn two_significant_figures_round_half_up_in_integers() {
