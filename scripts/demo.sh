@@ -51,7 +51,7 @@ document() { # KIND FILE [ARGS...]: writes FILE, says how many fields the declar
 }
 step "scelle report fixtures/demo --key publisher.pub --bundle demo.sigstore.json --kind training-summary -o training-summary.md"
 document training-summary training-summary.md
-sed -n '/^## 1.3/,/^### Image/p' "$out/training-summary.md" | sed '$d'
+sed -n '/^### 1.3 /,/^#### Image/p' "$out/training-summary.md" | sed '$d'
 step "scelle report ... --kind model-documentation --audience downstream -o model-documentation-downstream.md"
 document model-documentation model-documentation-downstream.md --audience downstream
 sed -n '/^## 2 /,/^## 3 /p' "$out/model-documentation-downstream.md" | sed '$d'

@@ -311,9 +311,29 @@ fn source_html(s: &Source) -> String {
             escape(path)
         ),
         Source::File { path } => format!("sealed file <code>{}</code>", escape(path)),
-        Source::Computed { from } => format!("computed from {}", escape(from)),
+        Source::Computed { from } => format!("computed from {}", with_code(from)),
         Source::Verification => "verification of the bundle".to_owned(),
     }
+}
+
+/// Escaped text whose backquoted parts (field names, as the builders write them) are `<code>`;
+/// with an unpaired backquote, all of it is plain escaped text.
+fn with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(part))
+            } else {
+                escape(part)
+            }
+        })
+        .collect()
 }
 
 /// Text made safe in element content and in quoted attribute values: the five characters that
@@ -341,6 +361,15 @@ pub(crate) fn escape(text: &str) -> String {
 mod tests {
     use super::super::{Described, Item, Kind, SCHEMA_VERSION, Section, Signer};
     use super::*;
+
+    #[test]
+    fn computed_sources_show_field_names_as_code_and_escape_the_rest() {
+        assert_eq!(
+            with_code("the `size.tokens` of `<b>` sets"),
+            "the <code>size.tokens</code> of <code>&lt;b&gt;</code> sets"
+        );
+        assert_eq!(with_code("odd ` <i>"), "odd ` &lt;i&gt;");
+    }
 
     const HOSTILE: &str = "</style><script>alert(1)</script>\"' onload=x javascript:alert(2) <img src=http://e/x> &amp;";
 

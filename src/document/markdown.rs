@@ -198,7 +198,7 @@ pub(crate) fn source_text(s: &Source) -> String {
     match s {
         Source::Field { path } => format!("`scelle.yaml` field {}", code(path)),
         Source::File { path } => format!("sealed file {}", code(path)),
-        Source::Computed { from } => format!("computed from {}", escape(from)),
+        Source::Computed { from } => format!("computed from {}", with_code(from)),
         Source::Verification => "verification of the bundle".to_owned(),
     }
 }
@@ -219,6 +219,26 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// Text whose backquoted parts are code spans (as the builders write field names), the rest
+/// escaped; an unpaired backquote is escaped with the text around it.
+fn with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && !part.is_empty() {
+                code(part)
+            } else {
+                escape(part)
+            }
+        })
+        .collect()
+}
+
 /// Text as a code span, or escaped when it holds a backquote or a line break.
 fn code(text: &str) -> String {
     if text.contains(['`', '\n', '\r']) {
@@ -236,6 +256,15 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn computed_sources_keep_their_code_spans_and_escape_the_rest() {
+        assert_eq!(
+            with_code("the `size.tokens` of datasets [x](y)"),
+            "the `size.tokens` of datasets \\[x\\](y)"
+        );
+        assert_eq!(with_code("odd ` quote <b>"), "odd \\` quote \\<b\\>");
+    }
 
     #[test]
     fn declared_text_cannot_inject_markup() {

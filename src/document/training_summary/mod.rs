@@ -201,7 +201,12 @@ fn model_names(cx: &Context<'_>) -> Item {
     });
     for path in ["model.variants", "public_summary.covers_models"] {
         if let Some(list) = cx.get(path).and_then(Json::as_array) {
-            names.extend(list.iter().map(scalar_text).filter(|s| !s.is_empty()));
+            // `covers_models` spells a model `name@version`: the same model as `name version`.
+            names.extend(
+                list.iter()
+                    .map(|m| scalar_text(m).replacen('@', " ", 1))
+                    .filter(|s| !s.is_empty()),
+            );
         }
     }
     let mut item = Item::new("Versioned model name(s)", Value::list(names))
