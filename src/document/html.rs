@@ -320,7 +320,7 @@ fn source_html(s: &Source) -> String {
 /// with an unpaired backquote, all of it is plain escaped text.
 fn with_code(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape(text);
     }
     parts

@@ -223,7 +223,7 @@ pub(crate) fn escape(text: &str) -> String {
 /// escaped; an unpaired backquote is escaped with the text around it.
 fn with_code(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape(text);
     }
     parts
