@@ -69,7 +69,7 @@ pub fn significant(n: u64, figures: u32) -> u64 {
 /// (`7350000000` has 3).
 fn written_figures(n: u64) -> u32 {
     let mut n = n;
-    while n != 0 && n % 10 == 0 {
+    while n != 0 && n.is_multiple_of(10) {
         n /= 10;
     }
     n.checked_ilog10().unwrap_or(0) + 1
