@@ -13,6 +13,7 @@ for t in $targets; do
     key_pem) seeds=(../fixtures/keys) ;;
     descriptor) seeds=(../policies/scenarios) ;;
     summary_doc) seeds=(../policies/ai-act-gpai/tests ../fixtures/demo/docs) ;;
+    domain_sizes) seeds=(../fixtures/demo/docs) ;;
     policy_pack) seeds=(../policies/release-integrity) ;;
     chat_template) seeds=(../fixtures/templates/ordinary ../fixtures/templates/escape ../fixtures/templates/suspicious) ;;
     *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
