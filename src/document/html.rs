@@ -109,7 +109,7 @@ pub fn html(doc: &Document) -> String {
         "<footer><p>Generated on {} by {}. {}</p></footer>",
         escape(&doc.generated),
         escape(&doc.generator),
-        escape(doc.basis)
+        with_code(doc.basis)
     );
     out.push_str("</body>\n</html>\n");
     out
@@ -188,7 +188,7 @@ fn header(out: &mut String, doc: &Document) {
     fact("Generated", &escape(&doc.generated));
     fact("Generator", &escape(&doc.generator));
     out.push_str("</dl>\n");
-    let _ = writeln!(out, "<p class=\"basis\">{}</p>", escape(doc.basis));
+    let _ = writeln!(out, "<p class=\"basis\">{}</p>", with_code(doc.basis));
     out.push_str("</header>\n");
 }
 
@@ -234,7 +234,7 @@ fn render_section(
                     escape(&item.label)
                 );
                 for i in items {
-                    let _ = writeln!(out, "<li>{}</li>", escape(i));
+                    let _ = writeln!(out, "<li>{}</li>", with_code(i));
                 }
                 out.push_str("</ul></div>\n");
             }
@@ -281,13 +281,13 @@ fn table(out: &mut String, columns: &[String], rows: &[Vec<String>]) {
 /// A value on one line, as HTML.
 fn value_html(v: &Value) -> String {
     match v {
-        Value::Text { text } => escape(text),
+        Value::Text { text } => with_code(text),
         Value::Flag { yes: true } => "yes".to_owned(),
         Value::Flag { yes: false } => "no".to_owned(),
         Value::List { items } if items.is_empty() => "none".to_owned(),
         Value::List { items } => items
             .iter()
-            .map(|i| escape(i))
+            .map(|i| with_code(i))
             .collect::<Vec<_>>()
             .join(", "),
         Value::Table { rows, .. } => format!("{} rows", rows.len()),
@@ -548,7 +548,10 @@ mod tests {
         assert!(page.contains(
             "<tr><td>1 value</td><td><code>scelle.yaml</code> field <code>value</code></td></tr>"
         ));
-        assert!(page.contains(super::super::BASIS));
+        assert!(page.contains(&with_code(super::super::BASIS)));
+        assert!(
+            page.contains("the evidence declared by the publisher in <code>scelle.yaml</code>")
+        );
     }
 
     #[test]

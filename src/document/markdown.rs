@@ -132,7 +132,7 @@ fn render_section(
                     marks(&item.audiences)
                 );
                 for i in items {
-                    let _ = writeln!(out, "  - {}", escape(i));
+                    let _ = writeln!(out, "  - {}", with_code(i));
                 }
             }
             v => {
@@ -178,13 +178,13 @@ fn marks(audiences: &[super::Audience]) -> String {
 /// A value on one line.
 pub(crate) fn value_text(v: &Value) -> String {
     match v {
-        Value::Text { text } => escape(text),
+        Value::Text { text } => with_code(text),
         Value::Flag { yes: true } => "yes".to_owned(),
         Value::Flag { yes: false } => "no".to_owned(),
         Value::List { items } if items.is_empty() => "none".to_owned(),
         Value::List { items } => items
             .iter()
-            .map(|i| escape(i))
+            .map(|i| with_code(i))
             .collect::<Vec<_>>()
             .join(", "),
         Value::Table { rows, .. } => format!("{} rows", rows.len()),
