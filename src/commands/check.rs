@@ -13,7 +13,7 @@ use crate::policy::builtin;
 use crate::release::{self, CheckOptions, OpenOptions, Release};
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_key;
+use crate::sign::load_public_keys;
 use crate::walk;
 
 pub(crate) fn run(
@@ -137,12 +137,7 @@ pub(crate) fn today() -> anyhow::Result<String> {
 
 /// How `check` opens its input: the keys given, the bundle, and how a folder is walked.
 fn open_options(args: &CheckArgs) -> anyhow::Result<OpenOptions> {
-    let keys = args
-        .key
-        .iter()
-        .map(|k| load_public_key(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::from)?;
+    let keys = load_public_keys(&args.key).map_err(Error::from)?;
     Ok(OpenOptions {
         keys,
         bundle: args.bundle.clone(),

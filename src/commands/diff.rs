@@ -14,7 +14,7 @@ use crate::policy::{Stage, builtin};
 use crate::release::{CheckOptions, OpenOptions, Release};
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_key;
+use crate::sign::load_public_keys;
 use crate::walk;
 
 pub(crate) fn run(
@@ -31,12 +31,7 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    let keys = args
-        .key
-        .iter()
-        .map(|k| load_public_key(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::from)?;
+    let keys = load_public_keys(&args.key).map_err(Error::from)?;
     let options = OpenOptions {
         keys,
         bundle: None,

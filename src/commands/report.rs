@@ -19,7 +19,7 @@ use crate::policy::{Stage, builtin};
 use crate::release::{CheckOptions, OpenOptions, Parsed, Release};
 use crate::report::Output;
 use crate::scan;
-use crate::sign::load_public_key;
+use crate::sign::load_public_keys;
 use crate::walk;
 
 pub(crate) fn run(
@@ -45,12 +45,7 @@ pub(crate) fn run(
     let output = Output::new(args.output.clone(), args.force);
     output.check_writable().map_err(Error::from)?;
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
-    let keys = args
-        .key
-        .iter()
-        .map(|k| load_public_key(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::from)?;
+    let keys = load_public_keys(&args.key).map_err(Error::from)?;
     let options = OpenOptions {
         keys,
         bundle: args.bundle.clone(),

@@ -11,7 +11,7 @@ use crate::finding::Severity;
 use crate::manifest::RelPath;
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_key;
+use crate::sign::load_public_keys;
 use crate::verify::{self, SignatureStatus, VerifyError, VerifyOptions};
 use crate::walk;
 
@@ -35,12 +35,7 @@ pub(crate) fn run(
         console.warn(w);
     }
     output.check_writable().map_err(Error::from)?;
-    let keys = args
-        .key
-        .iter()
-        .map(|k| load_public_key(k))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::from)?;
+    let keys = load_public_keys(&args.key).map_err(Error::from)?;
     // An attestation on its own, or a release folder against one, only when asked for: a file
     // that happens to be an attestation must not verify as the release it stands in for.
     let given = args.bundle.as_deref();

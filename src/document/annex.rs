@@ -16,6 +16,23 @@ use super::model_documentation::{self as form, Form};
 use super::training;
 use super::{Context, Document, Item, Kind, Section, Source, Value, scalar_text};
 
+/// Items 1(a)-(c), which Annex XI and Annex XII word alike.
+fn general_description(f: &Form<'_, '_>) -> Section {
+    Section::new(
+        Some("1"),
+        "A general description of the general-purpose AI model",
+    )
+    .item(intended(
+        f,
+        "(a) Tasks the model is intended to perform and AI systems it can be integrated into",
+    ))
+    .item(form::aup(f, "(b) Acceptable use policies applicable"))
+    .item(release(
+        f,
+        "(c) Date of release and methods of distribution",
+    ))
+}
+
 /// Annex XI: section 1 for every provider, section 2 for a model with systemic risk.
 pub(crate) fn annex_xi(cx: Context<'_>) -> Document {
     let f = Form {
@@ -23,29 +40,17 @@ pub(crate) fn annex_xi(cx: Context<'_>) -> Document {
         cx: &cx,
         complete_copy: false,
     };
-    let general = Section::new(
-        Some("1"),
-        "A general description of the general-purpose AI model",
-    )
-    .item(intended(
-        &f,
-        "(a) Tasks the model is intended to perform and AI systems it can be integrated into",
-    ))
-    .item(form::aup(&f, "(b) Acceptable use policies applicable"))
-    .item(release(
-        &f,
-        "(c) Date of release and methods of distribution",
-    ))
-    .item(architecture_parameters(
-        &f,
-        "(d) Architecture and number of parameters",
-        true,
-    ))
-    .item(modalities(
-        &f,
-        "(e) Modality and format of inputs and outputs",
-    ))
-    .item(f.cx.field("(f) Licence", "model.license.spdx"));
+    let general = general_description(&f)
+        .item(architecture_parameters(
+            &f,
+            "(d) Architecture and number of parameters",
+            true,
+        ))
+        .item(modalities(
+            &f,
+            "(e) Modality and format of inputs and outputs",
+        ))
+        .item(f.cx.field("(f) Licence", "model.license.spdx"));
     let hardware = join(
         &f,
         "Hardware",
@@ -114,37 +119,25 @@ pub(crate) fn annex_xii(cx: Context<'_>) -> Document {
         cx: &cx,
         complete_copy: false,
     };
-    let general = Section::new(
-        Some("1"),
-        "A general description of the general-purpose AI model",
-    )
-    .item(intended(
-        &f,
-        "(a) Tasks the model is intended to perform and AI systems it can be integrated into",
-    ))
-    .item(form::aup(&f, "(b) Acceptable use policies applicable"))
-    .item(release(
-        &f,
-        "(c) Date of release and methods of distribution",
-    ))
-    .item(interaction(
-        &f,
-        "(d) How the model interacts with hardware or software that is not part of the model",
-    ))
-    .item(form::software(
-        &f,
-        "(e) Versions of relevant software related to the use of the model",
-    ))
-    .item(architecture_parameters(
-        &f,
-        "(f) Architecture and number of parameters",
-        false,
-    ))
-    .item(modalities(
-        &f,
-        "(g) Modality and format of inputs and outputs",
-    ))
-    .item(f.cx.field("(h) Licence for the model", "model.license.spdx"));
+    let general = general_description(&f)
+        .item(interaction(
+            &f,
+            "(d) How the model interacts with hardware or software that is not part of the model",
+        ))
+        .item(form::software(
+            &f,
+            "(e) Versions of relevant software related to the use of the model",
+        ))
+        .item(architecture_parameters(
+            &f,
+            "(f) Architecture and number of parameters",
+            false,
+        ))
+        .item(modalities(
+            &f,
+            "(g) Modality and format of inputs and outputs",
+        ))
+        .item(f.cx.field("(h) Licence for the model", "model.license.spdx"));
     let elements = Section::new(
         Some("2"),
         "A description of the elements of the model and of the process for its development",

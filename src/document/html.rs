@@ -319,15 +319,10 @@ fn source_html(s: &Source) -> String {
 /// Escaped text whose backquoted parts (field names, as the builders write them) are `<code>`;
 /// with an unpaired backquote, all of it is plain escaped text.
 fn with_code(text: &str) -> String {
-    let parts: Vec<&str> = text.split('`').collect();
-    if parts.len().is_multiple_of(2) {
-        return escape(text);
-    }
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
+    super::code_parts(text)
+        .into_iter()
+        .map(|(is_code, part)| {
+            if is_code {
                 format!("<code>{}</code>", escape(part))
             } else {
                 escape(part)

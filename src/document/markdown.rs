@@ -222,15 +222,10 @@ pub(crate) fn escape(text: &str) -> String {
 /// Text whose backquoted parts are code spans (as the builders write field names), the rest
 /// escaped; an unpaired backquote is escaped with the text around it.
 fn with_code(text: &str) -> String {
-    let parts: Vec<&str> = text.split('`').collect();
-    if parts.len().is_multiple_of(2) {
-        return escape(text);
-    }
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 && !part.is_empty() {
+    super::code_parts(text)
+        .into_iter()
+        .map(|(is_code, part)| {
+            if is_code && !part.is_empty() {
                 code(part)
             } else {
                 escape(part)

@@ -423,6 +423,21 @@ impl<'a> Context<'a> {
     }
 }
 
+/// `text` cut at its backquotes: `(true, part)` for a part between a pair of them (a field name,
+/// as the builders write them, or a declared code span), `(false, part)` for the rest. With an
+/// unpaired backquote there are no code parts: the whole text is one plain part.
+pub(crate) fn code_parts(text: &str) -> Vec<(bool, &str)> {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return vec![(false, text)];
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| (i % 2 == 1, part))
+        .collect()
+}
+
 /// A declared JSON value as a document value.
 pub fn json_value(v: &Json) -> Value {
     match v {

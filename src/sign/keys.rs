@@ -921,6 +921,11 @@ pub fn load_private_key(arg: &Path, passphrase: &Passphrase) -> Result<LoadedKey
     Ok(LoadedKey { key, warnings })
 }
 
+/// Loads every public key of a repeated `--key`, stopping at the first that does not load.
+pub fn load_public_keys(args: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, KeyError> {
+    args.iter().map(|a| load_public_key(a)).collect()
+}
+
 /// Loads the public key `arg` names (a file, `env:VAR` or `-`).
 pub fn load_public_key(arg: &Path) -> Result<PublicKey, KeyError> {
     let source = KeySource::parse(arg)?;

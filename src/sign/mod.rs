@@ -17,7 +17,7 @@ pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
 
 pub use keys::{
     Algorithm, KeyError, KeySource, LoadedKey, Passphrase, PrivateKey, PublicKey, load_private_key,
-    load_public_key,
+    load_public_key, load_public_keys,
 };
 use std::io::Write as _;
 
