@@ -161,11 +161,8 @@ pub(crate) fn declared(
             (None, None) => false,
             _ => true,
         };
-        let change = match (o, n) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
-            (Some(a), Some(b)) if a != b || files_changed => Change::Changed,
-            _ => continue,
+        let Some(change) = Change::between(o, n, files_changed) else {
+            continue;
         };
         let top = |d: Option<&Value>| d.and_then(Value::as_object).cloned().unwrap_or_default();
         let (to, tn) = (top(o), top(n));
@@ -222,12 +219,7 @@ pub(crate) fn sealed(old: &[Value], new: &[Value]) -> Vec<SealedDataset> {
         .into_iter()
         .filter_map(|path| {
             let (o, n) = (old.get(path).copied(), new.get(path).copied());
-            let change = match (o, n) {
-                (None, Some(_)) => Change::Added,
-                (Some(_), None) => Change::Removed,
-                (Some(a), Some(b)) if a != b => Change::Changed,
-                _ => return None,
-            };
+            let change = Change::between(o, n, false)?;
             Some(SealedDataset {
                 path: path.clone(),
                 change,

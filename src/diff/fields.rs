@@ -21,6 +21,21 @@ pub enum Change {
 }
 
 impl Change {
+    /// How a value went from `old` to `new` (`None`: absent on that side), or `None` when it is
+    /// the same on both sides, unless `also_changed` says something beside it changed.
+    pub fn between<T: PartialEq>(
+        old: Option<&T>,
+        new: Option<&T>,
+        also_changed: bool,
+    ) -> Option<Self> {
+        match (old, new) {
+            (None, Some(_)) => Some(Change::Added),
+            (Some(_), None) => Some(Change::Removed),
+            (Some(a), Some(b)) if a != b || also_changed => Some(Change::Changed),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Added => "added",
@@ -113,12 +128,7 @@ pub fn compare(old: Option<&Value>, new: Option<&Value>) -> Vec<FieldChange> {
         .into_iter()
         .filter_map(|path| {
             let (o, n) = (old.get(path), new.get(path));
-            let change = match (o, n) {
-                (None, Some(_)) => Change::Added,
-                (Some(_), None) => Change::Removed,
-                (Some(o), Some(n)) if o != n => Change::Changed,
-                _ => return None,
-            };
+            let change = Change::between(o, n, false)?;
             Some(FieldChange {
                 path: path.clone(),
                 change,
