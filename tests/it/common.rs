@@ -400,3 +400,33 @@ print(json.dumps({"code": p.returncode, "rss_kib": resource.getrusage(resource.R
         out["rss_kib"].as_u64().unwrap(),
     )
 }
+
+/// Asserts that every JSON document at `paths` validates against `docs/report.schema.json`
+/// (Draft 2020-12, itself checked first), with the reference `jsonschema` package.
+pub fn assert_report_schema(paths: &[PathBuf]) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft202012Validator.check_schema(schema)\n\
+             v = jsonschema.Draft202012Validator(schema)\n\
+             for p in sys.argv[2:]:\n    v.validate(json.load(open(p)))\n\
+             print(len(sys.argv) - 2)",
+        )
+        .arg(&schema)
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a document does not validate against the report schema:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        paths.len().to_string(),
+        "not every document was validated"
+    );
+}

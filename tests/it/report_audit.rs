@@ -508,3 +508,38 @@ fn audit_from_an_attestation_reports_the_signed_check_of_this_release_only() {
     wrong[5] = "training-summary".into();
     run_cmd(scelle().args(wrong)).error("`--attestation` applies to `--kind audit` only");
 }
+
+#[test]
+fn every_scenario_has_an_audit_with_its_seven_sections_valid_against_the_schema() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/scenarios");
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() >= 4, "the scenarios are missing");
+    let out = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
+    for path in scenarios {
+        let release = crate::check::release_with(&std::fs::read_to_string(&path).unwrap());
+        let dir = release.path().to_str().unwrap();
+        let json = run(&["report", dir, "--kind", "audit", "--format", "json", "-q"]).success();
+        let doc = json.json();
+        let numbers: Vec<&str> = doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, ["1", "2", "3", "4", "5", "6", "7"], "{path:?}");
+        // Every pack the check ran is in section 5, under its own number.
+        let check = run(&["check", dir, "--format", "json", "-q"]).json();
+        let packs = section(&doc, "5")["sections"].as_array().unwrap().len();
+        assert_eq!(packs, check["packs"].as_array().unwrap().len(), "{path:?}");
+        let file = out.path().join(format!("{}.json", written.len()));
+        std::fs::write(&file, json.stdout).unwrap();
+        written.push(file);
+    }
+    crate::common::assert_report_schema(&written);
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::{demo, release_with};
-use crate::common::{Release, expected_root, python, run, sha256_hex};
+use crate::common::{Release, expected_root, run, sha256_hex};
 
 /// Every item of the Form, in its order, with who gets it: (section, label, DP, AIO, NCA).
 /// Technical means, required hardware and software and the maximum output size go to
@@ -696,27 +696,7 @@ fn every_form_is_deterministic_and_valid_against_the_report_schema() {
             written.push(path);
         }
     }
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
-    let mut cmd = std::process::Command::new(python());
-    cmd.arg("-c").arg(
-        "import json, sys, jsonschema\n\
-         schema = json.load(open(sys.argv[1]))\n\
-         jsonschema.Draft202012Validator.check_schema(schema)\n\
-         v = jsonschema.Draft202012Validator(schema)\n\
-         for p in sys.argv[2:]:\n    v.validate(json.load(open(p)))\n\
-         print(len(sys.argv) - 2)",
-    );
-    cmd.arg(&schema).args(&written);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "a document does not validate:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        written.len().to_string()
-    );
+    crate::common::assert_report_schema(&written);
 }
 
 #[test]

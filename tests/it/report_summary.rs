@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::check::{demo, release_with};
-use crate::common::{Keys, Release, python, run, run_cmd, scelle, sha256_hex};
+use crate::common::{Keys, Release, run, run_cmd, scelle, sha256_hex};
 
 /// The Template's headings (Explanatory Notice C(2025) 8311, annex), in its order and numbering.
 const TEMPLATE_HEADINGS: [&str; 20] = [
@@ -150,24 +150,7 @@ fn assert_not_declared_listed(doc: &Value) {
 }
 
 fn validate(doc_path: &Path) {
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
-    let out = std::process::Command::new(python())
-        .args([
-            "-c",
-            "import json, sys, jsonschema\n\
-             schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))\n\
-             jsonschema.Draft202012Validator.check_schema(schema)\n\
-             jsonschema.Draft202012Validator(schema).validate(doc)",
-            schema.to_str().unwrap(),
-            doc_path.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the document does not validate:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_report_schema(&[doc_path.to_path_buf()]);
 }
 
 /// Renders `dir` in both formats and checks structure, schema and warnings; returns the JSON.
