@@ -130,11 +130,25 @@ pub(super) fn energy_method(f: &Form<'_, '_>, label: &str) -> Item {
     item
 }
 
-pub(super) fn inference(_: &Form<'_, '_>, label: &str) -> Item {
-    // `scelle.yaml` has no field for it yet: saying "not declared" would point at a field the
-    // publisher cannot write.
-    Item::new(
-        label,
-        Value::text("not recorded: `scelle.yaml` has no field for the inference benchmark yet"),
-    )
+pub(super) fn inference(f: &Form<'_, '_>, label: &str) -> Item {
+    let Some(flops) = f.number("training.inference.flops") else {
+        return f.cx.field(label, "training.inference.flops");
+    };
+    // The Form asks for at least two significant figures, with the task and the hardware.
+    let figure = significant(flops, 2).map_or_else(|| flops.to_string(), |s| format!("{s} FLOP"));
+    let mut item = Item::new(label, Value::text(String::new()))
+        .from(Source::field("training.inference.flops"));
+    let mut parts = vec![figure];
+    for (key, name) in [("task", "task"), ("hardware", "hardware")] {
+        let path = format!("training.inference.{key}");
+        if let Some(v) = f.text(&path) {
+            parts.push(format!("{name}: {v}"));
+            item = item.from(Source::field(&path));
+        } else {
+            let _ = f.cx.missing(&path);
+            parts.push(format!("{name}: not declared"));
+        }
+    }
+    item.value = Value::text(parts.join("; "));
+    item
 }

@@ -709,3 +709,41 @@ fn an_audience_is_refused_for_a_document_that_has_none() {
         ));
     }
 }
+
+#[test]
+fn the_inference_benchmark_goes_to_the_ai_office_with_two_figures_its_task_and_hardware() {
+    let declaration = std::fs::read_to_string(demo().join("scelle.yaml"))
+        .unwrap()
+        .replace(
+            "  data_tokens_total: 2.0e9\n",
+            "  data_tokens_total: 2.0e9\n  inference: {flops: 5.126e17, task: generating 100000 tokens, hardware: 64 A100s}\n",
+        );
+    assert!(
+        declaration.contains("inference:"),
+        "the demo's training section moved"
+    );
+    let release = release_with(&declaration);
+    let label = "Benchmarked amount of computation used for inference";
+    let (doc, _) = report_json(
+        release.path(),
+        &["--kind", "model-documentation", "--audience", "ai-office"],
+    );
+    // 5.126e17 at two significant figures is 5.1 × 10^17.
+    assert_eq!(
+        text(item(&items(&doc), label)),
+        "5.1 × 10^17 FLOP; task: generating 100000 tokens; hardware: 64 A100s"
+    );
+    // Not declared: said so, and (report_json checks) warned once.
+    let plain = release_with(&std::fs::read_to_string(demo().join("scelle.yaml")).unwrap());
+    let (doc, _) = report_json(
+        plain.path(),
+        &["--kind", "model-documentation", "--audience", "ai-office"],
+    );
+    assert_eq!(item(&items(&doc), label)["value"]["type"], "not_declared");
+    assert!(
+        doc["not_declared"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("training.inference.flops"))
+    );
+}
