@@ -65,7 +65,8 @@ impl Modality {
     }
 
     /// The band edges: below `low` is the low band, up to `high` included the middle one.
-    fn edges(self) -> Option<(f64, f64)> {
+    /// The Template §1.3 thresholds of the modality's bands (lower, upper), in its unit.
+    pub fn edges(self) -> Option<(f64, f64)> {
         match self {
             Modality::Text => Some((1e9, 1e13)),
             Modality::Image => Some((1e6, 1e9)),

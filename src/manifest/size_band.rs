@@ -7,6 +7,8 @@
 //! `[ ]`). The thresholds are the Template's wording, not a judgement: the packs decide which
 //! band the datasets fall in.
 
+use crate::training_content::Modality;
+
 /// A word of the band wording, or a number, sign or check box.
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -17,10 +19,6 @@ enum Tok {
     Box(bool),
 }
 
-/// The Template §1.3 thresholds per kind of unit: (lower, upper).
-const TOKENS: (f64, f64) = (1e9, 1e13);
-const IMAGES: (f64, f64) = (1e6, 1e9);
-const HOURS: (f64, f64) = (1e4, 1e6);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -39,12 +37,15 @@ impl Unit {
         })
     }
 
+    /// The Template §1.3 thresholds (lower, upper) of the modality measured in this unit, as
+    /// the bands are computed from the datasets' sizes.
     fn thresholds(self) -> (f64, f64) {
-        match self {
-            Unit::Tokens => TOKENS,
-            Unit::Images => IMAGES,
-            Unit::Hours => HOURS,
-        }
+        let modality = match self {
+            Unit::Tokens => Modality::Text,
+            Unit::Images => Modality::Image,
+            Unit::Hours => Modality::Audio,
+        };
+        modality.edges().unwrap_or((0.0, 0.0))
     }
 }
 
