@@ -1,6 +1,6 @@
 """scelle at scale: many small files. Makes a release of N files of 1 KiB (200,000 by default,
-1,000,000 with --million), then times `scelle scan`, `sign`, `verify` and `check` and the
-reference `model_signing sign key` / `verify key` on the same tree, in one run, and prints each
+1,000,000 with --million), then times `scelle scan`, `sign`, `verify`, `check`, `report` and
+`diff` and the reference `model_signing sign key` / `verify key` on the same tree, in one run, and prints each
 command's wall time and peak memory (the child's maximum resident set size) with the ratios.
 
 The tree is read from a warm page cache; each command runs --repeat times and the best wall time
@@ -101,6 +101,14 @@ def main():
             ("scelle check MANIFEST", [scelle, "check", manifest, "-q"]),
             ("scelle sign --format oms", [scelle, "sign", tree, "-q", "--key", ec_key, "--format", "oms",
                                           "-o", oms, "--force"]),
+            # The documents and the comparison read the same statement: every file record in full.
+            ("scelle report audit BUNDLE", [scelle, "report", bundle, "-q", "--key", ec_pub, "--kind", "audit",
+                                            "--format", "json", "-o", os.path.join(out, "audit.json"),
+                                            "--force"]),
+            ("scelle report summary MAN.", [scelle, "report", manifest, "-q", "--kind", "training-summary",
+                                            "-o", os.path.join(out, "summary.md"), "--force"]),
+            ("scelle diff MANIFEST BUNDLE", [scelle, "diff", manifest, bundle, "-q", "--format", "json",
+                                             "-o", os.path.join(out, "diff.json"), "--force"]),
         ]
         reference = [
             ("model_signing sign key", [model_signing, "sign", "key", tree, "--private_key", ec_key,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scelle at scale: `scan`, `sign`, `verify` and `check` on 200,000 files of 1 KiB (1,000,000 with
-# `--million`), against the reference `model_signing sign key` / `verify key` on the same tree, in
-# one run. Prints wall time and peak memory per command and the ratios.
+# scelle at scale: `scan`, `sign`, `verify`, `check`, `report` and `diff` on 200,000 files of
+# 1 KiB (1,000,000 with `--million`), against the reference `model_signing sign key` /
+# `verify key` on the same tree, in one run. Prints wall time and peak memory per command and the ratios.
 #
 #   bench/scale.sh [--files N | --million] [--repeat N] [--no-reference] [--keep DIR]
 #
