@@ -37,9 +37,19 @@ pub(crate) fn run(
         bundle: None,
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     };
-    let mut old = Release::open(&args.old, &options, console)?;
-    let mut new = Release::open(&args.new, &options, console)?;
-    for (label, release) in [("old", &old), ("new", &new)] {
+    let packs = builtin::resolve(&[], false).map_err(Error::from)?;
+    let check = CheckOptions {
+        packs: &packs,
+        as_of: &as_of,
+        stage: Stage::Release,
+        waiver_files: &[],
+        declared_waivers: true,
+    };
+    // One release at a time: each is checked and reduced to what is compared before the next
+    // is opened.
+    let mut taken = Vec::with_capacity(2);
+    for (label, input) in [("old", &args.old), ("new", &args.new)] {
+        let release = Release::open(input, &options, console)?;
         let v = &release.verification;
         if let Some(problem) = &v.problem {
             console.warn(&format!("{label} release: {problem}"));
@@ -49,19 +59,9 @@ pub(crate) fn run(
                 release.subject.name, v.input
             ));
         }
+        taken.push(diff::Taken::from(release, &check)?);
     }
-    let packs = builtin::resolve(&[], false).map_err(Error::from)?;
-    let diff = diff::compare(
-        &mut old,
-        &mut new,
-        &CheckOptions {
-            packs: &packs,
-            as_of: &as_of,
-            stage: Stage::Release,
-            waiver_files: &[],
-            declared_waivers: true,
-        },
-    )?;
+    let diff = diff::between(&taken[0], &taken[1], &as_of);
     let bytes = match args.format {
         DiffFormat::Table => {
             let layout = report::table::Layout::for_output(&output, false);
@@ -72,7 +72,7 @@ pub(crate) fn run(
     };
     output.write(&bytes).map_err(Error::from)?;
     // A key given is a question asked: a release it does not verify fails the run.
-    let verified = [&old, &new].iter().all(|r| r.verification.verified);
+    let verified = taken.iter().all(diff::Taken::verified);
     Ok(if options.keys.is_empty() || verified {
         ExitStatus::Success
     } else {

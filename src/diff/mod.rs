@@ -142,43 +142,64 @@ pub struct Summary {
     pub rules_changed: usize,
 }
 
-/// Compares `old` with `new`, running the packs on both with `options`.
-pub fn compare(
-    old: &mut Release,
-    new: &mut Release,
-    options: &CheckOptions<'_>,
-) -> Result<Diff, Error> {
-    let old_check = old.check(options)?;
-    let new_check = new.check(options)?;
-    Ok(between(old, new, &old_check, &new_check, options.as_of))
+/// What a diff keeps of one release: its packs' results and the parts compared, without the
+/// statement's file records, so that the first release is let go before the second is opened
+/// (two statements of 200,000 files at once are most of a diff's memory).
+#[derive(Debug)]
+pub struct Taken {
+    subject: crate::policy::Subject,
+    verification: crate::policy::VerificationFacts,
+    files: Vec<FileInfo>,
+    model: Option<Value>,
+    sealed: Vec<Value>,
+    declared: Option<Value>,
+    check: CheckReport,
+}
+
+impl Taken {
+    /// Runs the packs over `release` with `options` and keeps what a diff compares.
+    pub fn from(mut release: Release, options: &CheckOptions<'_>) -> Result<Self, Error> {
+        let check = release.check(options)?;
+        Ok(Taken {
+            files: file_infos(&release.statement),
+            model: predicate_model(&release.statement).cloned(),
+            sealed: sealed(&release.statement).to_vec(),
+            declared: release.declared().cloned(),
+            subject: release.subject,
+            verification: release.verification,
+            check,
+        })
+    }
+
+    /// Whether the release's record was verified against a trusted key.
+    pub fn verified(&self) -> bool {
+        self.verification.verified
+    }
 }
 
 /// The diff of two releases whose packs ran already.
-pub fn between(
-    old: &Release,
-    new: &Release,
-    old_check: &CheckReport,
-    new_check: &CheckReport,
-    as_of: &str,
-) -> Diff {
-    let (old_files, new_files) = (file_infos(&old.statement), file_infos(&new.statement));
-    let files = files::compare(&old_files, &new_files);
-    let model = model_change(
-        predicate_model(&old.statement),
-        predicate_model(&new.statement),
-    );
+pub fn between(old: &Taken, new: &Taken, as_of: &str) -> Diff {
+    let (old_check, new_check) = (&old.check, &new.check);
+    let (old_files, new_files) = (&old.files, &new.files);
+    let files = files::compare(old_files, new_files);
+    let model = model_change(old.model.as_ref(), new.model.as_ref());
     let datasets = Datasets {
-        declared: datasets::declared(old.declared(), new.declared(), &old_files, &new_files),
-        sealed: datasets::sealed(sealed(&old.statement), sealed(&new.statement)),
+        declared: datasets::declared(
+            old.declared.as_ref(),
+            new.declared.as_ref(),
+            old_files,
+            new_files,
+        ),
+        sealed: datasets::sealed(&old.sealed, &new.sealed),
     };
-    let fields = fields::compare(old.declared(), new.declared());
+    let fields = fields::compare(old.declared.as_ref(), new.declared.as_ref());
     let rules = rule_changes(old_check, new_check);
     let conclusions = law::conclude(&law::Evidence {
         files: &files,
         model: &model,
         datasets: &datasets,
         fields: &fields,
-        declared_paths: datasets::declared_paths(old.declared(), new.declared()),
+        declared_paths: datasets::declared_paths(old.declared.as_ref(), new.declared.as_ref()),
     });
     let summary = Summary {
         identical: files.is_empty()

@@ -443,10 +443,19 @@ pub fn json_value(v: &Json) -> Value {
     match v {
         Json::Bool(b) => Value::flag(*b),
         Json::String(s) => Value::text(s.clone()),
-        Json::Number(n) => Value::text(n.to_string()),
+        Json::Number(n) => Value::text(number_text(n)),
         Json::Array(items) => Value::list(items.iter().map(scalar_text)),
         Json::Object(_) => Value::text(scalar_text(v)),
         Json::Null => Value::text(""),
+    }
+}
+
+/// A declared number as written by a person: a whole number without `.0` (YAML's `2.0e9` is
+/// read as a float), others as they are.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e16 => format!("{f:.0}"),
+        _ => n.to_string(),
     }
 }
 
@@ -457,7 +466,7 @@ pub fn scalar_text(v: &Json) -> String {
         Json::Bool(true) => "yes".to_owned(),
         Json::Bool(false) => "no".to_owned(),
         Json::Null => String::new(),
-        Json::Number(n) => n.to_string(),
+        Json::Number(n) => number_text(n),
         Json::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(", "),
         Json::Object(map) => map
             .iter()
@@ -506,6 +515,7 @@ mod tests {
     fn a_value_the_declaration_lacks_is_not_declared_and_listed_once() {
         let release = crate::release::tests::from_declaration(serde_json::json!({
             "model": {"name": "m", "parameters": {"total": 7}, "languages": ["fr", "en"]},
+            "training": {"compute": {"basis": {"tokens": 2.0e9, "uncertainty_pct": 12.5}}},
             "release": {"includes_ai_system": false}
         }));
         let cx = Context::new(&release, "2026-12-03".into(), None);

@@ -19,7 +19,6 @@ enum Tok {
     Box(bool),
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
     Tokens,
