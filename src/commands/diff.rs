@@ -38,6 +38,9 @@ pub(crate) fn run(
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     };
     let packs = builtin::resolve(&[], false).map_err(Error::from)?;
+    let full = packs
+        .iter()
+        .any(|p| p.reads("files") || p.reads("manifest"));
     let check = CheckOptions {
         packs: &packs,
         as_of: &as_of,
@@ -49,7 +52,13 @@ pub(crate) fn run(
     // is opened.
     let mut taken = Vec::with_capacity(2);
     for (label, input) in [("old", &args.old), ("new", &args.new)] {
-        let release = Release::open(input, &options, console)?;
+        // Light file records (path, size, digest, kind) unless a pack reads them in full, as
+        // `check` reads them: the comparison needs no format or facts.
+        let release = if full {
+            Release::open(input, &options, console)?
+        } else {
+            Release::open_light(input, &options, console)?
+        };
         let v = &release.verification;
         if let Some(problem) = &v.problem {
             console.warn(&format!("{label} release: {problem}"));

@@ -256,7 +256,7 @@ fn file_infos(statement: &Parsed) -> Vec<FileInfo> {
             .iter()
             .map(|f| info(f, Some(f.kind)))
             .collect(),
-        Parsed::Light(s) => s.predicate.files.iter().map(|f| info(f, None)).collect(),
+        Parsed::Light(s) => s.predicate.files.iter().map(|f| info(f, f.kind)).collect(),
     }
 }
 

@@ -132,6 +132,10 @@ pub struct FileDigest {
     /// serde skips the other facts without building them.
     #[serde(default, skip_serializing)]
     pub facts: Counts,
+    /// What the file is, when the record says: a word, which `diff` needs to tell weights and
+    /// data from the rest, read without the format and facts around it.
+    #[serde(default, skip_serializing)]
+    pub kind: Option<Kind>,
 }
 
 /// The record counts of a file's facts (`records` for JSONL, `rows` for Parquet). A count that

@@ -545,3 +545,30 @@ fn names_from_a_release_are_escaped_in_the_table_and_in_markdown() {
         "an escape sequence reached the Markdown"
     );
 }
+
+#[test]
+fn manifests_compare_like_the_folders_they_were_scanned_from() {
+    // Manifests are read without each file's format and facts; what a file is (weights, data)
+    // must still reach the comparison and its conclusions.
+    let (old, new) = (v1(), v2());
+    let out = tempfile::tempdir().unwrap();
+    let manifest = |r: &Release, name: &str| {
+        let file = out.path().join(name);
+        run(&["scan", path(r.path()), "-q", "-o", path(&file)]).success();
+        file
+    };
+    let (m1, m2) = (manifest(&old, "v1.json"), manifest(&new, "v2.json"));
+    let from_manifests = diff_json(&m1, &m2);
+    let from_folders = diff_json(old.path(), new.path());
+    assert_eq!(from_manifests["files"], from_folders["files"]);
+    assert_eq!(from_manifests["conclusions"], from_folders["conclusions"]);
+    let modified = &from_manifests["files"]["modified"];
+    assert_eq!(modified[0]["path"], WEIGHTS);
+    assert_eq!(modified[0]["kind"], "weights");
+    assert!(
+        because(&from_manifests, "updated_documentation")
+            .iter()
+            .any(|b| b.contains(WEIGHTS)),
+        "{from_manifests:#}"
+    );
+}
