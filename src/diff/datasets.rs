@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::fields::Change;
 use super::files::FileInfo;
+use crate::vocab::Sha256Digest;
 
 /// Datasets as the declaration lists them (by `id`) and as the scan sealed them (by folder).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -95,7 +96,7 @@ fn by_path(files: &[FileInfo]) -> ByPath<'_> {
 }
 
 /// The files under `dir`: the path itself, then the range of paths starting with `dir/`.
-fn file_set<'a>(files: &ByPath<'a>, dir: &str) -> (FileSet, BTreeSet<(&'a str, &'a str)>) {
+fn file_set<'a>(files: &ByPath<'a>, dir: &str) -> (FileSet, BTreeSet<(&'a str, &'a Sha256Digest)>) {
     let dir = dir.trim_end_matches('/');
     let mut inside: Vec<&FileInfo> = Vec::new();
     if !dir.is_empty() {
@@ -116,7 +117,7 @@ fn file_set<'a>(files: &ByPath<'a>, dir: &str) -> (FileSet, BTreeSet<(&'a str, &
         set,
         inside
             .iter()
-            .map(|f| (f.path.as_str(), f.sha256.as_str()))
+            .map(|f| (f.path.as_str(), &f.sha256))
             .collect(),
     )
 }
@@ -239,7 +240,7 @@ mod tests {
         let f = |path: &str, size: u64| FileInfo {
             path: path.into(),
             size,
-            sha256: format!("d-{path}"),
+            sha256: Sha256Digest::of(path.as_bytes()),
             kind: None,
         };
         let files = [
@@ -279,7 +280,7 @@ mod tests {
         let f = |path: &str, digest: &str| FileInfo {
             path: path.into(),
             size: 10,
-            sha256: digest.into(),
+            sha256: Sha256Digest::of(digest.as_bytes()),
             kind: None,
         };
         let old = [f("data/train/a.jsonl", "1"), f("data/eval/e.jsonl", "9")];

@@ -10,15 +10,16 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-use crate::vocab::Kind;
+use crate::vocab::{Kind, Sha256Digest};
 
 /// One file as the comparison sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileInfo {
     pub path: String,
     pub size: u64,
-    pub sha256: String,
-    /// What the file is, when the record says (a light record does not).
+    /// Raw, not hex: a comparison of 200,000 files holds two lists of them.
+    pub sha256: Sha256Digest,
+    /// What the file is, when the record says.
     pub kind: Option<Kind>,
 }
 
@@ -84,7 +85,7 @@ fn entry(f: &FileInfo) -> Entry {
         path: f.path.clone(),
         kind: kind_name(f.kind),
         size: f.size,
-        sha256: f.sha256.clone(),
+        sha256: f.sha256.to_hex(),
     }
 }
 
@@ -103,8 +104,8 @@ pub fn compare(old: &[FileInfo], new: &[FileInfo]) -> Files {
                     kind: kind_name(n.kind.or(o.kind)),
                     old_size: o.size,
                     new_size: n.size,
-                    old_sha256: o.sha256.clone(),
-                    new_sha256: n.sha256.clone(),
+                    old_sha256: o.sha256.to_hex(),
+                    new_sha256: n.sha256.to_hex(),
                 });
             }
             Some(_) => files.unchanged += 1,
@@ -125,7 +126,7 @@ pub fn compare(old: &[FileInfo], new: &[FileInfo]) -> Files {
             to: a.path.clone(),
             kind: kind_name(a.kind.or(r.kind)),
             size: a.size,
-            sha256: a.sha256.clone(),
+            sha256: a.sha256.to_hex(),
         })
         .collect();
     files.renamed.sort_by(|a, b| a.to.cmp(&b.to));
@@ -158,16 +159,12 @@ fn match_renames<'a>(
 ) -> Vec<(&'a FileInfo, &'a FileInfo)> {
     // Per content (digest, size): the removed files, then the added ones.
     type Candidates<'f> = (Vec<&'f FileInfo>, Vec<&'f FileInfo>);
-    let mut by_content: BTreeMap<(&str, u64), Candidates<'a>> = BTreeMap::new();
+    let mut by_content: BTreeMap<(&Sha256Digest, u64), Candidates<'a>> = BTreeMap::new();
     for r in removed {
-        by_content
-            .entry((r.sha256.as_str(), r.size))
-            .or_default()
-            .0
-            .push(r);
+        by_content.entry((&r.sha256, r.size)).or_default().0.push(r);
     }
     for a in added {
-        if let Some(slot) = by_content.get_mut(&(a.sha256.as_str(), a.size)) {
+        if let Some(slot) = by_content.get_mut(&(&a.sha256, a.size)) {
             slot.1.push(a);
         }
     }
@@ -213,7 +210,7 @@ mod tests {
         FileInfo {
             path: path.into(),
             size: content.len() as u64,
-            sha256: format!("digest-of-{content}"),
+            sha256: Sha256Digest::of(content.as_bytes()),
             kind: None,
         }
     }

@@ -245,7 +245,7 @@ fn file_infos(statement: &Parsed) -> Vec<FileInfo> {
         FileInfo {
             path: f.path().as_str().to_owned(),
             size: f.size(),
-            sha256: f.sha256().to_hex(),
+            sha256: *f.sha256(),
             kind,
         }
     }
