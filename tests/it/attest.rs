@@ -38,6 +38,15 @@ impl Setup {
         self.path(rel).to_str().unwrap().to_owned()
     }
 
+    /// `verify --attestation FILE --key KEY.pub` with `extra` arguments (files named in the
+    /// temporary folder).
+    fn verify(&self, file: &str, key: &str, extra: &[&str]) -> Run {
+        let (file, key) = (self.s(file), self.s(&format!("{key}.pub")));
+        let mut args = vec!["verify", "--attestation", &file, "--key", &key];
+        args.extend_from_slice(extra);
+        run(&args)
+    }
+
     /// `check demo --attest auditor.key -o att.json` with `extra` arguments.
     fn attest_check(&self, extra: &[&str]) -> Run {
         let (demo, key, att) = (self.s("demo"), self.s("auditor.key"), self.s("att.json"));
@@ -118,14 +127,7 @@ fn an_attested_check_names_the_scanned_root_and_verifies_with_the_auditor_key() 
         serde_json::json!({"key_id": auditor_id, "algorithm": "ed25519"})
     );
 
-    let ok = run(&[
-        "verify",
-        "--attestation",
-        &s.s("att.json"),
-        "--key",
-        &s.s("auditor.pub"),
-    ])
-    .success();
+    let ok = s.verify("att.json", "auditor", &[]).success();
     let last = ok.stdout.lines().last().unwrap();
     assert!(
         last.starts_with(&format!(
@@ -135,17 +137,10 @@ fn an_attested_check_names_the_scanned_root_and_verifies_with_the_auditor_key() 
         "{}",
         ok.stdout
     );
-    let json = run(&[
-        "verify",
-        "--attestation",
-        &s.s("att.json"),
-        "--key",
-        &s.s("auditor.pub"),
-        "--format",
-        "json",
-    ])
-    .success()
-    .json();
+    let json = s
+        .verify("att.json", "auditor", &["--format", "json"])
+        .success()
+        .json();
     assert_eq!(json["signature"], "verified");
     assert_eq!(json["subjects"], st["subject"]);
     assert_eq!(json["attester"]["id"], auditor_id);
@@ -169,15 +164,7 @@ fn a_flipped_byte_in_the_predicate_or_another_key_fails_the_signature() {
     bundle["dsseEnvelope"]["payload"] = Value::String(b64encode(&flipped));
     write_json(&s.path("flipped.json"), &bundle);
 
-    let out = run(&[
-        "verify",
-        "--attestation",
-        &s.s("flipped.json"),
-        "--key",
-        &s.s("auditor.pub"),
-        "--format",
-        "json",
-    ]);
+    let out = s.verify("flipped.json", "auditor", &["--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.stderr, "");
     let json = out.json();
@@ -191,13 +178,7 @@ fn a_flipped_byte_in_the_predicate_or_another_key_fails_the_signature() {
         "{json}"
     );
 
-    let other = run(&[
-        "verify",
-        "--attestation",
-        &s.s("att.json"),
-        "--key",
-        &s.s("stranger.pub"),
-    ]);
+    let other = s.verify("att.json", "stranger", &[]);
     assert_eq!(other.code, 1, "{}", other.stderr);
     assert_eq!(other.stderr, "");
     assert!(
@@ -302,14 +283,7 @@ fn an_attested_verification_names_the_root_and_the_bundle_bytes() {
         !printed.contains(&s.s("")),
         "an absolute path in the attestation"
     );
-    run(&[
-        "verify",
-        "--attestation",
-        &s.s("att.json"),
-        "--key",
-        &s.s("auditor.pub"),
-    ])
-    .success();
+    s.verify("att.json", "auditor", &[]).success();
     // And the release folder, bundle and all, is the attested one.
     run(&[
         "verify",
@@ -354,14 +328,11 @@ fn a_signed_bundle_that_is_no_attestation_is_named_for_what_it_is() {
     let s = Setup::new();
     let demo = s.s("demo");
     run(&["sign", &demo, "--key", &s.s("publisher.key"), "-q"]).success();
-    let out = run(&[
-        "verify",
-        "--attestation",
-        &s.s("demo/scelle.sigstore.json"),
-        "--key",
-        &s.s("publisher.pub"),
-    ])
-    .error("is not a scelle attestation: its predicate type is `https://scelle.dev/provenance/v1`");
+    let out = s
+        .verify("demo/scelle.sigstore.json", "publisher", &[])
+        .error(
+            "is not a scelle attestation: its predicate type is `https://scelle.dev/provenance/v1`",
+        );
     assert!(out.hint().unwrap().contains("--bundle"), "{}", out.stderr);
     // Malformed JSON: exit 2, naming the file.
     std::fs::write(s.path("broken.json"), "{\"mediaType\": 1").unwrap();
@@ -484,13 +455,6 @@ fn an_attestation_never_passes_for_a_release_without_attestation() {
     ]);
     as_bundle.error("is a scelle attestation, not a release bundle");
     // Asked for, the same file verifies as what it is.
-    run(&[
-        "verify",
-        "--attestation",
-        &s.s("model.safetensors"),
-        "--key",
-        &publisher,
-        "-q",
-    ])
-    .success();
+    s.verify("model.safetensors", "publisher", &["-q"])
+        .success();
 }
