@@ -97,6 +97,9 @@ pub struct Release {
     pub positions: Option<Positions>,
     /// The bundle the statement came from (a bundle file given as input, or a folder's bundle).
     pub bundle: Option<PathBuf>,
+    /// Where the release's files are: the folder opened (a hub repository's snapshot, resolved),
+    /// or the folder of the manifest or bundle given.
+    pub folder: Option<PathBuf>,
     /// The files on disk compared with the signed manifest, file by file, when a folder was
     /// verified against its bundle (what an audit lists as modified, missing, extra, renamed).
     pub files: Option<verify::FileCheck>,
@@ -257,6 +260,7 @@ where
                 statement: statement.into(),
                 bundle: Some(bundle.clone()),
                 files: v.files.clone(),
+                folder: Some(dir.clone()),
             });
         }
         // A bundle that does not verify says nothing trustworthy: check what is on disk.
@@ -307,6 +311,7 @@ fn scan_folder(
         statement: Parsed::Full(statement),
         bundle: None,
         files: None,
+        folder: Some(dir.to_path_buf()),
     })
 }
 
@@ -340,6 +345,7 @@ where
             statement: statement.into(),
             bundle: None,
             files: None,
+            folder: Some(parent_of(path)),
         });
     }
     let bundle = sign::bundle::read_from(path, opened)
@@ -414,6 +420,7 @@ where
         statement: statement.into(),
         bundle: Some(path.to_path_buf()),
         files: None,
+        folder: Some(parent_of(path)),
     })
 }
 
@@ -533,6 +540,7 @@ pub(crate) mod tests {
             positions: None,
             bundle: None,
             files: None,
+            folder: None,
         }
     }
 }

@@ -21,7 +21,7 @@ pub(crate) fn run(
     global: &GlobalArgs,
     console: &Console,
 ) -> anyhow::Result<ExitStatus> {
-    let (output, attestation) = prepare_attestation(args, console)?;
+    let (output, attestation, loaded) = prepare_attestation(args, console)?;
     output.check_writable().map_err(Error::from)?;
     // A missing input is named as missing, not by the first read that fails on it.
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
@@ -38,7 +38,10 @@ pub(crate) fn run(
     let full = packs
         .iter()
         .any(|p| p.reads("files") || p.reads("manifest"));
-    let options = open_options(args)?;
+    let options = match loaded {
+        Some(options) => options,
+        None => open_options(args)?,
+    };
     let mut input = if full {
         Release::open(&args.input, &options, console)?
     } else {
@@ -102,11 +105,12 @@ pub(crate) fn run(
 type Attesting = (attest::Request, Option<attest::BundleSeen>);
 
 /// Where the report goes and, with `--attest`, the attestation to sign at the end with the
-/// bundle the run checks, hashed now (see [`attest::Request::prepare`]).
+/// bundle the run checks, hashed now (see [`attest::Request::prepare`]); the options (keys
+/// read) when finding that bundle needed them, so the run does not read the keys again.
 fn prepare_attestation(
     args: &CheckArgs,
     console: &Console,
-) -> anyhow::Result<(Output, Option<Attesting>)> {
+) -> anyhow::Result<(Output, Option<Attesting>, Option<OpenOptions>)> {
     let (output, request, warnings) = attest::Request::prepare(
         args.attest.attest.as_deref(),
         args.attest.attest_passphrase_env.as_deref(),
@@ -118,16 +122,17 @@ fn prepare_attestation(
         console.warn(w);
     }
     let Some(request) = request else {
-        return Ok((output, None));
+        return Ok((output, None, None));
     };
+    let options = open_options(args)?;
     let bundle = attest::bundle_before(
         &args.input,
         args.bundle.as_deref(),
         args.walk.revision.as_deref(),
-        &open_options(args)?.keys,
+        &options.keys,
     )
     .map_err(Error::from)?;
-    Ok((output, Some((request, bundle))))
+    Ok((output, Some((request, bundle)), Some(options)))
 }
 
 /// Today as `YYYY-MM-DD`, from the clock `SOURCE_DATE_EPOCH` pins.

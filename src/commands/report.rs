@@ -76,9 +76,7 @@ pub(crate) fn run(
     } else {
         None
     };
-    let cx = Context::new(&release, today, args.audience)
-        .as_of(as_of)
-        .with_folder(release_folder(args));
+    let cx = Context::new(&release, today, args.audience).as_of(as_of);
     let doc = document::build(args.kind, cx, check.as_ref())?;
     write(args, &output, &doc, console)
 }
@@ -168,16 +166,4 @@ fn attested_audit(
         Context::new(release, today, None).as_of(as_of),
         &evidence,
     ))
-}
-
-/// Where the release's files are: the folder given (a hub repository's snapshot), or the folder
-/// of the manifest or bundle given.
-fn release_folder(args: &ReportArgs) -> Option<std::path::PathBuf> {
-    if args.input.is_dir() {
-        walk::resolve_release(&args.input, args.walk.revision.as_deref())
-            .ok()
-            .map(|r| r.path)
-    } else {
-        Some(crate::release::parent_of(&args.input))
-    }
 }

@@ -19,7 +19,6 @@ mod training;
 mod training_summary;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -313,9 +312,6 @@ pub struct Context<'a> {
     /// The day dates are judged by (`--as-of`; by default `today`), `YYYY-MM-DD`.
     pub as_of: String,
     pub audience: Option<Audience>,
-    /// The folder holding the release's files, when they are at hand: a document that reads a
-    /// sealed file (a crawl's domain size file) reads it from there, checked against its digest.
-    pub folder: Option<PathBuf>,
     missing: RefCell<Vec<String>>,
     empty: Json,
 }
@@ -327,7 +323,6 @@ impl<'a> Context<'a> {
             release,
             today,
             audience,
-            folder: None,
             missing: RefCell::new(Vec::new()),
             empty: Json::Null,
         }
@@ -337,13 +332,6 @@ impl<'a> Context<'a> {
     #[must_use]
     pub fn as_of(mut self, date: String) -> Self {
         self.as_of = date;
-        self
-    }
-
-    /// The context with the folder of the release's files.
-    #[must_use]
-    pub fn with_folder(mut self, folder: Option<PathBuf>) -> Self {
-        self.folder = folder;
         self
     }
 

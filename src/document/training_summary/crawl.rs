@@ -137,7 +137,9 @@ fn domains(cx: &Context<'_>, all: &[Json], i: usize, sme: bool) -> Result<Item, 
         .filter(|u| has_scheme(u));
     if let (Some(reference), None) = (reference, external) {
         let (path, sizes) =
-            crawl_domains::load(cx.folder.as_deref(), reference, &field, |p| sealed(cx, p))?;
+            // A document that reads a sealed file reads it where the release's files are, checked
+            // against its digest.
+            crawl_domains::load(cx.release.folder.as_deref(), reference, &field, |p| sealed(cx, p))?;
         let n = sizes.len();
         let count = content::domains_to_list(n, sme);
         let unit = all[i]
