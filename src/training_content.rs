@@ -282,10 +282,13 @@ pub fn label(datasets: &[Value], index: usize) -> String {
 
 /// Whether a declared dataset trained the model (no role counts as training).
 pub fn is_training(dataset: &Value) -> bool {
-    dataset
-        .get("role")
-        .and_then(Value::as_str)
-        .is_none_or(|r| !NOT_TRAINING.contains(&r))
+    is_training_role(dataset.get("role").and_then(Value::as_str))
+}
+
+/// Whether a dataset of `role` is training data: any role but validation, test and eval, and
+/// no role at all (the reading that misses no obligation).
+pub fn is_training_role(role: Option<&str>) -> bool {
+    role.is_none_or(|r| !NOT_TRAINING.contains(&r))
 }
 
 impl TrainingContent {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::fields::Change;
 use super::files::FileInfo;
+use crate::training_content::is_training_role;
 use crate::vocab::Sha256Digest;
 
 /// Datasets as the declaration lists them (by `id`) and as the scan sealed them (by folder).
@@ -122,10 +123,6 @@ fn file_set<'a>(files: &ByPath<'a>, dir: &str) -> (FileSet, BTreeSet<(&'a str, &
     )
 }
 
-pub(crate) fn is_training(role: Option<&str>) -> bool {
-    !matches!(role, Some("validation" | "test" | "eval"))
-}
-
 fn path_of(d: Option<&Value>) -> Option<&str> {
     d.and_then(|d| d.get("path")).and_then(Value::as_str)
 }
@@ -187,7 +184,7 @@ pub(crate) fn declared(
         out.push(DeclaredDataset {
             id: id.clone(),
             change,
-            training: is_training(role.as_deref()),
+            training: is_training_role(role.as_deref()),
             role,
             old_size: size(o),
             new_size: size(n),
@@ -304,11 +301,11 @@ mod tests {
     #[test]
     fn evaluation_roles_are_not_training_and_a_missing_role_is() {
         for role in ["validation", "test", "eval"] {
-            assert!(!is_training(Some(role)));
+            assert!(!is_training_role(Some(role)));
         }
         for role in ["pretraining", "sft", "rl", "preference", "midtraining"] {
-            assert!(is_training(Some(role)));
+            assert!(is_training_role(Some(role)));
         }
-        assert!(is_training(None));
+        assert!(is_training_role(None));
     }
 }

@@ -243,7 +243,7 @@ mod tests {
             id: id.into(),
             change,
             role: Some(role.into()),
-            training: super::super::datasets::is_training(Some(role)),
+            training: crate::training_content::is_training_role(Some(role)),
             old_size: None,
             new_size: None,
             fields: Vec::new(),
