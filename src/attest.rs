@@ -190,15 +190,16 @@ impl<'a> Draft<'a> {
     }
 }
 
-/// The bundle a run with `keys` checks for the release at `input` (its `--bundle`, else the
-/// one `verify` picks), hashed before the run; none without a key, as nothing is checked then.
+/// The bundle a run trusting `trust` checks for the release at `input` (its `--bundle`, else
+/// the one `verify` picks), hashed before the run; none when nothing is trusted, as nothing is
+/// checked then.
 pub fn bundle_before(
     input: &Path,
     given: Option<&Path>,
     revision: Option<&str>,
-    keys: &[PublicKey],
+    trust: &crate::sign::Trust,
 ) -> Result<Option<BundleSeen>, AttestError> {
-    if keys.is_empty() {
+    if trust.is_empty() {
         return Ok(None);
     }
     if !input.is_dir() && given.is_none() && is_bundle_file(input) {
@@ -207,7 +208,7 @@ pub fn bundle_before(
     let Ok(release) = crate::walk::resolve_release(input, revision) else {
         return Ok(None);
     };
-    match verify::select_bundle(&release.path, given, keys) {
+    match verify::select_bundle(&release.path, given, trust) {
         Ok(path) => BundleSeen::read(&path).map(Some),
         Err(_) => Ok(None),
     }
@@ -364,7 +365,8 @@ impl Attestation {
                 "its statement is {len} bytes, more than an attestation holds ({MAX_ATTESTATION})"
             )));
         }
-        let signed = verify::read_signed(path, &bundle, keys, &mut Vec::new(), |payload| {
+        let trust = crate::sign::Trust::keys(keys.to_vec());
+        let signed = verify::read_signed(path, &bundle, &trust, &mut Vec::new(), |payload| {
             let mut bytes = Vec::new();
             payload
                 .take(MAX_ATTESTATION)
@@ -423,16 +425,22 @@ impl Attestation {
             .and_then(Value::as_str)
             .ok_or_else(|| malformed("the predicate has no `attested_at`".into()))?
             .to_owned();
-        if attester.key_id != signed.key.id {
+        // Attestations are verified with keys only, so the signer is a key.
+        let Some(key) = verify::SignerKey::of(&signed.signer) else {
+            return Err(AttestError::Rejected(
+                "an attestation is signed with a key, not a certificate".into(),
+            ));
+        };
+        if attester.key_id != key.id {
             return Err(AttestError::Rejected(format!(
                 "the statement names attester key `{}` but was signed by key `{}`",
-                attester.key_id, signed.key.id
+                attester.key_id, key.id
             )));
         }
         Ok(Attestation {
             kind,
             subjects: statement.subject,
-            signer: signed.key,
+            signer: key,
             attested_at,
             predicate,
         })

@@ -190,10 +190,8 @@ pub struct CheckArgs {
     /// A release folder (scanned, with its `scelle.yaml`), a manifest, or a bundle
     #[arg(default_value = ".")]
     pub input: PathBuf,
-    /// Verify the bundle with this public key first (repeatable); without one, the release
-    /// counts as unverified
-    #[arg(short, long, value_name = "PUB")]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
     #[arg(short, long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
@@ -259,9 +257,8 @@ pub struct ReportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DocumentFormat::Markdown, value_name = "FORMAT")]
     pub format: DocumentFormat,
-    /// Trusted public key: verify the release's bundle and say who signed it (repeatable)
-    #[arg(long, value_name = "PUB")]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
@@ -304,9 +301,8 @@ pub struct DiffArgs {
     /// The later release
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
-    /// Trusted public key: verify each release's bundle (repeatable)
-    #[arg(long, value_name = "PUB")]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = DiffFormat::Table, value_name = "FORMAT")]
     pub format: DiffFormat,
@@ -335,6 +331,60 @@ pub enum DiffFormat {
     Json,
     /// Markdown, for a release note or a pull request
     Markdown,
+}
+
+/// Whom to trust when a bundle is verified: keys, certificate anchors, or a keyless identity.
+#[derive(Debug, Args, Clone, Default)]
+#[command(group(clap::ArgGroup::new("keyless_identity").args(["identity", "identity_regexp"])))]
+pub struct TrustArgs {
+    /// A trusted public key: an SPKI PEM file, `env:VAR` or `-` (stdin); repeat to accept any
+    /// of several keys
+    #[arg(short, long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Trust anchors for bundles signed with an X.509 certificate: a PEM file of root
+    /// certificates (repeatable); the chain must end at one of them
+    #[arg(long, value_name = "PEM")]
+    pub cert_root: Vec<PathBuf>,
+    /// Intermediate certificates that may complete a bundle's chain (PEM, repeatable); never
+    /// trusted on their own
+    #[arg(long, value_name = "PEM", requires = "cert_root")]
+    pub cert_chain: Vec<PathBuf>,
+    /// Accept a keyless (Sigstore) signature only from this identity: the certificate's email
+    /// address or URI, exactly
+    #[arg(
+        long,
+        value_name = "EMAIL|URI",
+        requires = "issuer",
+        conflicts_with = "identity_regexp"
+    )]
+    pub identity: Option<String>,
+    /// Accept a keyless signature from an identity matching this regular expression (the whole
+    /// identity must match)
+    #[arg(long, value_name = "REGEX", requires = "issuer")]
+    pub identity_regexp: Option<String>,
+    /// The OIDC issuer a keyless signer's identity must come from
+    /// (`https://token.actions.githubusercontent.com`, `https://accounts.google.com`, ...)
+    #[arg(long, value_name = "URL", requires = "keyless_identity")]
+    pub issuer: Option<String>,
+    /// A Sigstore `trusted_root.json` to verify keyless bundles against, instead of the
+    /// public-good root built into scelle (a private Sigstore instance)
+    #[arg(long, value_name = "FILE", requires = "issuer")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// Reads what these flags name.
+    pub fn load(&self) -> Result<crate::sign::Trust, crate::sign::trust::TrustError> {
+        crate::sign::trust::load(&crate::sign::trust::TrustRequest {
+            keys: &self.key,
+            cert_roots: &self.cert_root,
+            cert_chain: &self.cert_chain,
+            identity: self.identity.as_deref(),
+            identity_regexp: self.identity_regexp.as_deref(),
+            issuer: self.issuer.as_deref(),
+            trusted_root: self.trusted_root.as_deref(),
+        })
+    }
 }
 
 /// Signing the result of a run (`check`, `verify`) as an attestation.
@@ -496,15 +546,16 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 // Each bool is one independent command-line switch.
 #[allow(clippy::struct_excessive_bools)]
+// Something must be trusted: a key, a certificate anchor, or a keyless identity.
+#[command(group(clap::ArgGroup::new("trusted").required(true).multiple(true)
+    .args(["key", "cert_root", "identity", "identity_regexp"])))]
 pub struct VerifyArgs {
     /// The release: a folder, a single file, or a Hugging Face cache folder
     /// (`models--ORG--NAME`, whose `refs/main` snapshot is verified); with `--attestation`
     /// and no `--bundle`, an attestation made with `--attest`, verified on its own
     pub path: PathBuf,
-    /// A trusted public key: an SPKI PEM file, `env:VAR` or `-` (stdin); repeat to accept any
-    /// of several keys
-    #[arg(short, long, value_name = "PUB", required = true)]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// The bundle (default: the one of DIR/scelle.sigstore.json and DIR/model.sig whose key
     /// hint names a given key; for a single file, FILE.sigstore.json, FILE.sig or model.sig
     /// beside it)

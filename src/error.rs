@@ -11,6 +11,7 @@ use crate::policy::builtin::PolicyError;
 use crate::report::OutputError;
 use crate::report::sarif::RootError;
 use crate::scan::ScanError;
+use crate::sign::trust::TrustError;
 use crate::sign::{KeyError, SignError};
 use crate::verify::VerifyError;
 use crate::waiver::WaiverError;
@@ -46,6 +47,8 @@ pub enum Error {
     DomainSizes(#[from] DomainSizesError),
     #[error(transparent)]
     Document(#[from] DocumentError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 impl Error {
@@ -78,6 +81,7 @@ impl Error {
             Error::Attest(e) => e.hint(),
             Error::DomainSizes(e) => e.hint(),
             Error::Document(_) => None,
+            Error::Trust(e) => e.hint(),
         }
     }
 }

@@ -85,6 +85,11 @@ impl Kind {
         what: "configuration",
         max: 16 * MIB,
     };
+    /// A certificate file or a Sigstore trusted root: small by nature.
+    pub const TRUST: Kind = Kind {
+        what: "certificate or trusted root",
+        max: 4 * MIB,
+    };
 }
 
 /// Why an input could not be read. Every message names the file.

@@ -23,7 +23,7 @@ use crate::policy::check::{CheckReport, Options as PolicyOptions};
 use crate::policy::facts::Source;
 use crate::policy::{Pack, Stage, Subject, VerificationFacts};
 use crate::scan::{self, ScanOptions};
-use crate::sign::{self, PublicKey};
+use crate::sign::{self, Trust};
 use crate::verify::{self, SignatureStatus, VerifyOptions};
 use crate::waiver::{self, Ledger};
 use crate::walk::{self, SymlinkPolicy};
@@ -31,8 +31,8 @@ use crate::walk::{self, SymlinkPolicy};
 /// How to open a release.
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
-    /// Trusted keys: a bundle is verified only when one is given.
-    pub keys: Vec<PublicKey>,
+    /// Whom to trust: a bundle is verified only when something is.
+    pub trust: Trust,
     /// The bundle of a release folder, when it is not the default name in the folder.
     pub bundle: Option<PathBuf>,
     /// How a folder is walked and hashed (ignores, links, Hugging Face revision, workers).
@@ -216,6 +216,12 @@ pub(crate) fn facts_of(v: &verify::Verification, input: &str) -> VerificationFac
         format: v.format.map(|f| f.as_str().to_owned()),
         key_id: v.key.as_ref().map(|k| k.id.clone()),
         algorithm: v.key.as_ref().map(|k| k.algorithm.clone()),
+        method: v.signer.as_ref().map(|s| s.method().to_owned()),
+        identity: v.signer.as_ref().map(|s| s.identity().to_owned()),
+        issuer: v
+            .signer
+            .as_ref()
+            .and_then(|s| s.issuer().map(str::to_owned)),
         files_checked: v.files.is_some(),
         files_match: v.files.as_ref().map(verify::FileCheck::is_clean),
         problem: v.problem.clone(),
@@ -234,12 +240,12 @@ where
     let resolved = walk::resolve_release(input, options.scan.walk.revision.as_deref())
         .map_err(|e| Error::from(scan::ScanError::from(e)))?;
     let dir = &resolved.path;
-    let keys = &options.keys;
-    let bundle = verify::select_bundle(dir, options.bundle.as_deref(), keys).ok();
+    let trust = &options.trust;
+    let bundle = verify::select_bundle(dir, options.bundle.as_deref(), trust).ok();
     let name = name_of(input);
-    if let (Some(bundle), false) = (&bundle, keys.is_empty()) {
+    if let (Some(bundle), false) = (&bundle, trust.is_empty()) {
         let verify_options = VerifyOptions {
-            keys: keys.clone(),
+            trust: trust.clone(),
             bundle: Some(bundle.clone()),
             ignore: options.scan.walk.ignore.clone(),
             allow_symlinks: options.scan.walk.symlinks == SymlinkPolicy::FollowInside,
@@ -322,7 +328,7 @@ where
     F: Record + serde::de::DeserializeOwned,
     Parsed: From<Statement<F>>,
 {
-    let keys = &options.keys;
+    let trust = &options.trust;
     let opened = input::open(path, input::Kind::BUNDLE)?;
     if !looks_like_bundle(&opened) {
         if opened.size() > input::Kind::MANIFEST.max {
@@ -356,7 +362,7 @@ where
             payload,
         ))
     };
-    let (statement, verification) = if keys.is_empty() {
+    let (statement, verification) = if trust.is_empty() {
         let statement = unverified(path, &bundle, parse)?;
         let verification = VerificationFacts {
             input: "bundle".into(),
@@ -372,7 +378,7 @@ where
         (statement, verification)
     } else {
         let mut warnings = Vec::new();
-        match verify::read_signed(path, &bundle, keys, &mut warnings, parse)? {
+        match verify::read_signed(path, &bundle, trust, &mut warnings, parse)? {
             Ok(signed) => {
                 let v = verify::Verification {
                     schema_version: verify::SCHEMA_VERSION,
@@ -380,7 +386,8 @@ where
                     format: Some(sign::BundleFormat::Scelle),
                     model: None,
                     sealed_findings: None,
-                    key: Some(signed.key),
+                    key: verify::SignerKey::of(&signed.signer),
+                    signer: Some(signed.signer),
                     signature: SignatureStatus::Verified,
                     problem: None,
                     root: None,

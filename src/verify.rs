@@ -40,6 +40,7 @@ use crate::sign::keys::StreamVerifier;
 use crate::sign::oms::{
     self, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsError, SignedFiles,
 };
+use crate::sign::trust::{Signer, Trust};
 use crate::sign::{Algorithm, BundleFormat, PublicKey};
 use crate::walk::{
     self, BUNDLE_NAMES, DEFAULT_IGNORES, SymlinkPolicy, WalkEntry, WalkError, WalkOptions,
@@ -51,8 +52,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// What to verify and how.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
-    /// Trusted public keys; the bundle must be signed by one of them.
-    pub keys: Vec<PublicKey>,
+    /// Whom to trust: keys, certificate anchors, or a keyless identity policy; the bundle
+    /// must be signed by one of them.
+    pub trust: Trust,
     /// The bundle; when absent, `scelle.sigstore.json` then `model.sig` in the release folder.
     pub bundle: Option<PathBuf>,
     /// More paths to leave out, on top of those recorded in the bundle.
@@ -81,9 +83,12 @@ pub struct Verification {
     /// manifest records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The key that verified the signature.
+    /// The key that verified the signature (the key method only; see `signer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<SignerKey>,
+    /// Who signed, whatever the method: key, certificate or keyless identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
     /// `verified` or `failed`.
     pub signature: SignatureStatus,
     /// Why the bundle was rejected, when it was.
@@ -123,6 +128,19 @@ pub enum SignatureStatus {
 pub struct SignerKey {
     pub id: String,
     pub algorithm: String,
+}
+
+impl SignerKey {
+    /// The key of a key-method signer.
+    pub fn of(signer: &Signer) -> Option<SignerKey> {
+        match signer {
+            Signer::Key { key_id, algorithm } => Some(SignerKey {
+                id: key_id.clone(),
+                algorithm: algorithm.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The release compared with the signed manifest.
@@ -268,7 +286,7 @@ impl ExpectedFiles {
 pub fn find_bundle(path: &Path, given: Option<&Path>) -> Result<PathBuf, VerifyError> {
     match given {
         Some(bundle) => Ok(bundle.to_path_buf()),
-        None => select_bundle(path, None, &[]),
+        None => select_bundle(path, None, &Trust::default()),
     }
 }
 
@@ -294,12 +312,14 @@ fn bundle_candidates(path: &Path) -> Vec<PathBuf> {
 }
 
 /// The bundle to check: `given`, else, of the default bundles present, the first whose key hint
-/// names one of `keys`, else the first that names no key, else the first present (whose
-/// verification then says which key signed it).
+/// names one of the trusted keys, else the first signed the way `trust` can check (a
+/// certificate chain with `--cert-root`, a keyless certificate with `--identity`), else the
+/// first that names no key, else the first present (whose verification then says which key
+/// signed it).
 pub fn select_bundle(
     path: &Path,
     given: Option<&Path>,
-    keys: &[PublicKey],
+    trust: &Trust,
 ) -> Result<PathBuf, VerifyError> {
     if let Some(bundle) = given {
         match fs::metadata(bundle) {
@@ -324,7 +344,7 @@ pub fn select_bundle(
         }),
         [only] => Ok((*only).clone()),
         several => {
-            let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
+            let ids = trust.key_ids();
             let material: Vec<Option<KeyMaterial>> = several
                 .iter()
                 .map(|c| read_bundle(c).ok().map(|b| b.key))
@@ -337,7 +357,14 @@ pub fn select_bundle(
                     matches!(m, Some(KeyMaterial::None | KeyMaterial::LegacyRawBytes))
                 })
             };
-            let chosen = named.or_else(unnamed).unwrap_or(0);
+            let by_method = || {
+                material.iter().position(|m| match m {
+                    Some(KeyMaterial::Chain(_)) => trust.certificates.is_some(),
+                    Some(KeyMaterial::Certificate(_)) => trust.keyless.is_some(),
+                    _ => false,
+                })
+            };
+            let chosen = named.or_else(by_method).or_else(unnamed).unwrap_or(0);
             Ok(several[chosen].clone())
         }
     }
@@ -352,6 +379,7 @@ fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verificati
         model: None,
         sealed_findings: None,
         key: None,
+        signer: None,
         signature: SignatureStatus::Failed,
         verdict: format!("FAILED: {problem}"),
         problem: Some(problem),
@@ -367,7 +395,7 @@ fn rejected(bundle: &Path, problem: String, warnings: Vec<String>) -> Verificati
 /// the very bytes that were verified.
 #[derive(Debug)]
 pub struct Signed<T> {
-    pub key: SignerKey,
+    pub signer: Signer,
     pub payload_type: String,
     pub parsed: T,
 }
@@ -388,22 +416,92 @@ impl<R: Read> Read for Tee<'_, '_, R> {
     }
 }
 
-/// Checks the key hint, the signature count and the DSSE signature over the payload as it is
-/// decoded from the bundle, while `parse` reads the same bytes: what is verified is what is
-/// parsed, in one read of the bundle, and nothing parsed is used unless the signature holds.
-/// `Ok(Err(v))` is a rejected bundle; `Err` a bundle too malformed to check.
-pub fn read_signed<S: Source, T>(
+/// Who may have signed a bundle, before its signature is checked.
+enum Candidates<'k> {
+    /// The trusted keys the bundle's key material allows.
+    Keys(Vec<&'k PublicKey>),
+    /// The leaf of a certificate chain whose path to a trusted anchor holds.
+    Leaf(Box<crate::sign::x509::VerifiedLeaf>),
+    /// A keyless bundle verified whole (certificate, log, timestamps, signature).
+    Keyless(crate::sign::keyless::KeylessVerified),
+}
+
+/// Establishes who may have signed: the key hint against the trusted keys, a certificate
+/// chain's path to a trusted anchor, or a keyless bundle's whole Sigstore verification.
+fn candidates<'k, S: Source>(
     bundle_path: &Path,
     bundle: &ReadBundle<S>,
-    keys: &[PublicKey],
+    trust: &'k Trust,
     warnings: &mut Vec<String>,
-    parse: impl FnOnce(&mut dyn Read) -> T,
-) -> Result<Result<Signed<T>, Verification>, VerifyError> {
+) -> Result<Result<Candidates<'k>, Verification>, VerifyError> {
+    let keys = trust.keys.as_slice();
+    let reject = |problem: String, warnings: &Vec<String>| {
+        Ok(Err(rejected(bundle_path, problem, warnings.clone())))
+    };
     let malformed = |reason: String| VerifyError::Malformed {
         bundle: bundle_path.into(),
         reason,
     };
+    // The certificate method: the chain's leaf key is the only candidate, once its path to a
+    // trusted anchor holds.
+    let leaf = match &bundle.key {
+        KeyMaterial::Chain(chain) => {
+            let Some(anchors) = &trust.certificates else {
+                return reject(
+                    format!(
+                        "the bundle is signed with an X.509 certificate chain, not with {}; \
+                         give its trust anchor with `--cert-root`",
+                        trust.describe()
+                    ),
+                    warnings,
+                );
+            };
+            // The wall clock, not `SOURCE_DATE_EPOCH`: a reproducibility setting must not move
+            // a validity check.
+            match crate::sign::x509::verify_chain(chain, anchors, jiff::Timestamp::now()) {
+                Ok(verified) => Some(Box::new(verified)),
+                Err(problem) => return reject(problem, warnings),
+            }
+        }
+        KeyMaterial::Certificate(_) => {
+            let Some(policy) = &trust.keyless else {
+                return reject(
+                    format!(
+                        "the bundle is signed keyless (a Sigstore certificate and log entry), not with {}; \
+                         say whose signature to accept with `--identity` and `--issuer`",
+                        trust.describe()
+                    ),
+                    warnings,
+                );
+            };
+            let verified = match crate::sign::keyless::verify_bundle(bundle_path, bundle, policy)
+                .map_err(|e| malformed(e.to_string()))?
+            {
+                Ok(verified) => verified,
+                Err(problem) => return reject(problem, warnings),
+            };
+            return Ok(Ok(Candidates::Keyless(verified)));
+        }
+        _ if keys.is_empty() => {
+            let named = match &bundle.key {
+                KeyMaterial::Hint(hint) => format!(" `{hint}`"),
+                _ => String::new(),
+            };
+            return reject(
+                format!(
+                    "the bundle is signed with a key{named}, not with {}; give its public key with `--key`",
+                    trust.describe()
+                ),
+                warnings,
+            );
+        }
+        _ => None,
+    };
+    if let Some(leaf) = leaf {
+        return Ok(Ok(Candidates::Leaf(leaf)));
+    }
     let candidates: Vec<&PublicKey> = match &bundle.key {
+        KeyMaterial::Chain(_) | KeyMaterial::Certificate(_) => Vec::new(),
         KeyMaterial::Hint(hint) => {
             let matching: Vec<&PublicKey> = keys.iter().filter(|k| k.key_id() == *hint).collect();
             if matching.is_empty() {
@@ -426,6 +524,43 @@ pub fn read_signed<S: Source, T>(
             keys.iter().collect()
         }
         KeyMaterial::None => keys.iter().collect(),
+    };
+    Ok(Ok(Candidates::Keys(candidates)))
+}
+
+/// Establishes the signer (the key hint against the trusted keys; a certificate chain's path
+/// to a trusted anchor; a keyless bundle's whole Sigstore verification), then checks the
+/// signature count and the DSSE signature over the payload as it is decoded from the bundle,
+/// while `parse` reads the same bytes: what is verified is what is parsed, in one read of the
+/// bundle, and nothing parsed is used unless the signature holds. `Ok(Err(v))` is a rejected
+/// bundle; `Err` a bundle too malformed to check.
+pub fn read_signed<S: Source, T>(
+    bundle_path: &Path,
+    bundle: &ReadBundle<S>,
+    trust: &Trust,
+    warnings: &mut Vec<String>,
+    parse: impl FnOnce(&mut dyn Read) -> T,
+) -> Result<Result<Signed<T>, Verification>, VerifyError> {
+    let malformed = |reason: String| VerifyError::Malformed {
+        bundle: bundle_path.into(),
+        reason,
+    };
+    let (leaf, keys) = match candidates(bundle_path, bundle, trust, warnings)? {
+        Ok(Candidates::Keys(keys)) => (None, keys),
+        Ok(Candidates::Leaf(leaf)) => (Some(leaf), Vec::new()),
+        Ok(Candidates::Keyless(verified)) => {
+            let parsed = parse(&mut verified.payload.as_slice());
+            return Ok(Ok(Signed {
+                signer: Signer::Keyless(verified.signer),
+                payload_type: bundle.payload_type.clone(),
+                parsed,
+            }));
+        }
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let candidates: Vec<&PublicKey> = match &leaf {
+        Some(l) => vec![&l.key],
+        None => keys,
     };
     let signatures = &bundle.signatures;
     let [signature] = signatures.as_slice() else {
@@ -470,22 +605,29 @@ pub fn read_signed<S: Source, T>(
         .into_iter()
         .find_map(|(k, v)| v.finish().then_some(k));
     let Some(signer) = signer else {
-        let ids: Vec<String> = keys.iter().map(PublicKey::key_id).collect();
+        let with = if let KeyMaterial::Chain(_) = &bundle.key {
+            "the signing certificate's key".to_owned()
+        } else {
+            let ids = trust.key_ids();
+            format!("key `{}`", ids.join("`, `"))
+        };
         let mut problem = format!(
-            "the signature does not verify with key `{}`: the payload, its type or the signature was changed after signing",
-            ids.join("`, `")
+            "the signature does not verify with {with}: the payload, its type or the signature was changed after signing"
         );
         if payload_type != IN_TOTO_PAYLOAD_TYPE {
             let _ = write!(problem, " (the payload type is now `{payload_type}`)");
         }
         return Ok(Err(rejected(bundle_path, problem, warnings.clone())));
     };
-    let key = SignerKey {
-        id: signer.key_id(),
-        algorithm: signer.algorithm().as_str().into(),
+    let signer = match &leaf {
+        Some(l) => Signer::Certificate(l.signer.clone()),
+        None => Signer::Key {
+            key_id: signer.key_id(),
+            algorithm: signer.algorithm().as_str().into(),
+        },
     };
     Ok(Ok(Signed {
-        key,
+        signer,
         payload_type,
         parsed,
     }))
@@ -511,19 +653,19 @@ pub fn verify_with<F: Record + DeserializeOwned>(
 ) -> Result<(Verification, Option<Statement<F>>), VerifyError> {
     let resolved = walk::resolve_release(path, options.revision.as_deref())?;
     let path = resolved.path.as_path();
-    let bundle_path = select_bundle(path, options.bundle.as_deref(), &options.keys)?;
+    let bundle_path = select_bundle(path, options.bundle.as_deref(), &options.trust)?;
     let bundle = read_bundle(&bundle_path)?;
     let mut warnings = Vec::new();
     let signed = read_signed(
         &bundle_path,
         &bundle,
-        &options.keys,
+        &options.trust,
         &mut warnings,
         |payload| parse_payload::<F>(payload, options.manifest_only),
     )?;
     drop(bundle);
     let Signed {
-        key,
+        signer,
         payload_type,
         parsed,
     } = match signed {
@@ -532,7 +674,8 @@ pub fn verify_with<F: Record + DeserializeOwned>(
     };
     let signed_rejected = |problem: String, warnings: Vec<String>| {
         let mut v = rejected(&bundle_path, problem, warnings);
-        v.key = Some(key.clone());
+        v.key = SignerKey::of(&signer);
+        v.signer = Some(signer.clone());
         (v, None)
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
@@ -577,7 +720,8 @@ pub fn verify_with<F: Record + DeserializeOwned>(
             .clone()
             .or_else(|| resolved.hub.as_ref().map(|h| h.repo.clone())),
         sealed_findings: expected.findings.clone(),
-        key: Some(key),
+        key: SignerKey::of(&signer),
+        signer: Some(signer),
         signature: SignatureStatus::Verified,
         problem: None,
         root: expected.root,
@@ -1311,7 +1455,7 @@ mod tests {
             &crate::sign::dsse::encode_base64(br#"{"n":2}"#),
         );
         assert_eq!(forged.len(), signed.len());
-        let keys = [key.public_key()];
+        let keys = Trust::keys(vec![key.public_key()]);
         let read = |source: Swapping| {
             let bundle = crate::sign::bundle::read_from(Path::new("b"), source).unwrap();
             read_signed(Path::new("b"), &bundle, &keys, &mut Vec::new(), |payload| {

@@ -13,7 +13,7 @@ use crate::policy::builtin;
 use crate::release::{self, CheckOptions, OpenOptions, Release};
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_keys;
+
 use crate::walk;
 
 pub(crate) fn run(
@@ -129,7 +129,7 @@ fn prepare_attestation(
         &args.input,
         args.bundle.as_deref(),
         args.walk.revision.as_deref(),
-        &options.keys,
+        &options.trust,
     )
     .map_err(Error::from)?;
     Ok((output, Some((request, bundle)), Some(options)))
@@ -142,9 +142,9 @@ pub(crate) fn today() -> anyhow::Result<String> {
 
 /// How `check` opens its input: the keys given, the bundle, and how a folder is walked.
 fn open_options(args: &CheckArgs) -> anyhow::Result<OpenOptions> {
-    let keys = load_public_keys(&args.key).map_err(Error::from)?;
+    let trust = args.trust.load().map_err(Error::from)?;
     Ok(OpenOptions {
-        keys,
+        trust,
         bundle: args.bundle.clone(),
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     })

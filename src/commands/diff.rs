@@ -14,7 +14,7 @@ use crate::policy::{Stage, builtin};
 use crate::release::{CheckOptions, OpenOptions, Release};
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_keys;
+
 use crate::walk;
 
 pub(crate) fn run(
@@ -31,9 +31,9 @@ pub(crate) fn run(
         Some(date) => date.clone(),
         None => today()?,
     };
-    let keys = load_public_keys(&args.key).map_err(Error::from)?;
+    let trust = args.trust.load().map_err(Error::from)?;
     let options = OpenOptions {
-        keys,
+        trust,
         bundle: None,
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     };
@@ -62,7 +62,7 @@ pub(crate) fn run(
         let v = &release.verification;
         if let Some(problem) = &v.problem {
             console.warn(&format!("{label} release: {problem}"));
-        } else if !options.keys.is_empty() && !v.verified {
+        } else if !options.trust.is_empty() && !v.verified {
             console.warn(&format!(
                 "{label} release: `{}` is an unsigned {}: nothing to verify with `--key`",
                 release.subject.name, v.input
@@ -82,7 +82,7 @@ pub(crate) fn run(
     output.write(&bytes).map_err(Error::from)?;
     // A key given is a question asked: a release it does not verify fails the run.
     let verified = taken.iter().all(diff::Taken::verified);
-    Ok(if options.keys.is_empty() || verified {
+    Ok(if options.trust.is_empty() || verified {
         ExitStatus::Success
     } else {
         ExitStatus::Failure

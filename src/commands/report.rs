@@ -19,7 +19,7 @@ use crate::policy::{Stage, builtin};
 use crate::release::{CheckOptions, OpenOptions, Parsed, Release};
 use crate::report::Output;
 use crate::scan;
-use crate::sign::load_public_keys;
+
 use crate::walk;
 
 pub(crate) fn run(
@@ -45,9 +45,9 @@ pub(crate) fn run(
     let output = Output::new(args.output.clone(), args.force);
     output.check_writable().map_err(Error::from)?;
     walk::existing(&args.input).map_err(|e| Error::from(scan::ScanError::from(e)))?;
-    let keys = load_public_keys(&args.key).map_err(Error::from)?;
+    let trust = args.trust.load().map_err(Error::from)?;
     let options = OpenOptions {
-        keys,
+        trust,
         bundle: args.bundle.clone(),
         scan: scan_options(&args.walk, &args.hashing, Vec::new()),
     };
@@ -59,7 +59,7 @@ pub(crate) fn run(
     let today = today()?;
     let as_of = args.as_of.clone().unwrap_or_else(|| today.clone());
     if let Some(path) = &args.attestation {
-        let doc = attested_audit(&release, path, &options.keys, today)?;
+        let doc = attested_audit(&release, path, &options.trust.keys, today)?;
         return write(args, &output, &doc, console);
     }
     // The audit reports the check `scelle check` makes with no options: every built-in pack,

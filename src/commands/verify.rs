@@ -11,7 +11,7 @@ use crate::finding::Severity;
 use crate::manifest::RelPath;
 use crate::report::{self, Output};
 use crate::scan;
-use crate::sign::load_public_keys;
+
 use crate::verify::{self, SignatureStatus, VerifyError, VerifyOptions};
 use crate::walk;
 
@@ -35,7 +35,7 @@ pub(crate) fn run(
         console.warn(w);
     }
     output.check_writable().map_err(Error::from)?;
-    let keys = load_public_keys(&args.key).map_err(Error::from)?;
+    let trust = args.trust.load().map_err(Error::from)?;
     // An attestation on its own, or a release folder against one, only when asked for: a file
     // that happens to be an attestation must not verify as the release it stands in for.
     let given = args.bundle.as_deref();
@@ -48,14 +48,16 @@ pub(crate) fn run(
             return Err(Error::from(attest::AttestError::AttestAttestation).into());
         }
         let dir = given.map(|_| release.path.as_path());
-        return attested(args, console, dir, &keys, &output);
+        return attested(args, console, dir, &trust.keys, &output);
     }
     let bundle = match &attestation {
-        Some(_) => attest::bundle_before(&release.path, given, None, &keys).map_err(Error::from)?,
+        Some(_) => {
+            attest::bundle_before(&release.path, given, None, &trust).map_err(Error::from)?
+        }
         None => None,
     };
     let options = VerifyOptions {
-        keys,
+        trust,
         bundle: bundle
             .as_ref()
             .map_or_else(|| args.bundle.clone(), |b| Some(b.path().to_path_buf())),

@@ -133,6 +133,13 @@ pub struct VerificationFacts {
     pub format: Option<String>,
     pub key_id: Option<String>,
     pub algorithm: Option<String>,
+    /// How the bundle was signed: `key`, `certificate` or `keyless` (once verified).
+    pub method: Option<String>,
+    /// Who signed: the key id, the certificate's subject, or the keyless identity (an email
+    /// address or a workflow URI).
+    pub identity: Option<String>,
+    /// Who vouched for `identity`: the certificate's issuer, or the OIDC issuer.
+    pub issuer: Option<String>,
     /// The files on disk were hashed against the manifest.
     pub files_checked: bool,
     /// They all matched (`None` when not checked).

@@ -73,7 +73,16 @@ pub enum KeyMaterial {
     LegacyRawBytes,
     /// Nothing that names the key: every given key is tried.
     None,
+    /// An X.509 chain, leaf first (`x509CertificateChain.certificates[].rawBytes`, DER): the
+    /// OMS certificate method. Nothing in it is trusted until a path to a given anchor is found.
+    Chain(Vec<Vec<u8>>),
+    /// One certificate (`certificate.rawBytes`, DER), as a v0.3 keyless bundle carries its
+    /// Fulcio leaf beside a transparency-log entry.
+    Certificate(Vec<u8>),
 }
+
+/// The most certificates a bundle's chain may hold (leaf, intermediates, a stray root).
+pub const MAX_CHAIN: usize = 8;
 
 /// A bundle that was read and structurally checked (nothing in it is trusted yet). Its payload
 /// stays where it is, in the file (or buffer) `S`, and is decoded as it is read: a bundle of a
@@ -153,8 +162,6 @@ pub enum BundleError {
     Malformed { path: PathBuf, reason: String },
     #[error("`{}` has media type `{found}`, expected `{BUNDLE_MEDIA_TYPE}`", .path.display())]
     MediaType { path: PathBuf, found: String },
-    #[error("`{}` is signed with a certificate; scelle verifies bundles signed with a key", .path.display())]
-    Certificate { path: PathBuf },
 }
 
 /// Opens and structurally checks the bundle at `path`.
@@ -197,7 +204,6 @@ pub fn read_from<S: Source>(path: &Path, source: S) -> Result<ReadBundle<S>, Bun
             path: path.into(),
             found,
         },
-        ParseError::Certificate => BundleError::Certificate { path: path.into() },
         ParseError::Io(source) => BundleError::Read {
             path: path.into(),
             source,
@@ -214,6 +220,11 @@ pub fn read_from<S: Source>(path: &Path, source: S) -> Result<ReadBundle<S>, Bun
 }
 
 impl<S: Source> ReadBundle<S> {
+    /// The bundle's bytes as read (a keyless bundle is handed whole to the Sigstore verifier).
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
     /// The decoded payload's length (from the length of its base64 text).
     pub fn payload_len(&self) -> Result<u64, Base64Error> {
         self.payload.as_ref().map(|p| p.len).map_err(Clone::clone)
@@ -820,7 +831,6 @@ enum ParseError {
     Json(String),
     Malformed(String),
     MediaType(String),
-    Certificate,
     Io(std::io::Error),
 }
 
@@ -888,8 +898,28 @@ fn key_material(material: &Value) -> Result<KeyMaterial, ParseError> {
             "`verificationMaterial` is not an object".into(),
         ));
     };
-    if map.contains_key("x509CertificateChain") || map.contains_key("certificate") {
-        return Err(ParseError::Certificate);
+    if let Some(chain) = map.get("x509CertificateChain") {
+        let certs = chain
+            .get("certificates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                ParseError::Malformed("`x509CertificateChain.certificates` is not a list".into())
+            })?;
+        if certs.is_empty() || certs.len() > MAX_CHAIN {
+            return Err(ParseError::Malformed(format!(
+                "`x509CertificateChain` holds {} certificates; expected 1 to {MAX_CHAIN}",
+                certs.len()
+            )));
+        }
+        let ders = certs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| raw_bytes(c, &format!("x509CertificateChain.certificates[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(KeyMaterial::Chain(ders));
+    }
+    if let Some(cert) = map.get("certificate") {
+        return Ok(KeyMaterial::Certificate(raw_bytes(cert, "certificate")?));
     }
     match map.get("publicKey") {
         None | Some(Value::Null) => Ok(KeyMaterial::None),
@@ -907,6 +937,20 @@ fn key_material(material: &Value) -> Result<KeyMaterial, ParseError> {
             "`verificationMaterial.publicKey` is not an object".into(),
         )),
     }
+}
+
+/// The DER bytes of a `{"rawBytes": BASE64}` certificate object.
+fn raw_bytes(value: &Value, at: &str) -> Result<Vec<u8>, ParseError> {
+    use base64::Engine as _;
+    let text = value
+        .get("rawBytes")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ParseError::Malformed(format!("`{at}.rawBytes` is missing or not a string"))
+        })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| ParseError::Malformed(format!("`{at}.rawBytes` is not base64: {e}")))
 }
 
 /// The payload, decoded from the bundle's text as it is read.
@@ -1028,7 +1072,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_other_media_types_and_certificates() {
+    fn rejects_other_media_types_and_reads_certificates() {
         let wrong =
             format!(r#"{{"mediaType":"application/json","verificationMaterial":{{}},{ENVELOPE}}}"#);
         assert!(
@@ -1037,7 +1081,21 @@ mod tests {
         let cert = format!(
             r#"{{"mediaType":"{BUNDLE_MEDIA_TYPE}","verificationMaterial":{{"certificate":{{"rawBytes":"AA=="}}}},{ENVELOPE}}}"#
         );
-        assert!(matches!(parse(&cert), Err(BundleError::Certificate { .. })));
+        assert_eq!(
+            parse(&cert).ok().unwrap().key,
+            KeyMaterial::Certificate(vec![0])
+        );
+        let chain = format!(
+            r#"{{"mediaType":"{BUNDLE_MEDIA_TYPE}","verificationMaterial":{{"x509CertificateChain":{{"certificates":[{{"rawBytes":"AQ=="}},{{"rawBytes":"Ag=="}}]}}}},{ENVELOPE}}}"#
+        );
+        assert_eq!(
+            parse(&chain).ok().unwrap().key,
+            KeyMaterial::Chain(vec![vec![1], vec![2]])
+        );
+        let empty = format!(
+            r#"{{"mediaType":"{BUNDLE_MEDIA_TYPE}","verificationMaterial":{{"x509CertificateChain":{{"certificates":[]}}}},{ENVELOPE}}}"#
+        );
+        assert!(matches!(parse(&empty), Err(BundleError::Malformed { .. })));
         assert!(matches!(parse("[1,2"), Err(BundleError::NotJson { .. })));
         let no_envelope =
             format!(r#"{{"mediaType":"{BUNDLE_MEDIA_TYPE}","verificationMaterial":{{}}}}"#);

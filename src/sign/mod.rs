@@ -7,8 +7,11 @@
 pub mod bundle;
 pub mod dsse;
 pub mod findings;
+pub mod keyless;
 pub mod keys;
 pub mod oms;
+pub mod trust;
+pub mod x509;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,7 @@ pub use keys::{
     load_public_key, load_public_keys,
 };
 use std::io::Write as _;
+pub use trust::{Signer, Trust};
 
 /// Which statement a bundle carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]

@@ -600,6 +600,18 @@ fn verify_bad(name: &str) -> crate::common::Run {
 }
 
 #[test]
+fn a_keyless_bundle_checked_with_only_a_key_is_refused_and_says_what_to_give() {
+    let out = verify_bad("certificate.sigstore.json");
+    assert_eq!(out.code, 1, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert!(
+        out.stdout.contains("signed keyless") && out.stdout.contains("`--identity` and `--issuer`"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn bad_bundles_are_refused_with_a_clear_message() {
     let cases = [
         (
@@ -635,7 +647,6 @@ fn bad_bundles_are_refused_with_a_clear_message() {
             "not a SHA-256 digest (expected 64 lowercase hex characters)",
         ),
         ("huge-size.sigstore.json", "expected u64"),
-        ("certificate.sigstore.json", "is signed with a certificate"),
         (
             "oms-unsafe-path.sig",
             "resources[0]: unsafe path \"../../etc/passwd\"",
