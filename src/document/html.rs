@@ -148,13 +148,7 @@ fn header(out: &mut String, doc: &Document) {
             "Signature",
             "<span class=\"verified\" id=\"signature\">verified</span>",
         );
-        fact(
-            "Signer key",
-            &format!(
-                "<code class=\"digest\" id=\"signer-key\">{}</code>",
-                escape(&s.key_id)
-            ),
-        );
+        signer_facts(s, &mut fact);
         if let Some(a) = &s.algorithm {
             fact("Key algorithm", &escape(a));
         }
@@ -329,6 +323,41 @@ fn with_code(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Who signed, per method: the key id; the certificate's subject and issuer; the keyless
+/// identity and OIDC issuer, with the log entry when there is one.
+fn signer_facts(s: &super::Signer, fact: &mut dyn FnMut(&str, &str)) {
+    let code = |id: &str, text: &str| format!("<code id=\"{id}\">{}</code>", escape(text));
+    match s.method.as_str() {
+        "certificate" => {
+            fact("Signer certificate", &code("signer-subject", &s.identity));
+            fact(
+                "Certificate issuer",
+                &code("signer-issuer", s.issuer.as_deref().unwrap_or("?")),
+            );
+        }
+        "keyless" => {
+            fact("Signer identity", &code("signer-identity", &s.identity));
+            fact(
+                "OIDC issuer",
+                &code("signer-issuer", s.issuer.as_deref().unwrap_or("?")),
+            );
+            if let Some(i) = s.log_index {
+                fact("Log index", &i.to_string());
+            }
+            if let Some(t) = &s.integrated_time {
+                fact("Logged at", &escape(t));
+            }
+        }
+        _ => fact(
+            "Signer key",
+            &format!(
+                "<code class=\"digest\" id=\"signer-key\">{}</code>",
+                escape(s.key_id.as_deref().unwrap_or(&s.identity))
+            ),
+        ),
+    }
 }
 
 /// Text made safe in element content and in quoted attribute values: the five characters that

@@ -28,7 +28,7 @@ pub fn markdown(doc: &Document) -> String {
             .map_or("none".to_owned(), |d| format!("`sha256:{d}`"))
     );
     let signer = match (&r.signer, r.verified) {
-        (Some(s), true) => format!("verified, signed by key `{}`", s.key_id),
+        (Some(s), true) => format!("verified, signed by {}", s.describe_with(&code)),
         _ => format!(
             "not verified{}",
             r.problem

@@ -103,13 +103,75 @@ pub struct Described {
     pub files_match: Option<bool>,
 }
 
-/// The key a verified bundle was signed with.
+/// Who signed a verified release, whatever the method.
 #[derive(Debug, Clone, Serialize)]
 pub struct Signer {
-    pub key_id: String,
+    /// `key`, `certificate` or `keyless`.
+    pub method: String,
+    /// The key's id (the key method only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     pub algorithm: Option<String>,
     /// `scelle` or `oms`.
     pub format: Option<String>,
+    /// The key id, the certificate's subject, or the keyless identity.
+    pub identity: String,
+    /// The certificate's issuer, or the keyless identity's OIDC issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// A keyless signature's transparency-log index and integrated time (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
+}
+
+impl Signer {
+    /// The signer as the verification facts name it, once the signature verified. A check
+    /// report written before `method` existed names a key only.
+    pub fn of(v: &crate::policy::VerificationFacts) -> Option<Signer> {
+        if !v.verified {
+            return None;
+        }
+        let method = v
+            .method
+            .clone()
+            .or_else(|| v.key_id.as_ref().map(|_| "key".to_owned()))?;
+        let identity = v.identity.clone().or_else(|| v.key_id.clone())?;
+        Some(Signer {
+            method,
+            key_id: v.key_id.clone(),
+            algorithm: v.algorithm.clone(),
+            format: v.format.clone(),
+            identity,
+            issuer: v.issuer.clone(),
+            log_index: v.log_index,
+            integrated_time: v.integrated_time.clone(),
+        })
+    }
+
+    /// Whom, in a phrase following "signed by": "key `ab12`", "certificate `CN=x` issued by
+    /// `CN=y`", "keyless identity `x` (OIDC issuer `y`)". Not escaped.
+    pub fn describe(&self) -> String {
+        self.describe_with(&|s| format!("`{s}`"))
+    }
+
+    /// [`Signer::describe`] with each name quoted by `quote` (a code span in Markdown, a
+    /// `<code>` element in HTML), which escapes it for its format.
+    pub fn describe_with(&self, quote: &dyn Fn(&str) -> String) -> String {
+        let issuer = quote(self.issuer.as_deref().unwrap_or("?"));
+        match self.method.as_str() {
+            "certificate" => format!("certificate {} issued by {issuer}", quote(&self.identity)),
+            "keyless" => format!(
+                "keyless identity {} (OIDC issuer {issuer})",
+                quote(&self.identity)
+            ),
+            _ => format!(
+                "key {}",
+                quote(self.key_id.as_deref().unwrap_or(&self.identity))
+            ),
+        }
+    }
 }
 
 /// A generated document.
@@ -380,15 +442,7 @@ impl<'a> Context<'a> {
             files: r.subject.files,
             input: v.input.clone(),
             verified: v.verified,
-            signer: v
-                .key_id
-                .clone()
-                .filter(|_| v.verified)
-                .map(|key_id| Signer {
-                    key_id,
-                    algorithm: v.algorithm.clone(),
-                    format: v.format.clone(),
-                }),
+            signer: Signer::of(v),
             problem: v.problem.clone(),
             files_match: v.files_match,
         }

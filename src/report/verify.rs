@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::report::signer;
 use crate::sign::findings::FindingCounts;
+use crate::sign::trust::Signer;
 use crate::text::escape;
 use crate::verify::{SignatureStatus, Verification, short};
 
@@ -73,15 +75,23 @@ pub fn table(v: &Verification, color: bool) -> String {
     if let Some(model) = &v.model {
         let _ = writeln!(out, "model      {}", escape(model));
     }
-    match (&v.signature, &v.key) {
-        (SignatureStatus::Verified, Some(key)) => {
-            let _ = writeln!(
-                out,
-                "signature  {} by {} key {}",
-                paint("32", "verified"),
-                key.algorithm,
-                key.id
-            );
+    let signer = v.signer.clone().or_else(|| {
+        v.key.as_ref().map(|k| Signer::Key {
+            key_id: k.id.clone(),
+            algorithm: k.algorithm.clone(),
+        })
+    });
+    match (&v.signature, signer) {
+        (SignatureStatus::Verified, Some(signer)) => {
+            for (label, value) in signer::verify_lines(&signer) {
+                let value = match value.strip_prefix("verified") {
+                    Some(rest) if label == "signature" => {
+                        format!("{}{rest}", paint("32", "verified"))
+                    }
+                    _ => value,
+                };
+                let _ = writeln!(out, "{label:<10} {value}");
+            }
         }
         _ => {
             let _ = writeln!(out, "signature  {}", paint("1;31", "rejected"));
@@ -111,6 +121,10 @@ pub fn table(v: &Verification, color: bool) -> String {
     }
     if let (Some(key), Some(_)) = (&v.key, &v.problem) {
         let _ = writeln!(out, "signed by  key {}", short(&key.id));
+    } else if let (Some(signer), Some(_), SignatureStatus::Failed) =
+        (&v.signer, &v.problem, &v.signature)
+    {
+        let _ = writeln!(out, "signed by  {}", escape(&signer.describe()));
     }
     let _ = writeln!(out);
     let verdict = if v.verdict.starts_with("verified") {

@@ -173,6 +173,7 @@ fn verification(e: &Evidence<'_>) -> Section {
     let v = e.check.pointer("/verification").unwrap_or(&Json::Null);
     let flag = |p: &str| v.pointer(p).and_then(Json::as_bool);
     let verified = flag("/verified") == Some(true);
+    let method = text(v, "/method");
     let item = |label: &str, value: Value| Item::new(label, value).from(Source::Verification);
     let mut s = Section::new(Some("2"), "What was verified")
         .item(item("Verdict", Value::text(verdict(v, e.files))))
@@ -186,10 +187,15 @@ fn verification(e: &Evidence<'_>) -> Section {
         ))
         .item(item(
             "Signature",
-            Value::text(if verified {
-                "verified against a trusted key"
-            } else {
-                "not verified"
+            Value::text(match (verified, method.as_deref()) {
+                (false, _) => "not verified",
+                (true, Some("certificate")) => {
+                    "verified against a certificate chain ending at a trusted anchor"
+                }
+                (true, Some("keyless")) => {
+                    "verified keyless against the identity policy and a Sigstore trusted root"
+                }
+                (true, _) => "verified against a trusted key",
             }),
         ));
     if !verified {
@@ -203,9 +209,22 @@ fn verification(e: &Evidence<'_>) -> Section {
         s = s.item(item("Why not verified", Value::text(why)));
     }
     let or_none = |p: &str| Value::text(text(v, p).unwrap_or_else(|| "none".to_owned()));
+    s = match method.as_deref() {
+        Some("certificate") => s
+            .item(item("Signing method", Value::text("X.509 certificate")))
+            .item(item("Signer certificate subject", or_none("/identity")))
+            .item(item("Certificate issuer", or_none("/issuer"))),
+        Some("keyless") => s
+            .item(item("Signing method", Value::text("keyless (Sigstore)")))
+            .item(item("Signer identity", or_none("/identity")))
+            .item(item("OIDC issuer", or_none("/issuer")))
+            .item(item("Transparency-log index", or_none("/log_index")))
+            .item(item("Integrated time", or_none("/integrated_time"))),
+        _ => s
+            .item(item("Signer key id", or_none("/key_id")))
+            .item(item("Key algorithm", or_none("/algorithm"))),
+    };
     s = s
-        .item(item("Signer key id", or_none("/key_id")))
-        .item(item("Key algorithm", or_none("/algorithm")))
         .item(item("Bundle format", or_none("/format")))
         .item(
             Item::new(
