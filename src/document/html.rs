@@ -412,9 +412,14 @@ mod tests {
                 input: "folder".to_owned(),
                 verified: true,
                 signer: Some(Signer {
-                    key_id: value.to_owned(),
+                    method: "key".to_owned(),
+                    key_id: Some(value.to_owned()),
                     algorithm: Some("ed25519".to_owned()),
                     format: Some("scelle".to_owned()),
+                    identity: value.to_owned(),
+                    issuer: None,
+                    log_index: None,
+                    integrated_time: None,
                 }),
                 problem: None,
                 files_match: Some(true),
@@ -591,6 +596,34 @@ mod tests {
         ));
         assert!(!page.contains("Signer key"));
         assert!(!page.contains("Files on disk"));
+    }
+
+    #[test]
+    fn certificate_and_keyless_signers_are_named_and_escaped() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let mut d = doc("value");
+        let mut v = facts(&certificate());
+        v.identity = Some(HOSTILE.to_owned());
+        d.release.signer = Signer::of(&v);
+        let page = html(&d);
+        assert!(page.contains(&format!(
+            "<dt>Signer certificate</dt><dd><code id=\"signer-subject\">{}</code></dd>",
+            escape(HOSTILE)
+        )));
+        assert!(page.contains(
+            "<dt>Certificate issuer</dt><dd><code id=\"signer-issuer\">CN=Example Issuing CA,O=Example</code></dd>"
+        ));
+        assert!(!page.contains("<script>") && !page.contains("Signer key"));
+        d.release.signer = Signer::of(&facts(&keyless()));
+        let page = html(&d);
+        for fact in [
+            "<dt>Signer identity</dt><dd><code id=\"signer-identity\">https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1</code></dd>",
+            "<dt>OIDC issuer</dt><dd><code id=\"signer-issuer\">https://token.actions.githubusercontent.com</code></dd>",
+            "<dt>Log index</dt><dd>123456</dd>",
+            "<dt>Logged at</dt><dd>2026-05-01T12:00:00Z</dd>",
+        ] {
+            assert!(page.contains(fact), "{fact}");
+        }
     }
 
     #[test]

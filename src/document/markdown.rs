@@ -262,6 +262,31 @@ mod tests {
     }
 
     #[test]
+    fn signers_are_named_in_code_spans_that_a_name_cannot_break() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let s = super::super::Signer::of(&facts(&certificate())).unwrap();
+        assert_eq!(
+            s.describe_with(&code),
+            "certificate `CN=Release signing,O=Example` issued by `CN=Example Issuing CA,O=Example`"
+        );
+        let s = super::super::Signer::of(&facts(&keyless())).unwrap();
+        assert_eq!(
+            s.describe_with(&code),
+            "keyless identity `https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1` \
+             (OIDC issuer `https://token.actions.githubusercontent.com`)"
+        );
+        let mut v = facts(&certificate());
+        v.identity = Some("CN=a` [x](http://e)\n# b".into());
+        let s = super::super::Signer::of(&v).unwrap();
+        assert!(
+            s.describe_with(&code)
+                .starts_with("certificate CN=a\\` \\[x\\](http://e) \\# b issued by"),
+            "{}",
+            s.describe_with(&code)
+        );
+    }
+
+    #[test]
     fn declared_text_cannot_inject_markup() {
         let escaped = escape("# title\n<script>alert(1)</script> [x](http://e) | a");
         assert!(!escaped.contains('\n'));

@@ -15,6 +15,7 @@ mod html;
 pub mod magnitude;
 mod markdown;
 mod model_documentation;
+mod signer;
 mod training;
 mod training_summary;
 
@@ -27,6 +28,7 @@ use crate::release::Release;
 
 pub use html::html;
 pub use markdown::markdown;
+pub use signer::Signer;
 
 /// The version of the JSON form of a document (`docs/report.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -101,77 +103,6 @@ pub struct Described {
     /// it: a good signature over a record the files no longer match vouches for nothing on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_match: Option<bool>,
-}
-
-/// Who signed a verified release, whatever the method.
-#[derive(Debug, Clone, Serialize)]
-pub struct Signer {
-    /// `key`, `certificate` or `keyless`.
-    pub method: String,
-    /// The key's id (the key method only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    pub algorithm: Option<String>,
-    /// `scelle` or `oms`.
-    pub format: Option<String>,
-    /// The key id, the certificate's subject, or the keyless identity.
-    pub identity: String,
-    /// The certificate's issuer, or the keyless identity's OIDC issuer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// A keyless signature's transparency-log index and integrated time (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_index: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub integrated_time: Option<String>,
-}
-
-impl Signer {
-    /// The signer as the verification facts name it, once the signature verified. A check
-    /// report written before `method` existed names a key only.
-    pub fn of(v: &crate::policy::VerificationFacts) -> Option<Signer> {
-        if !v.verified {
-            return None;
-        }
-        let method = v
-            .method
-            .clone()
-            .or_else(|| v.key_id.as_ref().map(|_| "key".to_owned()))?;
-        let identity = v.identity.clone().or_else(|| v.key_id.clone())?;
-        Some(Signer {
-            method,
-            key_id: v.key_id.clone(),
-            algorithm: v.algorithm.clone(),
-            format: v.format.clone(),
-            identity,
-            issuer: v.issuer.clone(),
-            log_index: v.log_index,
-            integrated_time: v.integrated_time.clone(),
-        })
-    }
-
-    /// Whom, in a phrase following "signed by": "key `ab12`", "certificate `CN=x` issued by
-    /// `CN=y`", "keyless identity `x` (OIDC issuer `y`)". Not escaped.
-    pub fn describe(&self) -> String {
-        self.describe_with(&|s| format!("`{s}`"))
-    }
-
-    /// [`Signer::describe`] with each name quoted by `quote` (a code span in Markdown, a
-    /// `<code>` element in HTML), which escapes it for its format.
-    pub fn describe_with(&self, quote: &dyn Fn(&str) -> String) -> String {
-        let issuer = quote(self.issuer.as_deref().unwrap_or("?"));
-        match self.method.as_str() {
-            "certificate" => format!("certificate {} issued by {issuer}", quote(&self.identity)),
-            "keyless" => format!(
-                "keyless identity {} (OIDC issuer {issuer})",
-                quote(&self.identity)
-            ),
-            _ => format!(
-                "key {}",
-                quote(self.key_id.as_deref().unwrap_or(&self.identity))
-            ),
-        }
-    }
 }
 
 /// A generated document.
