@@ -85,15 +85,15 @@ fn verification_line(side: &Side) -> String {
 
 /// What changed about who signed, one clause per field that differs: a release signed by
 /// someone else is something an auditor must see even when every file is the same.
-fn signer_change_line(c: &SignerChange) -> String {
+fn signer_change_line(c: &SignerChange, arrow: &str) -> String {
     let issuer = |s: &SignedBy| s.issuer.clone().unwrap_or_else(|| "none".to_owned());
     let clauses: Vec<String> = c
         .changed
         .iter()
         .map(|field| match *field {
-            "method" => format!("method {} -> {}", c.old.method, c.new.method),
-            "identity" => format!("identity `{}` -> `{}`", c.old.identity, c.new.identity),
-            _ => format!("issuer `{}` -> `{}`", issuer(&c.old), issuer(&c.new)),
+            "method" => format!("method {}{arrow}{}", c.old.method, c.new.method),
+            "identity" => format!("identity `{}`{arrow}`{}`", c.old.identity, c.new.identity),
+            _ => format!("issuer `{}`{arrow}`{}`", issuer(&c.old), issuer(&c.new)),
         })
         .collect();
     format!("the signer changed: {}", clauses.join("; "))
@@ -330,7 +330,14 @@ fn table_head(out: &mut String, diff: &Diff, width: usize) {
     line(out, &format!("  new: {}", side_line(&diff.new)));
     line(out, &format!("       {}", verification_line(&diff.new)));
     if let Some(c) = &diff.signer {
-        push_wrapped(out, "  ! ", 4, &escape(&signer_change_line(c)), 6, width);
+        push_wrapped(
+            out,
+            "  ! ",
+            4,
+            &escape(&signer_change_line(c, " -> ")),
+            6,
+            width,
+        );
     }
     out.push('\n');
     let s = &diff.summary;
@@ -543,7 +550,7 @@ fn markdown_head(out: &mut String, diff: &Diff) {
     }
     out.push('\n');
     if let Some(c) = &diff.signer {
-        let _ = writeln!(out, "**{}**\n", md(&signer_change_line(c)));
+        let _ = writeln!(out, "**{}**\n", md(&signer_change_line(c, " → ")));
     }
     if diff.summary.identical {
         out.push_str("**No differences**: same files, declaration, model and pack results.\n\n");
