@@ -394,3 +394,35 @@ fn rule_changes(old: &CheckReport, new: &CheckReport) -> Vec<RuleChange> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::signer::samples::{certificate, facts, keyless};
+
+    #[test]
+    fn the_same_signer_is_no_change() {
+        assert_eq!(signer_change(&facts(&keyless()), &facts(&keyless())), None);
+    }
+
+    #[test]
+    fn every_field_of_the_signer_that_differs_is_named() {
+        let change = signer_change(&facts(&certificate()), &facts(&keyless())).unwrap();
+        assert_eq!(change.changed, ["method", "identity", "issuer"]);
+        assert_eq!(change.old.method, "certificate");
+        assert_eq!(change.new.method, "keyless");
+        let mut other_issuer = facts(&keyless());
+        other_issuer.issuer = Some("https://issuer.example".into());
+        let change = signer_change(&facts(&keyless()), &other_issuer).unwrap();
+        assert_eq!(change.changed, ["issuer"]);
+        assert_eq!(change.new.issuer.as_deref(), Some("https://issuer.example"));
+    }
+
+    #[test]
+    fn a_side_that_did_not_verify_has_no_signer_to_compare() {
+        let mut unverified = facts(&certificate());
+        unverified.verified = false;
+        assert_eq!(signer_change(&unverified, &facts(&keyless())), None);
+        assert_eq!(signer_change(&facts(&keyless()), &unverified), None);
+    }
+}

@@ -567,6 +567,53 @@ mod tests {
     }
 
     #[test]
+    fn the_signer_is_named_per_method() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let dir = tempfile::tempdir().unwrap();
+        let release = small_release(dir.path());
+        let section = |signer| {
+            let check = serde_json::json!({"verification": facts(&signer)});
+            let doc = from_evidence(
+                Context::new(&release, "2026-12-01".to_owned(), None),
+                &Evidence {
+                    check: &check,
+                    files: None,
+                    model: None,
+                    datasets: &[],
+                    attested: None,
+                },
+            );
+            doc.sections[1].clone()
+        };
+        let v = section(certificate());
+        for (label, text) in [
+            (
+                "Signature",
+                "verified against a certificate chain ending at a trusted anchor",
+            ),
+            ("Signing method", "X.509 certificate"),
+            ("Signer certificate subject", "CN=Release signing,O=Example"),
+            ("Certificate issuer", "CN=Example Issuing CA,O=Example"),
+        ] {
+            assert_eq!(*item(&v, label), Value::text(text), "{label}");
+        }
+        let v = section(keyless());
+        for (label, text) in [
+            ("Signing method", "keyless (Sigstore)"),
+            (
+                "Signer identity",
+                "https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1",
+            ),
+            ("OIDC issuer", "https://token.actions.githubusercontent.com"),
+            ("Transparency-log index", "123456"),
+            ("Integrated time", "2026-05-01T12:00:00Z"),
+        ] {
+            assert_eq!(*item(&v, label), Value::text(text), "{label}");
+        }
+        assert!(v.items.iter().all(|i| i.label != "Signer key id"));
+    }
+
+    #[test]
     fn rules_waivers_and_totals_come_from_the_check_report() {
         let dir = tempfile::tempdir().unwrap();
         let release = small_release(dir.path());
