@@ -242,4 +242,95 @@ mod tests {
         let lines = verify_lines(&Signer::Certificate(c));
         assert!(lines.iter().all(|(_, v)| !v.contains('\n')), "{lines:?}");
     }
+
+    /// A check report with no pack over an empty statement, verified as `v` says.
+    fn check_report(v: VerificationFacts) -> crate::policy::CheckReport {
+        let statement = serde_json::json!({"predicate": {"files": []}});
+        crate::policy::check::run(
+            crate::policy::facts::Source::Json(&statement),
+            v,
+            crate::policy::Subject {
+                kind: "folder".into(),
+                name: "release".into(),
+                root: None,
+                files: 0,
+                declared: false,
+                model: None,
+                provider: None,
+                parameters: None,
+                formats: Vec::new(),
+            },
+            &[],
+            crate::policy::check::Options {
+                as_of: "2026-12-01",
+                stage: crate::policy::Stage::Release,
+                positions: None,
+                ledger: crate::waiver::Ledger::new(Vec::new(), "2026-12-01"),
+                waived_findings: Vec::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn check_reports_say_who_signed_in_every_format() {
+        let report = check_report(facts(&certificate()));
+        let phrase = "signed by certificate `CN=Release signing,O=Example` issued by \
+                      `CN=Example Issuing CA,O=Example`, files not re-hashed";
+        assert_eq!(super::super::check::verification_line(&report), phrase);
+        let layout = crate::report::table::Layout {
+            width: 400,
+            color: false,
+        };
+        let table = super::super::check::table(&report, false, &layout);
+        assert!(table.lines().any(|l| l == format!("  {phrase}")), "{table}");
+        let markdown = super::super::check::markdown(&report, false);
+        assert!(
+            markdown
+                .lines()
+                .any(|l| l == format!("- Verification: {phrase}")),
+            "{markdown}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&super::super::check::json(&report)).unwrap();
+        assert_eq!(json["verification"]["method"], "certificate");
+        assert_eq!(
+            json["verification"]["identity"],
+            "CN=Release signing,O=Example"
+        );
+        assert_eq!(
+            json["verification"]["issuer"],
+            "CN=Example Issuing CA,O=Example"
+        );
+        assert!(json["verification"].get("log_index").is_none());
+
+        let report = check_report(facts(&keyless()));
+        let json: serde_json::Value =
+            serde_json::from_slice(&super::super::check::json(&report)).unwrap();
+        assert_eq!(json["verification"]["log_index"], 123_456);
+        assert_eq!(
+            json["verification"]["integrated_time"],
+            "2026-05-01T12:00:00Z"
+        );
+    }
+
+    #[test]
+    fn a_hostile_identity_cannot_forge_a_line_of_a_check_report() {
+        let mut v = facts(&keyless());
+        v.identity = Some("x\n  signed by ed25519 key 0000\u{1b}[2K".into());
+        let report = check_report(v);
+        let layout = crate::report::table::Layout {
+            width: 400,
+            color: false,
+        };
+        let table = super::super::check::table(&report, false, &layout);
+        let markdown = super::super::check::markdown(&report, false);
+        for out in [&table, &markdown] {
+            assert!(!out.contains('\u{1b}'), "{out}");
+            assert!(
+                !out.lines()
+                    .any(|l| l.trim_start().starts_with("signed by ed25519")),
+                "{out}"
+            );
+        }
+    }
 }
