@@ -307,25 +307,7 @@ pub(super) fn authenticity(f: &Form<'_, '_>, label: &str) -> Item {
         |r| format!("root digest sha256:{r}"),
     );
     let signer = match (&d.signer, d.verified) {
-        (Some(s), true) => match s.method.as_str() {
-            "certificate" => format!(
-                "signature verified with the certificate of {}, issued by {}",
-                s.identity,
-                s.issuer.as_deref().unwrap_or("?")
-            ),
-            "keyless" => format!(
-                "signature verified keyless (Sigstore): identity {}, OIDC issuer {}",
-                s.identity,
-                s.issuer.as_deref().unwrap_or("?")
-            ),
-            _ => format!(
-                "signature verified with key {}{}",
-                s.key_id.as_deref().unwrap_or(&s.identity),
-                s.algorithm
-                    .as_deref()
-                    .map_or(String::new(), |a| format!(" ({a})"))
-            ),
-        },
+        (Some(s), true) => s.verified_with(),
         _ => format!(
             "signature not verified{}",
             d.problem

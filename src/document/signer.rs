@@ -57,6 +57,30 @@ impl Signer {
         self.describe_with(&|s| format!("`{s}`"))
     }
 
+    /// How the model documentation's "model authenticity" states the signature: "signature
+    /// verified with key ab12 (ed25519)", "... with the certificate of CN=x, issued by CN=y",
+    /// "... keyless (Sigstore): identity x, OIDC issuer y". Plain text.
+    pub fn verified_with(&self) -> String {
+        let issuer = self.issuer.as_deref().unwrap_or("?");
+        match self.method.as_str() {
+            "certificate" => format!(
+                "signature verified with the certificate of {}, issued by {issuer}",
+                self.identity
+            ),
+            "keyless" => format!(
+                "signature verified keyless (Sigstore): identity {}, OIDC issuer {issuer}",
+                self.identity
+            ),
+            _ => format!(
+                "signature verified with key {}{}",
+                self.key_id.as_deref().unwrap_or(&self.identity),
+                self.algorithm
+                    .as_deref()
+                    .map_or(String::new(), |a| format!(" ({a})"))
+            ),
+        }
+    }
+
     /// [`Signer::describe`] with each name quoted by `quote` (a code span in Markdown, a
     /// `<code>` element in HTML), which escapes it for its format.
     pub fn describe_with(&self, quote: &dyn Fn(&str) -> String) -> String {
@@ -121,6 +145,22 @@ mod tests {
         let s = Signer::of(&v).unwrap();
         assert_eq!((s.method.as_str(), s.identity.as_str()), ("key", "ab12"));
         assert_eq!(s.describe(), "key `ab12`");
+    }
+
+    #[test]
+    fn model_authenticity_names_the_signer_per_method() {
+        let of = |signer| Signer::of(&facts(&signer)).unwrap().verified_with();
+        assert_eq!(
+            of(certificate()),
+            "signature verified with the certificate of CN=Release signing,O=Example, \
+             issued by CN=Example Issuing CA,O=Example"
+        );
+        assert_eq!(
+            of(keyless()),
+            "signature verified keyless (Sigstore): identity \
+             https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1, \
+             OIDC issuer https://token.actions.githubusercontent.com"
+        );
     }
 
     #[test]
