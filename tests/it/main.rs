@@ -15,6 +15,7 @@ mod attest;
 mod bounds;
 mod check;
 mod common;
+mod conformance;
 mod counting;
 mod diff;
 mod figures;

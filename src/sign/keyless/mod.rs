@@ -1,10 +1,35 @@
 //! Keyless Sigstore bundles: a Fulcio certificate bound to an OIDC identity, logged in Rekor,
 //! verified offline against a trusted root in the order of the Sigstore client specification.
+//!
+//! The checks themselves are sigstore-verify's (the Sigstore project's maintained Rust
+//! verifier), run on scelle's `RustCrypto` provider ([`crypto`]) against the trusted root the
+//! verifier chose: the public-good root compiled in ([`root`]), or `--trusted-root FILE`.
+//! Nothing is fetched. This module turns scelle's trust into a sigstore-verify policy, names the
+//! step that failed in one line, and reports who signed.
+//!
+//! Two shapes arrive here. A release signed keyless (a DSSE statement, OMS or scelle) is
+//! verified with the statement's subject digest as the artifact, and the caller then compares
+//! the signed file list with the disk ([`verify_bundle`]). Any other Sigstore bundle over one
+//! file (a message signature, an in-toto statement of another kind, a managed key with a log
+//! entry) is verified whole against that file ([`verify_file`]).
 
-use std::path::Path;
+mod crypto;
+mod root;
+
+use std::path::{Path, PathBuf};
+
+use sigstore_verify::types::{Bundle, SignatureContent, bundle::VerificationMaterialContent};
+use sigstore_verify::{
+    CertificateError, Error as SigstoreError, PublicKeyVerificationPolicy, TimestampError,
+    TransparencyLogError, VerificationPolicy, VerificationResult, Verifier,
+};
+
+pub use crypto::{RustCryptoProvider, install as install_crypto_provider};
+pub use root::{EMBEDDED_ROOT_DATE, EMBEDDED_ROOT_SHA256};
 
 use super::bundle::{ReadBundle, Source};
-use super::trust::{KeylessPolicy, KeylessSigner};
+use super::trust::{IdentityMatch, KeylessPolicy, KeylessSigner, Signer, Trust, TrustedRootSource};
+use crate::manifest::Sha256Digest;
 
 /// A keyless bundle whose whole verification held: who signed, and the exact payload bytes
 /// that were verified (parsed by the caller, never read again).
@@ -14,14 +39,217 @@ pub struct KeylessVerified {
     pub payload: Vec<u8>,
 }
 
+/// A Sigstore bundle verified whole against one file.
+#[derive(Debug, Clone)]
+pub struct FileVerified {
+    pub signer: Signer,
+    /// The file's SHA-256, as hashed while it was verified.
+    pub sha256: Sha256Digest,
+    /// What the bundle signs: `a message signature` or `an in-toto statement (PREDICATE)`.
+    pub content: String,
+}
+
 /// Why a keyless bundle could not be checked at all (exit status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum KeylessError {
     #[error("`{}`: {reason}", .path.display())]
-    Malformed {
-        path: std::path::PathBuf,
-        reason: String,
+    Malformed { path: PathBuf, reason: String },
+    #[error("the trusted root {label} cannot be used: {reason}")]
+    TrustedRoot { label: String, reason: String },
+    #[error("cannot read `{}`", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
+}
+
+impl KeylessError {
+    /// The message without the bundle's name, for a caller that names the bundle itself.
+    pub fn reason(&self) -> String {
+        match self {
+            KeylessError::Malformed { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The most bytes a bundle handed to sigstore-verify may have (the reader's cap applies first).
+const MAX_BUNDLE: u64 = 64 << 20;
+
+fn read_source<S: Source>(path: &Path, source: &S) -> Result<Vec<u8>, KeylessError> {
+    let size = source.size();
+    if size > MAX_BUNDLE {
+        return Err(KeylessError::Malformed {
+            path: path.into(),
+            reason: format!("the bundle is {size} bytes, more than a Sigstore bundle holds"),
+        });
+    }
+    let mut out = vec![0u8; usize::try_from(size).unwrap_or(0)];
+    let mut at = 0;
+    while at < out.len() {
+        let n = source
+            .read_at(&mut out[at..], at as u64)
+            .map_err(|e| KeylessError::Read {
+                path: path.into(),
+                source: e,
+            })?;
+        if n == 0 {
+            out.truncate(at);
+            break;
+        }
+        at += n;
+    }
+    Ok(out)
+}
+
+/// Parses bundle bytes as sigstore-verify reads them (media types v0.1 to v0.3).
+fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, KeylessError> {
+    let malformed = |reason: String| KeylessError::Malformed {
+        path: path.into(),
+        reason,
+    };
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| malformed("the bundle is not UTF-8 text".into()))?;
+    Bundle::from_json(text).map_err(|e| malformed(format!("not a Sigstore bundle: {e}")))
+}
+
+/// The verifier for a trusted root, with scelle's crypto provider installed first.
+fn verifier(source: &TrustedRootSource) -> Result<Verifier, KeylessError> {
+    install_crypto_provider();
+    let trouble = |reason: String| KeylessError::TrustedRoot {
+        label: source.label(),
+        reason,
+    };
+    let root = root::load(source).map_err(trouble)?;
+    Verifier::new(&root).map_err(|e| trouble(e.to_string()))
+}
+
+/// The sigstore-verify policy for a keyless identity. A regular expression cannot be handed
+/// over (sigstore-verify matches exactly), so the issuer alone is required there and the
+/// identity is matched afterwards ([`identity_problem`]).
+fn certificate_policy(policy: &KeylessPolicy) -> VerificationPolicy {
+    match &policy.identity {
+        IdentityMatch::Exact(identity) => {
+            VerificationPolicy::new(identity.as_str(), policy.issuer.as_str())
+        }
+        IdentityMatch::Regexp(_) => {
+            VerificationPolicy::any_identity().require_issuer(policy.issuer.as_str())
+        }
+    }
+}
+
+/// The identity check sigstore-verify could not make (an anchored regular expression).
+fn identity_problem(policy: &KeylessPolicy, result: &VerificationResult) -> Option<String> {
+    let identity = result
+        .identity()
+        .map(sigstore_verify::SubjectAltName::as_str);
+    match identity {
+        Some(id) if policy.identity.matches(id) => None,
+        Some(id) => Some(format!(
+            "keyless verification failed at the identity: the certificate is for `{id}`, not {}",
+            policy.identity
+        )),
+        None => Some(
+            "keyless verification failed at the identity: the certificate names no identity".into(),
+        ),
+    }
+}
+
+/// One line naming the step that failed, in the terms of the client specification.
+pub fn describe_failure(error: &SigstoreError) -> String {
+    let step = match error {
+        SigstoreError::IdentityMismatch { .. } => "the identity",
+        SigstoreError::IssuerMismatch { .. } => "the OIDC issuer",
+        SigstoreError::SignatureInvalid(_) => "the signature",
+        SigstoreError::ArtifactMismatch(_) => "the artifact (the bundle signs other content)",
+        SigstoreError::Certificate(c) => match c {
+            CertificateError::Sct(_) => "the signed certificate timestamp (SCT)",
+            CertificateError::NotYetValid { .. } | CertificateError::Expired { .. } => {
+                "the certificate's validity at the signing time"
+            }
+            _ => "the certificate chain",
+        },
+        SigstoreError::TransparencyLog(t) => match t {
+            TransparencyLogError::InclusionProof(_) => "the log inclusion proof",
+            TransparencyLogError::Checkpoint(_) => "the log checkpoint",
+            TransparencyLogError::InclusionPromise(_) => "the log's signed entry timestamp (SET)",
+            TransparencyLogError::EntryMismatch(_) => {
+                "the log entry body (it does not match the bundle)"
+            }
+            TransparencyLogError::IntegratedTime(_) => "the log's integrated time",
+            _ => "the transparency-log entry",
+        },
+        SigstoreError::Timestamp(t) => match t {
+            TimestampError::NoVerifiedTimestamp(_) => "the signing time (no verified time)",
+            _ => "the signed timestamp (RFC 3161)",
+        },
+        SigstoreError::InvalidTrustRoot(_)
+        | SigstoreError::TrustRoot(_)
+        | SigstoreError::TrustedCertificate(_) => "the trusted root",
+        SigstoreError::InvalidBundle(_)
+        | SigstoreError::UnsupportedBundle(_)
+        | SigstoreError::Bundle(_)
+        | SigstoreError::Types(_) => "the bundle's structure",
+        _ => "a cryptographic check",
+    };
+    let detail = error.to_string().replace('\n', " ");
+    format!("keyless verification failed at {step}: {detail}")
+}
+
+/// RFC 3339, whole seconds, UTC (sigstore-verify's times are of an older `jiff`: the seconds
+/// cross over).
+fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map_or_else(
+        |_| format!("@{seconds}"),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// Who signed, from a verification that held.
+fn keyless_signer(
+    bundle: &Bundle,
+    result: &VerificationResult,
+    root: &TrustedRootSource,
+) -> KeylessSigner {
+    let mut verified_times: Vec<String> = result
+        .verified_timestamps()
+        .iter()
+        .map(|t| rfc3339(t.as_second()))
+        .collect();
+    verified_times.sort();
+    verified_times.dedup();
+    KeylessSigner {
+        identity: result
+            .identity()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_default(),
+        issuer: result.issuer().unwrap_or_default().to_owned(),
+        log_index: bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(|e| e.log_index.get()),
+        integrated_time: result.integrated_time().map(|t| rfc3339(t.as_second())),
+        verified_times,
+        trusted_root: root.label(),
+    }
+}
+
+/// The SHA-256 subject digest of an in-toto statement: for OMS the root digest of the model,
+/// for scelle the digest of its manifest. The file comparison that follows binds it to disk.
+fn subject_digest(payload: &[u8]) -> Result<sigstore_verify::types::Sha256Hash, String> {
+    let statement: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the signed payload is not JSON: {e}"))?;
+    let hex = statement
+        .get("subject")
+        .and_then(|s| s.get(0))
+        .and_then(|s| s.get("digest"))
+        .and_then(|d| d.get("sha256"))
+        .and_then(serde_json::Value::as_str)
+        .ok_or("the signed statement has no `subject[0].digest.sha256`")?;
+    sigstore_verify::types::Sha256Hash::from_hex(hex)
+        .map_err(|e| format!("the statement's subject digest is not SHA-256 hex: {e}"))
 }
 
 /// Verifies the keyless bundle at `bundle_path` against `policy`. `Ok(Err(problem))` is a
@@ -31,6 +259,259 @@ pub fn verify_bundle<S: Source>(
     bundle: &ReadBundle<S>,
     policy: &KeylessPolicy,
 ) -> Result<Result<KeylessVerified, String>, KeylessError> {
-    let _ = (bundle_path, bundle, policy);
-    Ok(Err("keyless bundles are not verified yet".into()))
+    let bytes = read_source(bundle_path, bundle.source())?;
+    let parsed = parse_bundle(bundle_path, &bytes)?;
+    let SignatureContent::DsseEnvelope(envelope) = &parsed.content else {
+        return Err(KeylessError::Malformed {
+            path: bundle_path.into(),
+            reason: "a keyless release bundle must hold a DSSE envelope".into(),
+        });
+    };
+    let payload = envelope.payload.as_bytes().to_vec();
+    let verifier = verifier(&policy.trusted_root)?;
+    // The statement's own subject is the artifact: the signature, the log entry and the
+    // certificate are checked over it here, and the caller checks the files against the
+    // statement's list, which is what ties the subject to the disk.
+    let digest = match subject_digest(&payload) {
+        Ok(d) => d,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let result = match verifier.verify(digest, &parsed, &certificate_policy(policy)) {
+        Ok(result) => result,
+        Err(e) => return Ok(Err(describe_failure(&e))),
+    };
+    if let Some(problem) = identity_problem(policy, &result) {
+        return Ok(Err(problem));
+    }
+    Ok(Ok(KeylessVerified {
+        signer: keyless_signer(&parsed, &result, &policy.trusted_root),
+        payload,
+    }))
+}
+
+/// Whether `bytes` are a Sigstore bundle to verify whole against one file rather than a signed
+/// release: a message signature, an in-toto statement that is neither scelle's nor OMS's, or a
+/// bundle carrying a transparency-log entry for a key or an older (v0.1, v0.2) certificate chain.
+/// Anything unreadable is left to the release path, which names the problem.
+pub fn is_file_bundle(bytes: &[u8]) -> bool {
+    use base64::Engine as _;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return false;
+    };
+    if value.get("messageSignature").is_some() {
+        return true;
+    }
+    let material = value.get("verificationMaterial");
+    let logged = material
+        .and_then(|m| m.get("tlogEntries"))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|e| !e.is_empty());
+    let legacy_chain = material.is_some_and(|m| m.get("x509CertificateChain").is_some());
+    let key = material.is_some_and(|m| m.get("publicKey").is_some());
+    if logged && (legacy_chain || key) {
+        return true;
+    }
+    let predicate = value
+        .get("dsseEnvelope")
+        .and_then(|e| e.get("payload"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
+        .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+        .and_then(|s| {
+            s.get("predicateType")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
+    logged
+        && predicate.is_some_and(|p| {
+            ![
+                crate::manifest::PREDICATE_TYPE,
+                super::oms::OMS_PREDICATE_TYPE,
+                super::oms::OMS_LEGACY_PREDICATE_TYPE,
+            ]
+            .contains(&p.as_str())
+        })
+}
+
+/// Verifies a whole Sigstore bundle against the file at `file`: keyless with the identity
+/// policy, or a managed key with one of the trusted keys. `Ok(Err(problem))` is a bundle that
+/// was checked and refused (exit status 1).
+pub fn verify_file(
+    bundle_path: &Path,
+    bytes: &[u8],
+    file: &Path,
+    trust: &Trust,
+) -> Result<Result<FileVerified, String>, KeylessError> {
+    let parsed = parse_bundle(bundle_path, bytes)?;
+    let content = match &parsed.content {
+        SignatureContent::MessageSignature(_) => "a message signature".to_owned(),
+        SignatureContent::DsseEnvelope(e) => match subject_predicate(e.payload.as_bytes()) {
+            Some(p) => format!("an in-toto statement (`{p}`)"),
+            None => "a DSSE envelope".to_owned(),
+        },
+        _ => "an unknown kind of content".to_owned(),
+    };
+    let root = trust
+        .keyless
+        .as_ref()
+        .map_or(TrustedRootSource::Embedded, |k| k.trusted_root.clone());
+    let verifier = verifier(&root)?;
+    if let VerificationMaterialContent::PublicKey(_) = &parsed.verification_material.content {
+        if trust.keys.is_empty() {
+            return Ok(Err(format!(
+                "the bundle is signed with a managed key, not with {}; give its public key with `--key`",
+                trust.describe()
+            )));
+        }
+        let mut last = String::new();
+        for key in &trust.keys {
+            let Ok(der) = sigstore_verify::types::DerPublicKey::from_pem(&key.to_pem()) else {
+                continue;
+            };
+            let policy = PublicKeyVerificationPolicy::new(der);
+            let mut reader = HashingReader::open(file)?;
+            match verifier.verify_reader(&mut reader, &parsed, &policy) {
+                Ok(_) => {
+                    return Ok(Ok(FileVerified {
+                        signer: Signer::Key {
+                            key_id: key.key_id(),
+                            algorithm: key.algorithm().as_str().into(),
+                        },
+                        sha256: reader.finish(),
+                        content,
+                    }));
+                }
+                Err(e) => last = describe_failure(&e).replacen("keyless ", "", 1),
+            }
+        }
+        return Ok(Err(last));
+    }
+    let Some(policy) = &trust.keyless else {
+        return Ok(Err(format!(
+            "the bundle is signed keyless (a Sigstore certificate and log entry), not with {}; \
+             say whose signature to accept with `--identity` and `--issuer`",
+            trust.describe()
+        )));
+    };
+    let mut reader = HashingReader::open(file)?;
+    let result = match verifier.verify_reader(&mut reader, &parsed, &certificate_policy(policy)) {
+        Ok(result) => result,
+        Err(e) => return Ok(Err(describe_failure(&e))),
+    };
+    if let Some(problem) = identity_problem(policy, &result) {
+        return Ok(Err(problem));
+    }
+    Ok(Ok(FileVerified {
+        signer: Signer::Keyless(keyless_signer(&parsed, &result, &policy.trusted_root)),
+        sha256: reader.finish(),
+        content,
+    }))
+}
+
+/// The release file, hashed with SHA-256 as sigstore-verify reads it (one read for both).
+struct HashingReader {
+    file: fs_err::File,
+    sha256: sha2::Sha256,
+}
+
+impl HashingReader {
+    /// Opens a regular file (a symbolic link to one is followed, as for any single-file release).
+    fn open(path: &Path) -> Result<Self, KeylessError> {
+        use sha2::Digest as _;
+        let read = |source| KeylessError::Read {
+            path: path.into(),
+            source,
+        };
+        let meta = fs_err::metadata(path).map_err(read)?;
+        if !meta.is_file() {
+            return Err(KeylessError::Malformed {
+                path: path.into(),
+                reason: "not a regular file".into(),
+            });
+        }
+        Ok(HashingReader {
+            file: fs_err::File::open(path).map_err(read)?,
+            sha256: sha2::Sha256::new(),
+        })
+    }
+
+    fn finish(self) -> Sha256Digest {
+        use sha2::Digest as _;
+        Sha256Digest(self.sha256.finalize().into())
+    }
+}
+
+impl std::io::Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest as _;
+        let n = self.file.read(buf)?;
+        self.sha256.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn subject_predicate(payload: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()?
+        .get("predicateType")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn dsse_bundle(predicate: &str, tlog: bool) -> Vec<u8> {
+        let payload = base64::engine::general_purpose::STANDARD
+            .encode(format!(r#"{{"predicateType":"{predicate}"}}"#));
+        let entries = if tlog { r#"[{"logIndex":"1"}]"# } else { "[]" };
+        format!(
+            r#"{{"verificationMaterial":{{"certificate":{{}},"tlogEntries":{entries}}},
+               "dsseEnvelope":{{"payload":"{payload}"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn release_statements_stay_on_the_release_path() {
+        // Any message signature is verified against the file.
+        assert!(is_file_bundle(br#"{"messageSignature":{}}"#));
+        // A logged statement that is not a release is verified against the file.
+        assert!(is_file_bundle(&dsse_bundle(
+            "https://slsa.dev/provenance/v1",
+            true
+        )));
+        // OMS and scelle statements are releases, whose file lists the caller compares.
+        assert!(!is_file_bundle(&dsse_bundle(
+            super::super::oms::OMS_PREDICATE_TYPE,
+            true
+        )));
+        assert!(!is_file_bundle(&dsse_bundle(
+            crate::manifest::PREDICATE_TYPE,
+            true
+        )));
+        // Key bundles scelle writes carry no log entry.
+        assert!(!is_file_bundle(&dsse_bundle(
+            "https://slsa.dev/provenance/v1",
+            false
+        )));
+        // Unreadable bytes are left to the release path, which names the problem.
+        assert!(!is_file_bundle(b"{not json"));
+    }
+
+    #[test]
+    fn subject_digest_needs_a_sha256_subject() {
+        let d = "a".repeat(64);
+        let ok = format!(r#"{{"subject":[{{"name":"m","digest":{{"sha256":"{d}"}}}}]}}"#);
+        assert_eq!(subject_digest(ok.as_bytes()).unwrap().to_hex(), d);
+        assert!(subject_digest(br#"{"subject":[]}"#).is_err());
+        assert!(subject_digest(br#"{"subject":[{"digest":{"sha256":"xyz"}}]}"#).is_err());
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
 }
