@@ -515,3 +515,92 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 }
+
+#[cfg(test)]
+mod release_path_tests {
+    use super::*;
+    use crate::sign::trust::IdentityMatch;
+
+    const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+    fn case(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/sigstore-conformance/bundle-verify")
+            .join(name)
+    }
+
+    fn policy(identity: &str, root: Option<&str>) -> KeylessPolicy {
+        KeylessPolicy {
+            identity: IdentityMatch::Exact(identity.into()),
+            issuer: ISSUER.into(),
+            trusted_root: root.map_or(TrustedRootSource::Embedded, |case_name| {
+                let path = case(case_name).join("trusted_root.json");
+                TrustedRootSource::File {
+                    json: std::fs::read_to_string(&path).unwrap(),
+                    path,
+                }
+            }),
+        }
+    }
+
+    fn run(name: &str, policy: &KeylessPolicy) -> Result<KeylessVerified, String> {
+        let path = case(name).join("bundle.sigstore.json");
+        let bytes = std::fs::read(&path).unwrap();
+        let bundle = crate::sign::bundle::parse(&path, &bytes).unwrap();
+        verify_bundle(&path, &bundle, policy).unwrap()
+    }
+
+    /// The statement's subject is the artifact: a logged DSSE bundle verifies whole, and the
+    /// payload handed back is the signed one, byte for byte.
+    #[test]
+    fn a_logged_statement_verifies_and_its_payload_is_returned() {
+        use base64::Engine as _;
+        for (name, root, log) in [
+            ("happy-path-intoto-in-dsse-v3", None, "Rekor v1 with a SET"),
+            (
+                "rekor2-dsse-happy-path",
+                Some("rekor2-dsse-happy-path"),
+                "Rekor v2",
+            ),
+        ] {
+            let verified =
+                run(name, &policy(IDENTITY, root)).unwrap_or_else(|e| panic!("{log}: {e}"));
+            let bundle: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(case(name).join("bundle.sigstore.json")).unwrap(),
+            )
+            .unwrap();
+            let payload = base64::engine::general_purpose::STANDARD
+                .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(verified.payload, payload, "{log}");
+            assert_eq!(verified.signer.identity, IDENTITY);
+            assert_eq!(verified.signer.issuer, ISSUER);
+            assert!(!verified.signer.verified_times.is_empty(), "{log}");
+            // Rekor v1's integrated time counts (its SET verified); Rekor v2 has none.
+            assert_eq!(
+                verified.signer.integrated_time.is_some(),
+                root.is_none(),
+                "{log}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tampered_or_foreign_statement_is_refused_with_its_step() {
+        let err = run("dsse-mismatch-sig_fail", &policy(IDENTITY, None)).unwrap_err();
+        assert!(err.starts_with("keyless verification failed at "), "{err}");
+        let err = run(
+            "happy-path-intoto-in-dsse-v3",
+            &policy("x@example.com", None),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("keyless verification failed at the identity"),
+            "{err}"
+        );
+        // The public-good root does not vouch for a private instance's log.
+        let err = run("rekor2-dsse-happy-path", &policy(IDENTITY, None)).unwrap_err();
+        assert!(err.starts_with("keyless verification failed at "), "{err}");
+    }
+}
