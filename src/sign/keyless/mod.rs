@@ -14,22 +14,23 @@
 //! entry) is verified whole against that file ([`verify_file`]).
 
 mod crypto;
+mod file;
 mod root;
 
 use std::path::{Path, PathBuf};
 
-use sigstore_verify::types::{Bundle, SignatureContent, bundle::VerificationMaterialContent};
+use sigstore_verify::types::{Bundle, SignatureContent};
 use sigstore_verify::{
-    CertificateError, Error as SigstoreError, PublicKeyVerificationPolicy, TimestampError,
-    TransparencyLogError, VerificationPolicy, VerificationResult, Verifier,
+    CertificateError, Error as SigstoreError, TimestampError, TransparencyLogError,
+    VerificationPolicy, VerificationResult, Verifier,
 };
 
 pub use crypto::{RustCryptoProvider, install as install_crypto_provider};
+pub use file::{FileVerified, is_file_bundle, verify_file};
 pub use root::{EMBEDDED_ROOT_DATE, EMBEDDED_ROOT_SHA256};
 
 use super::bundle::{ReadBundle, Source};
-use super::trust::{IdentityMatch, KeylessPolicy, KeylessSigner, Signer, Trust, TrustedRootSource};
-use crate::manifest::Sha256Digest;
+use super::trust::{IdentityMatch, KeylessPolicy, KeylessSigner, TrustedRootSource};
 
 /// A keyless bundle whose whole verification held: who signed, and the exact payload bytes
 /// that were verified (parsed by the caller, never read again).
@@ -37,16 +38,6 @@ use crate::manifest::Sha256Digest;
 pub struct KeylessVerified {
     pub signer: KeylessSigner,
     pub payload: Vec<u8>,
-}
-
-/// A Sigstore bundle verified whole against one file.
-#[derive(Debug, Clone)]
-pub struct FileVerified {
-    pub signer: Signer,
-    /// The file's SHA-256, as hashed while it was verified.
-    pub sha256: Sha256Digest,
-    /// What the bundle signs: `a message signature` or `an in-toto statement (PREDICATE)`.
-    pub content: String,
 }
 
 /// Why a keyless bundle could not be checked at all (exit status 2).
@@ -289,217 +280,9 @@ pub fn verify_bundle<S: Source>(
     }))
 }
 
-/// Whether `bytes` are a Sigstore bundle to verify whole against one file rather than a signed
-/// release: a message signature, an in-toto statement that is neither scelle's nor OMS's, or a
-/// bundle carrying a transparency-log entry for a key or an older (v0.1, v0.2) certificate chain.
-/// Anything unreadable is left to the release path, which names the problem.
-pub fn is_file_bundle(bytes: &[u8]) -> bool {
-    use base64::Engine as _;
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return false;
-    };
-    if value.get("messageSignature").is_some() {
-        return true;
-    }
-    let material = value.get("verificationMaterial");
-    let logged = material
-        .and_then(|m| m.get("tlogEntries"))
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|e| !e.is_empty());
-    let legacy_chain = material.is_some_and(|m| m.get("x509CertificateChain").is_some());
-    let key = material.is_some_and(|m| m.get("publicKey").is_some());
-    if logged && (legacy_chain || key) {
-        return true;
-    }
-    let predicate = value
-        .get("dsseEnvelope")
-        .and_then(|e| e.get("payload"))
-        .and_then(serde_json::Value::as_str)
-        .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
-        .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
-        .and_then(|s| {
-            s.get("predicateType")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        });
-    logged
-        && predicate.is_some_and(|p| {
-            ![
-                crate::manifest::PREDICATE_TYPE,
-                super::oms::OMS_PREDICATE_TYPE,
-                super::oms::OMS_LEGACY_PREDICATE_TYPE,
-            ]
-            .contains(&p.as_str())
-        })
-}
-
-/// Verifies a whole Sigstore bundle against the file at `file`: keyless with the identity
-/// policy, or a managed key with one of the trusted keys. `Ok(Err(problem))` is a bundle that
-/// was checked and refused (exit status 1).
-pub fn verify_file(
-    bundle_path: &Path,
-    bytes: &[u8],
-    file: &Path,
-    trust: &Trust,
-) -> Result<Result<FileVerified, String>, KeylessError> {
-    let parsed = parse_bundle(bundle_path, bytes)?;
-    let content = match &parsed.content {
-        SignatureContent::MessageSignature(_) => "a message signature".to_owned(),
-        SignatureContent::DsseEnvelope(e) => match subject_predicate(e.payload.as_bytes()) {
-            Some(p) => format!("an in-toto statement (`{p}`)"),
-            None => "a DSSE envelope".to_owned(),
-        },
-        _ => "an unknown kind of content".to_owned(),
-    };
-    let root = trust
-        .keyless
-        .as_ref()
-        .map_or(TrustedRootSource::Embedded, |k| k.trusted_root.clone());
-    let verifier = verifier(&root)?;
-    if let VerificationMaterialContent::PublicKey(_) = &parsed.verification_material.content {
-        if trust.keys.is_empty() {
-            return Ok(Err(format!(
-                "the bundle is signed with a managed key, not with {}; give its public key with `--key`",
-                trust.describe()
-            )));
-        }
-        let mut last = String::new();
-        for key in &trust.keys {
-            let Ok(der) = sigstore_verify::types::DerPublicKey::from_pem(&key.to_pem()) else {
-                continue;
-            };
-            let policy = PublicKeyVerificationPolicy::new(der);
-            let mut reader = HashingReader::open(file)?;
-            match verifier.verify_reader(&mut reader, &parsed, &policy) {
-                Ok(_) => {
-                    return Ok(Ok(FileVerified {
-                        signer: Signer::Key {
-                            key_id: key.key_id(),
-                            algorithm: key.algorithm().as_str().into(),
-                        },
-                        sha256: reader.finish(),
-                        content,
-                    }));
-                }
-                Err(e) => last = describe_failure(&e).replacen("keyless ", "", 1),
-            }
-        }
-        return Ok(Err(last));
-    }
-    let Some(policy) = &trust.keyless else {
-        return Ok(Err(format!(
-            "the bundle is signed keyless (a Sigstore certificate and log entry), not with {}; \
-             say whose signature to accept with `--identity` and `--issuer`",
-            trust.describe()
-        )));
-    };
-    let mut reader = HashingReader::open(file)?;
-    let result = match verifier.verify_reader(&mut reader, &parsed, &certificate_policy(policy)) {
-        Ok(result) => result,
-        Err(e) => return Ok(Err(describe_failure(&e))),
-    };
-    if let Some(problem) = identity_problem(policy, &result) {
-        return Ok(Err(problem));
-    }
-    Ok(Ok(FileVerified {
-        signer: Signer::Keyless(keyless_signer(&parsed, &result, &policy.trusted_root)),
-        sha256: reader.finish(),
-        content,
-    }))
-}
-
-/// The release file, hashed with SHA-256 as sigstore-verify reads it (one read for both).
-struct HashingReader {
-    file: fs_err::File,
-    sha256: sha2::Sha256,
-}
-
-impl HashingReader {
-    /// Opens a regular file (a symbolic link to one is followed, as for any single-file release).
-    fn open(path: &Path) -> Result<Self, KeylessError> {
-        use sha2::Digest as _;
-        let read = |source| KeylessError::Read {
-            path: path.into(),
-            source,
-        };
-        let meta = fs_err::metadata(path).map_err(read)?;
-        if !meta.is_file() {
-            return Err(KeylessError::Malformed {
-                path: path.into(),
-                reason: "not a regular file".into(),
-            });
-        }
-        Ok(HashingReader {
-            file: fs_err::File::open(path).map_err(read)?,
-            sha256: sha2::Sha256::new(),
-        })
-    }
-
-    fn finish(self) -> Sha256Digest {
-        use sha2::Digest as _;
-        Sha256Digest(self.sha256.finalize().into())
-    }
-}
-
-impl std::io::Read for HashingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest as _;
-        let n = self.file.read(buf)?;
-        self.sha256.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn subject_predicate(payload: &[u8]) -> Option<String> {
-    serde_json::from_slice::<serde_json::Value>(payload)
-        .ok()?
-        .get("predicateType")?
-        .as_str()
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
-
-    fn dsse_bundle(predicate: &str, tlog: bool) -> Vec<u8> {
-        let payload = base64::engine::general_purpose::STANDARD
-            .encode(format!(r#"{{"predicateType":"{predicate}"}}"#));
-        let entries = if tlog { r#"[{"logIndex":"1"}]"# } else { "[]" };
-        format!(
-            r#"{{"verificationMaterial":{{"certificate":{{}},"tlogEntries":{entries}}},
-               "dsseEnvelope":{{"payload":"{payload}"}}}}"#
-        )
-        .into_bytes()
-    }
-
-    #[test]
-    fn release_statements_stay_on_the_release_path() {
-        // Any message signature is verified against the file.
-        assert!(is_file_bundle(br#"{"messageSignature":{}}"#));
-        // A logged statement that is not a release is verified against the file.
-        assert!(is_file_bundle(&dsse_bundle(
-            "https://slsa.dev/provenance/v1",
-            true
-        )));
-        // OMS and scelle statements are releases, whose file lists the caller compares.
-        assert!(!is_file_bundle(&dsse_bundle(
-            super::super::oms::OMS_PREDICATE_TYPE,
-            true
-        )));
-        assert!(!is_file_bundle(&dsse_bundle(
-            crate::manifest::PREDICATE_TYPE,
-            true
-        )));
-        // Key bundles scelle writes carry no log entry.
-        assert!(!is_file_bundle(&dsse_bundle(
-            "https://slsa.dev/provenance/v1",
-            false
-        )));
-        // Unreadable bytes are left to the release path, which names the problem.
-        assert!(!is_file_bundle(b"{not json"));
-    }
 
     #[test]
     fn subject_digest_needs_a_sha256_subject() {
@@ -537,7 +320,7 @@ mod release_path_tests {
             trusted_root: root.map_or(TrustedRootSource::Embedded, |case_name| {
                 let path = case(case_name).join("trusted_root.json");
                 TrustedRootSource::File {
-                    json: std::fs::read_to_string(&path).unwrap(),
+                    json: fs_err::read_to_string(&path).unwrap(),
                     path,
                 }
             }),
@@ -546,7 +329,7 @@ mod release_path_tests {
 
     fn run(name: &str, policy: &KeylessPolicy) -> Result<KeylessVerified, String> {
         let path = case(name).join("bundle.sigstore.json");
-        let bytes = std::fs::read(&path).unwrap();
+        let bytes = fs_err::read(&path).unwrap();
         let bundle = crate::sign::bundle::parse(&path, &bytes).unwrap();
         verify_bundle(&path, &bundle, policy).unwrap()
     }
@@ -567,7 +350,7 @@ mod release_path_tests {
             let verified =
                 run(name, &policy(IDENTITY, root)).unwrap_or_else(|e| panic!("{log}: {e}"));
             let bundle: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(case(name).join("bundle.sigstore.json")).unwrap(),
+                &fs_err::read(case(name).join("bundle.sigstore.json")).unwrap(),
             )
             .unwrap();
             let payload = base64::engine::general_purpose::STANDARD
