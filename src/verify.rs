@@ -1238,9 +1238,12 @@ pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Diges
 }
 
 fn verdict(v: &Verification, check: &FileCheck) -> String {
-    let key = v.key.as_ref().map_or_else(String::new, |k| {
-        format!(" signed by {} key {}", k.algorithm, short(&k.id))
-    });
+    let key = match (&v.key, &v.signer) {
+        (Some(k), _) => format!(" signed by {} key {}", k.algorithm, short(&k.id)),
+        // A keyless signer is named by its identity, which is what a reader checks.
+        (None, Some(signer @ Signer::Keyless(_))) => format!(" signed by {}", signer.describe()),
+        _ => String::new(),
+    };
     if check.is_clean() {
         let unsigned = if check.unsigned.is_empty() {
             String::new()

@@ -27,6 +27,7 @@ mod inspect_gguf;
 mod inspect_onnx;
 mod inspect_parquet;
 mod interop;
+mod keyless;
 mod keys;
 mod loaders;
 mod names;
