@@ -243,6 +243,52 @@ mod tests {
         ));
     }
 
+    /// An RSA-2048 key (PKCS#1 `RSAPublicKey`, as sigstore-crypto hands it over) and its
+    /// signatures over `scelle rsa vector`, made with Python's `cryptography` for this test:
+    /// PKCS#1 v1.5 with SHA-256, and PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
+    const RSA_KEY: &str = "MIIBCgKCAQEA0bA43tsVkwZpl5S5KyuKZHSUZvFf9bG704K7y7JgAuhhiAi6HOGpNJJ+uc/xeoDGAnKR2e06bxKl66mXe0NFjC2bm4u5gzXaJ6oOBYcJloRkh6EDMaE0IAVJ2UdKSwuNtrr+fQdyUIpIZlblh37qtIcCo3senG8I4cL5z04YuXoGS/538aGBc1oariBdiDzvScXzmlN/CSI/F/B94hI6zyBDVeDeTx9YwMlb2VX8Xo0TuXzGRh8bz3yWsDX8fuJPQTjAWMNkR8LpwAPzWzGM/h1Nvz4Za61Lf/OZXb1WQyJP7OdGTrqLEL29T7JzOO3PAGzAzTH51K3CEUVZmF7shQIDAQAB";
+    const RSA_PKCS1: &str = "hGwyHHMoW6+olpFyr1X1LFLK9kOd+lvtSakNbn8FrDAXgXCi6agB21fkpS9vDYdgIeT7fBc5Ibyv0SnQSvhkxLrBbdW2KPXtlqtFYHmFtEObt6F/L4LD9y5c7Kk3/XVaO0hKfUHBh4qvkqqiEPOe1Qap1iW2yN2FvTOdLtTmJBqrAijPgdroV5sGyL324v3Nzo2odAkImnctoT0vXkmhLGgDIvuZuwTa+S1QO5uki0UCFdCfvooj/VoGvJcy1/4TjIcQ6RR+2X3EQahrLrjK5of9gZMRZIevjqHf/DPHC0Vpm0P8+3eymU4o7vlDI68/siXfIvrahQGHURcVoeRlhQ==";
+    const RSA_PSS: &str = "n7H+6UMAH9IhPeJlImvjvy7nm3iqmKvp79MwOLV7LdUXuhbwD10gElsZCtxZs86zZ9Nq+aCY8TVFOmj76BVSAdgs+0S4Tczs3xpX3LH5YXo6qc8Iv/A4Fc8uqjF9KQOvNESeEUABA5Q94GGvIeJ4z9HGtjZxLlG1NwslQPbhN6aZ8GRgy4jJaPp88als2Ks9SqHoO5CfRU2cp86GgkQvyrfofr50LiFAE6t4VBjE9xitBqFxdUKrnRV2zW+x4RBflQ5JiJGMsQOrD5wUNNEWHk+4x2Py9VQex9TSj6ZHHEGguCZvkkxuXe4fkMMyhWPJR0W74j/8+nMjKPZkMjR7gw==";
+
+    #[test]
+    fn rsa_pkcs1_and_pss_verify_and_are_not_interchangeable() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+        let (key, pkcs1, pss) = (b64(RSA_KEY), b64(RSA_PKCS1), b64(RSA_PSS));
+        let p = RustCryptoProvider;
+        let m = b"scelle rsa vector";
+        assert!(
+            p.verify_raw(SigningScheme::RsaPkcs1Sha256, &key, m, &pkcs1)
+                .is_ok()
+        );
+        assert!(
+            p.verify_raw(SigningScheme::RsaPssSha256, &key, m, &pss)
+                .is_ok()
+        );
+        let digest = p.sha256(m);
+        assert!(
+            p.verify_prehashed(SigningScheme::RsaPkcs1Sha256, &key, &digest, &pkcs1)
+                .is_ok()
+        );
+        // The other padding, another hash or another message fails.
+        assert!(
+            p.verify_raw(SigningScheme::RsaPssSha256, &key, m, &pkcs1)
+                .is_err()
+        );
+        assert!(
+            p.verify_raw(SigningScheme::RsaPkcs1Sha256, &key, m, &pss)
+                .is_err()
+        );
+        assert!(
+            p.verify_raw(SigningScheme::RsaPkcs1Sha384, &key, m, &pkcs1)
+                .is_err()
+        );
+        assert!(
+            p.verify_raw(SigningScheme::RsaPkcs1Sha256, &key, b"other", &pkcs1)
+                .is_err()
+        );
+    }
+
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().fold(String::new(), |mut s, b| {
             use std::fmt::Write as _;
