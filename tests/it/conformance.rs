@@ -348,3 +348,35 @@ fn a_trusted_root_that_is_not_one_cannot_be_used() {
     ])
     .error("the trusted root `trusted_root.json` cannot be used");
 }
+
+#[test]
+fn a_files_bundle_named_as_sigstore_python_names_it_needs_no_bundle_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.txt");
+    std::fs::copy(suite().join("a.txt"), &file).unwrap();
+    std::fs::copy(
+        suite().join("happy-path-v0.3/bundle.sigstore.json"),
+        dir.path().join("a.txt.sigstore.json"),
+    )
+    .unwrap();
+    let file = file.to_string_lossy();
+    let out = run(&[
+        "verify",
+        &file,
+        "--identity",
+        DEFAULT_IDENTITY,
+        "--issuer",
+        DEFAULT_ISSUER,
+        "--format",
+        "json",
+    ])
+    .success();
+    let json = out.json();
+    assert!(
+        json["bundle"]
+            .as_str()
+            .unwrap()
+            .ends_with("a.txt.sigstore.json")
+    );
+    assert_eq!(json["signer"]["log_index"], 79_571_823);
+}
