@@ -475,7 +475,7 @@ fn candidates<'k, S: Source>(
                 );
             };
             let verified = match crate::sign::keyless::verify_bundle(bundle_path, bundle, policy)
-                .map_err(|e| malformed(e.to_string()))?
+                .map_err(|e| malformed(e.reason()))?
             {
                 Ok(verified) => verified,
                 Err(problem) => return reject(problem, warnings),
@@ -645,6 +645,7 @@ pub fn verify(
 
 /// [`verify`], also returning the signed scelle statement (with file records `F`) when `keep`
 /// is set and the bundle verified: read from the bytes that were verified, never read again.
+#[allow(clippy::too_many_lines)] // the checks in their order, each one a few lines
 pub fn verify_with<F: Record + DeserializeOwned>(
     path: &Path,
     options: &VerifyOptions,
@@ -654,6 +655,9 @@ pub fn verify_with<F: Record + DeserializeOwned>(
     let resolved = walk::resolve_release(path, options.revision.as_deref())?;
     let path = resolved.path.as_path();
     let bundle_path = select_bundle(path, options.bundle.as_deref(), &options.trust)?;
+    if let Some(verification) = verify_sigstore_file(path, &bundle_path, &options.trust)? {
+        return Ok((verification, None));
+    }
     let bundle = read_bundle(&bundle_path)?;
     let mut warnings = Vec::new();
     let signed = read_signed(
@@ -751,6 +755,70 @@ pub fn verify_with<F: Record + DeserializeOwned>(
     verification.verdict = verdict(&verification, &check);
     verification.files = Some(check);
     Ok((verification, kept))
+}
+
+/// The most bytes of a bundle read to tell whether it is a Sigstore bundle over one file (such
+/// bundles are a few KiB; a larger one is a release bundle, read as it streams).
+const MAX_FILE_BUNDLE: u64 = 16 << 20;
+
+/// A Sigstore bundle that is not a signed release (a message signature, an in-toto statement
+/// of another kind, a managed key with a log entry) over a single file, verified whole by
+/// sigstore-verify with the file as the artifact. `None` for everything else, which the
+/// release path reads.
+fn verify_sigstore_file(
+    path: &Path,
+    bundle_path: &Path,
+    trust: &Trust,
+) -> Result<Option<Verification>, VerifyError> {
+    use crate::sign::keyless;
+    if !fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
+    let input =
+        crate::input::open(bundle_path, crate::input::Kind::BUNDLE).map_err(BundleError::from)?;
+    if input.size() > MAX_FILE_BUNDLE {
+        return Ok(None);
+    }
+    let bytes = input.read_all().map_err(BundleError::from)?;
+    if !keyless::is_file_bundle(&bytes) {
+        return Ok(None);
+    }
+    let malformed = |e: keyless::KeylessError| VerifyError::Malformed {
+        bundle: bundle_path.into(),
+        reason: e.reason(),
+    };
+    let verified =
+        match keyless::verify_file(bundle_path, &bytes, path, trust).map_err(malformed)? {
+            Ok(verified) => verified,
+            Err(problem) => return Ok(Some(rejected(bundle_path, problem, Vec::new()))),
+        };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let verdict = format!(
+        "verified: the file matches the bundle ({}) signed by {}",
+        verified.content,
+        verified.signer.describe()
+    );
+    Ok(Some(Verification {
+        schema_version: SCHEMA_VERSION,
+        bundle: bundle_path.display().to_string(),
+        format: Some(BundleFormat::Sigstore),
+        model: Some(name.to_owned()),
+        key: SignerKey::of(&verified.signer),
+        signer: Some(verified.signer),
+        signature: SignatureStatus::Verified,
+        problem: None,
+        root: Some(verified.sha256),
+        signed_files: 1,
+        sealed_findings: None,
+        files: Some(FileCheck {
+            checked: 1,
+            matched: 1,
+            ..FileCheck::default()
+        }),
+        warnings: Vec::new(),
+        verdict,
+        payload: Vec::new(),
+    }))
 }
 
 /// The statement a payload holds, read as it streams; with `keep` (`--manifest-only`, which

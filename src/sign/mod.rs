@@ -33,6 +33,10 @@ pub enum BundleFormat {
     Scelle,
     /// OpenSSF Model Signing v1.0 (`https://model_signing/signature/v1.0`), verifiable by `model_signing`
     Oms,
+    /// Any other Sigstore bundle over one file (a message signature, another in-toto
+    /// statement): verified, never written
+    #[value(skip)]
+    Sigstore,
 }
 
 impl BundleFormat {
@@ -41,13 +45,14 @@ impl BundleFormat {
         match self {
             BundleFormat::Scelle => "scelle",
             BundleFormat::Oms => "oms",
+            BundleFormat::Sigstore => "sigstore",
         }
     }
 
     /// The bundle's default file name inside the release folder.
     pub fn default_file_name(self) -> &'static str {
         match self {
-            BundleFormat::Scelle => "scelle.sigstore.json",
+            BundleFormat::Scelle | BundleFormat::Sigstore => "scelle.sigstore.json",
             BundleFormat::Oms => "model.sig",
         }
     }
@@ -62,7 +67,8 @@ impl BundleFormat {
         }
         let mut name = release.as_os_str().to_owned();
         name.push(match self {
-            BundleFormat::Scelle => ".sigstore.json",
+            // sigstore-python names a file's bundle the same way.
+            BundleFormat::Scelle | BundleFormat::Sigstore => ".sigstore.json",
             BundleFormat::Oms => ".sig",
         });
         PathBuf::from(name)
@@ -335,6 +341,10 @@ pub fn write_payload(
                 single,
             )
         }
+        // Never chosen on the command line (`#[value(skip)]`): scelle only verifies those.
+        (BundleFormat::Sigstore, _) => Err(std::io::Error::other(
+            "scelle does not write Sigstore bundles of other statements",
+        )),
     }
 }
 

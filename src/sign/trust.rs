@@ -134,17 +134,25 @@ pub enum TrustedRootSource {
 }
 
 impl TrustedRootSource {
-    /// How reports name the root: the embedded one, or the file's name (never a full path).
+    /// How reports name the root: the embedded one, or the file's name (never a full path),
+    /// as plain text (renderers add their own quoting).
     pub fn label(&self) -> String {
         match self {
             TrustedRootSource::Embedded => EMBEDDED_ROOT_NAME.to_owned(),
-            TrustedRootSource::File { path, .. } => format!(
-                "`{}`",
-                path.file_name().map_or_else(
-                    || path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned()
-                )
+            TrustedRootSource::File { path, .. } => path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
             ),
+        }
+    }
+}
+
+impl TrustedRootSource {
+    /// How a message names the root: the file's name in backticks, or "built into scelle".
+    pub fn in_message(&self) -> String {
+        match self {
+            TrustedRootSource::Embedded => "built into scelle".to_owned(),
+            TrustedRootSource::File { .. } => format!("`{}`", self.label()),
         }
     }
 }

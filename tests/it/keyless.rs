@@ -1,0 +1,214 @@
+//! A release signed keyless, end to end and offline: `private_sigstore.py` plays a private
+//! Sigstore instance (CA, CT log, Rekor log, with `cryptography`) around the OMS statement
+//! scelle makes for a small model, and `scelle verify DIR --identity --issuer --trusted-root`
+//! must accept it and refuse every tampering.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use crate::common::{Release, python, run};
+
+const IDENTITY: &str = "release@example.com";
+const ISSUER: &str = "https://issuer.example";
+
+struct Signed {
+    release: Release,
+    model: PathBuf,
+    bundle: PathBuf,
+    root: PathBuf,
+    integrated_time: i64,
+}
+
+/// A two-file model, its OMS statement (made by `scelle sign --format oms` and taken out of the
+/// key bundle), and a keyless bundle over that statement from the private instance.
+fn signed_model() -> Signed {
+    let release = Release::new();
+    let model = release.dir("model");
+    release.file("model/weights.bin", b"\x00\x01\x02\x03weights");
+    release.file("model/config.json", b"{\"layers\": 2}\n");
+    let key = release.path().join("k");
+    let (key_arg, model_arg) = (key.to_string_lossy(), model.to_string_lossy());
+    let out = run(&["keygen", "-a", "p256", "-o", &key_arg]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let private = format!("{key_arg}.key");
+    let out = run(&["sign", &model_arg, "--key", &private, "--format", "oms"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let key_bundle = model.join("model.sig");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&key_bundle).unwrap()).unwrap();
+    std::fs::remove_file(&key_bundle).unwrap();
+    let statement = base64::engine::general_purpose::STANDARD
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let statement_file = release.file("statement.json", statement);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/private_sigstore.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .arg(release.path())
+        .arg(statement_file)
+        .args([IDENTITY, ISSUER, &now])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "private_sigstore.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Signed {
+        bundle: release.path().join("keyless.sig"),
+        root: release.path().join("trusted_root.json"),
+        integrated_time: now.parse::<i64>().unwrap() - 60,
+        model,
+        release,
+    }
+}
+
+impl Signed {
+    fn verify(&self, bundle: &Path, extra: &[&str]) -> crate::common::Run {
+        let (model, bundle, root) = (
+            self.model.to_string_lossy(),
+            bundle.to_string_lossy(),
+            self.root.to_string_lossy(),
+        );
+        let mut args = vec![
+            "verify",
+            &model,
+            "--bundle",
+            &bundle,
+            "--issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        if !extra.iter().any(|a| a.starts_with("--identity")) {
+            args.extend_from_slice(&["--identity", IDENTITY]);
+        }
+        run(&args)
+    }
+
+    /// The bundle with one change, written beside the original.
+    fn tampered(&self, change: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+        let mut bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&self.bundle).unwrap()).unwrap();
+        change(&mut bundle);
+        self.release
+            .file("tampered.sig", serde_json::to_vec(&bundle).unwrap())
+    }
+}
+
+fn problem(out: &crate::common::Run) -> String {
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert_eq!(out.stderr, "");
+    let json = out.json();
+    assert_eq!(json["signature"], "failed");
+    json["problem"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_keyless_oms_release_verifies_and_reports_its_signer() {
+    let s = signed_model();
+    let out = s.verify(&s.bundle, &[]).success();
+    let json = out.json();
+    assert_eq!(json["format"], "oms");
+    assert_eq!(json["signed_files"], 2);
+    assert_eq!(json["files"]["matched"], 2);
+    let signer = &json["signer"];
+    assert_eq!(signer["method"], "keyless");
+    assert_eq!(signer["identity"], IDENTITY);
+    assert_eq!(signer["issuer"], ISSUER);
+    assert_eq!(signer["log_index"], 1);
+    assert_eq!(signer["trusted_root"], "trusted_root.json");
+    let logged = jiff::Timestamp::from_second(s.integrated_time)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert_eq!(signer["integrated_time"], logged.as_str());
+    assert_eq!(signer["verified_times"], serde_json::json!([logged]));
+    let verdict = json["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("verified: all 2 signed files match the bundle signed by `release@example.com` (issuer `https://issuer.example`), log index 1"),
+        "{verdict}"
+    );
+    // The anchored pattern accepts the identity too.
+    s.verify(&s.bundle, &["--identity-regexp", r"release@example\.com"])
+        .success();
+}
+
+#[test]
+fn a_changed_file_is_found_after_the_keyless_checks() {
+    let s = signed_model();
+    s.release
+        .file("model/weights.bin", b"\x00\x01\x02\x03WEIGHTS");
+    let out = s.verify(&s.bundle, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let json = out.json();
+    assert_eq!(json["signature"], "verified");
+    assert_eq!(json["files"]["modified"][0]["path"], "weights.bin");
+}
+
+#[test]
+fn every_tampering_of_the_bundle_is_refused_at_its_step() {
+    let s = signed_model();
+    // Someone else's identity.
+    let p = problem(&s.verify(&s.bundle, &["--identity", "other@example.com"]));
+    assert!(
+        p.starts_with("keyless verification failed at the identity"),
+        "{p}"
+    );
+    // A later integrated time: the entry timestamp no longer verifies.
+    let bundle = s.tampered(|b| {
+        let t = &mut b["verificationMaterial"]["tlogEntries"][0]["integratedTime"];
+        *t = serde_json::json!((s.integrated_time + 1).to_string());
+    });
+    let p = problem(&s.verify(&bundle, &[]));
+    assert!(p.contains("signed entry timestamp (SET)"), "{p}");
+    // Another statement: the signature does not cover it.
+    let bundle = s.tampered(|b| {
+        let payload = b["dsseEnvelope"]["payload"].as_str().unwrap();
+        let mut statement = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .unwrap();
+        statement.push(b' ');
+        b["dsseEnvelope"]["payload"] = base64::engine::general_purpose::STANDARD
+            .encode(statement)
+            .into();
+    });
+    let p = problem(&s.verify(&bundle, &[]));
+    assert!(p.starts_with("keyless verification failed at "), "{p}");
+    // A proof that does not lead to the checkpoint's root.
+    let bundle = s.tampered(|b| {
+        let hashes = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"];
+        *hashes = serde_json::json!([base64::engine::general_purpose::STANDARD.encode([7u8; 32])]);
+    });
+    let p = problem(&s.verify(&bundle, &[]));
+    assert!(p.contains("log inclusion proof"), "{p}");
+    // The public-good root vouches for none of the private instance's keys.
+    let (model, bundle) = (s.model.to_string_lossy(), s.bundle.to_string_lossy());
+    let out = run(&[
+        "verify",
+        &model,
+        "--bundle",
+        &bundle,
+        "--identity",
+        IDENTITY,
+        "--issuer",
+        ISSUER,
+        "--format",
+        "json",
+    ]);
+    let p = problem(&out);
+    assert!(p.starts_with("keyless verification failed at "), "{p}");
+}
