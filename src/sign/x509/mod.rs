@@ -150,8 +150,8 @@ pub fn check_for_signing(
 fn check_leaf(leaf: &Cert, now: jiff::Timestamp) -> Result<PublicKey, String> {
     if leaf.self_issued() && signature::verify_issued_by(leaf, leaf).is_ok() {
         return Err(format!(
-            "{} is self-signed: it vouches only for itself, which is a bare key in disguise; \
-             verify it as a key with `--key` (its public key), or sign with a certificate issued by a CA",
+            "{} is self-signed: a certificate that vouches only for itself is a bare key in disguise; \
+             use its key with `--key` (the key method), or a certificate a CA issued",
             leaf.name()
         ));
     }
