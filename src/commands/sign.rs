@@ -147,14 +147,13 @@ fn certificate_chain(
     }
     let leaf = leaf.remove(0);
     let chain = read_certificates(&args.cert_chain).map_err(Error::from)?;
-    let checked = sign::x509::check_for_signing(&leaf, &chain, jiff::Timestamp::now()).map_err(
-        |reason| {
+    let checked =
+        sign::x509::check_for_signing(&leaf, &chain, jiff::Timestamp::now()).map_err(|reason| {
             Error::from(SignError::Certificate {
                 cert: cert.to_path_buf(),
                 reason,
             })
-        },
-    )?;
+        })?;
     if checked.leaf.key.key_id() != key.public_key().key_id() {
         return Err(Error::from(SignError::CertificateKeyMismatch {
             key: args.key.clone(),

@@ -1097,6 +1097,39 @@ mod tests {
     const ENVELOPE: &str = r#""dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AA=="}]}"#;
 
     #[test]
+    fn a_chain_bundle_is_written_as_the_reference_writes_it_and_reads_back() {
+        let envelope = Envelope {
+            payload: "e30=".into(),
+            payload_type: "application/vnd.in-toto+json".into(),
+            signatures: vec![Signature {
+                sig: "AA==".into(),
+                keyid: Some(String::new()),
+            }],
+        };
+        let bundle = Bundle::with_chain(&[vec![1, 2], vec![3]], envelope);
+        let json: Value = serde_json::from_slice(&bundle.to_json_bytes()).unwrap();
+        assert_eq!(
+            json["verificationMaterial"],
+            serde_json::json!({
+                "x509CertificateChain": {"certificates": [{"rawBytes": "AQI="}, {"rawBytes": "Aw=="}]},
+                "tlogEntries": [],
+            })
+        );
+        let text = String::from_utf8(bundle.to_json_bytes()).unwrap();
+        assert_eq!(
+            parse(&text).ok().unwrap().key,
+            KeyMaterial::Chain(vec![vec![1, 2], vec![3]])
+        );
+        // The key method's bundle is unchanged: a hint, no chain.
+        let keyed = Bundle::new("ab".into(), bundle.dsse_envelope.clone());
+        let json: Value = serde_json::from_slice(&keyed.to_json_bytes()).unwrap();
+        assert_eq!(
+            json["verificationMaterial"],
+            serde_json::json!({"publicKey": {"hint": "ab"}, "tlogEntries": []})
+        );
+    }
+
+    #[test]
     fn reads_the_forms_real_bundles_take() {
         let hint = format!(
             r#"{{"mediaType":"{BUNDLE_MEDIA_TYPE}","verificationMaterial":{{"publicKey":{{"hint":"ab"}},"tlogEntries":[]}},{ENVELOPE}}}"#

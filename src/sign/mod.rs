@@ -297,7 +297,10 @@ pub enum SignError {
     #[error("a certificate signs with an ECDSA key (P-256, P-384 or P-521); `{}` is an Ed25519 key", .0.display())]
     CertificateNeedsEcdsa(std::path::PathBuf),
     #[error("`{}` holds {count} certificates; `--cert` takes the signing certificate alone", .path.display())]
-    NotOneCertificate { path: std::path::PathBuf, count: usize },
+    NotOneCertificate {
+        path: std::path::PathBuf,
+        count: usize,
+    },
     #[error("the key `{}` is not the key of the certificate `{}` ({subject})", .key.display(), .cert.display())]
     CertificateKeyMismatch {
         key: std::path::PathBuf,

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::common::{Release, Run, b64decode, b64encode, python, read_json, run, venv_bin, write_json};
+use crate::common::{
+    Release, Run, b64decode, b64encode, python, read_json, run, venv_bin, write_json,
+};
 
 /// The test PKI, made once per test run.
 fn pki() -> &'static Path {
@@ -127,7 +129,16 @@ impl Case {
         let key = p(&format!("{leaf}.key"));
         let cert = p(&format!("{leaf}.pem"));
         let mut args = vec![
-            "sign", self.dir(), "--format", "oms", "--key", &key, "--cert", &cert, "-o", &sig,
+            "sign",
+            self.dir(),
+            "--format",
+            "oms",
+            "--key",
+            &key,
+            "--cert",
+            &cert,
+            "-o",
+            &sig,
         ];
         let chains: Vec<String> = chain.iter().map(|c| p(c)).collect();
         for c in &chains {
@@ -174,7 +185,8 @@ fn verified(r: &Run) {
     assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     assert_eq!(r.stderr, "");
     assert!(
-        r.stdout.ends_with("verified: all 2 signed files match the bundle\n"),
+        r.stdout
+            .ends_with("verified: all 2 signed files match the bundle\n"),
         "{}",
         r.stdout
     );
@@ -261,7 +273,9 @@ fn scelle_signs_three_levels_model_signing_verifies_and_the_root_is_left_out() {
     );
     assert!(
         lines[1].starts_with("signed 2 files of ")
-            && lines[1].contains(&format!("with certificate `{LEAF}` (ecdsa-p256-sha256 key ")),
+            && lines[1].contains(&format!(
+                "with certificate `{LEAF}` (ecdsa-p256-sha256 key "
+            )),
         "{}",
         lines[1]
     );
@@ -290,7 +304,11 @@ fn a_file_changed_after_certificate_signing_fails_naming_it() {
     c.release.file("weights.bin", b"tampered");
     let r = c.verify(&sig, &["--cert-root", &p("root.pem")]);
     rejected_files(&r);
-    assert!(r.stdout.contains("modified   weights.bin\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("modified   weights.bin\n"),
+        "{}",
+        r.stdout
+    );
     reference_refuses(&c.reference_verify(&sig, "root.pem"), "weights.bin");
 }
 
@@ -313,7 +331,11 @@ fn a_self_signed_leaf_is_refused_where_the_reference_accepts_it() {
     reference_accepts(&c.reference_verify(&sig, "leaf_self.pem"));
     let r = c.verify(&sig, &["--cert-root", &p("leaf_self.pem")]);
     rejected(&r, "`CN=Self Signed,O=Scelle Test` is self-signed");
-    assert!(r.stdout.contains("use its key with `--key`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("use its key with `--key`"),
+        "{}",
+        r.stdout
+    );
     let (r, _) = c.sign("leaf_self", &[]);
     r.error("refusing to sign with").error("is self-signed");
 }
@@ -458,7 +480,9 @@ fn a_path_longer_than_the_intermediates_path_length_is_refused_by_both() {
     );
     rejected(
         &c.verify(&sig, &["--cert-root", &p("root.pem")]),
-        &format!("`{INT}` allows 0 intermediate certificates below it (pathLenConstraint), the path has 1"),
+        &format!(
+            "`{INT}` allows 0 intermediate certificates below it (pathLenConstraint), the path has 1"
+        ),
     );
 }
 

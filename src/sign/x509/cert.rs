@@ -63,7 +63,7 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone)]
 pub(super) struct Cert {
     pub(super) der: Vec<u8>,
-    pub(super) cert: Certificate,
+    pub(super) x509: Certificate,
     /// Where `tbsCertificate` lies in `der`: the signed bytes, exactly as received.
     tbs: Range<usize>,
     /// RFC 4514, for messages and reports.
@@ -118,7 +118,7 @@ impl Cert {
             not_before: time(validity.not_before)?,
             not_after: time(validity.not_after)?,
             tbs,
-            cert,
+            x509: cert,
             origin,
         };
         parsed.check_extension_list()?;
@@ -139,7 +139,7 @@ impl Cert {
     }
 
     pub(super) fn spki_der(&self) -> Result<Vec<u8>, String> {
-        self.cert
+        self.x509
             .tbs_certificate()
             .subject_public_key_info()
             .to_der()
@@ -147,7 +147,7 @@ impl Cert {
     }
 
     pub(super) fn is_v3(&self) -> bool {
-        self.cert.tbs_certificate().version() == x509_cert::certificate::Version::V3
+        self.x509.tbs_certificate().version() == x509_cert::certificate::Version::V3
     }
 
     /// Same subject and issuer (a root, or a leaf that vouches for itself).
@@ -171,7 +171,7 @@ impl Cert {
     /// enforce.
     fn check_extension_list(&self) -> Result<(), String> {
         let exts: &[x509_cert::ext::Extension] = self
-            .cert
+            .x509
             .tbs_certificate()
             .extensions()
             .map_or(&[], Vec::as_slice);
@@ -198,7 +198,7 @@ impl Cert {
         &'a self,
         what: &str,
     ) -> Result<Option<T>, String> {
-        self.cert
+        self.x509
             .tbs_certificate()
             .get_extension::<T>()
             .map(|o| o.map(|(_, v)| v))
@@ -235,7 +235,7 @@ impl Cert {
     /// Serial number, lowercase hexadecimal without the sign byte DER may add.
     pub(super) fn serial_hex(&self) -> String {
         use std::fmt::Write as _;
-        let bytes = self.cert.tbs_certificate().serial_number().as_bytes();
+        let bytes = self.x509.tbs_certificate().serial_number().as_bytes();
         let start = bytes
             .iter()
             .position(|b| *b != 0)

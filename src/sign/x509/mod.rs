@@ -56,7 +56,10 @@ pub fn verify_chain(
     }
     let key = check_leaf(&leaf, now)?;
     let path = pool.path_from(&leaf, now)?;
-    let chain = path.iter().map(|&i| pool.certs[i].0.subject.clone()).collect();
+    let chain = path
+        .iter()
+        .map(|&i| pool.certs[i].0.subject.clone())
+        .collect();
     let signer = signer_of(&leaf, &key, chain);
     Ok(VerifiedLeaf { key, signer })
 }
@@ -136,8 +139,12 @@ pub fn check_for_signing(
             roots: anchors,
             intermediates: intermediates.into_iter().map(|(c, _)| c).collect(),
         };
-        verify_chain(&[leaf.der.clone()], &trust, now)
-            .map_err(|e| e.replace("the bundle's signing certificate", "the signing certificate"))?
+        verify_chain(std::slice::from_ref(&leaf.der), &trust, now).map_err(|e| {
+            e.replace(
+                "the bundle's signing certificate",
+                "the signing certificate",
+            )
+        })?
     };
     Ok(SigningChain {
         certificates,
@@ -196,7 +203,7 @@ fn leaf_key(leaf: &Cert) -> Result<PublicKey, String> {
     let spki = leaf.spki_der()?;
     let key = PublicKey::from_spki_der(&spki).map_err(|_| {
         let oid = leaf
-            .cert
+            .x509
             .tbs_certificate()
             .subject_public_key_info()
             .algorithm
@@ -414,6 +421,9 @@ mod tests {
             "the bundle's certificate chain is empty"
         );
         let e = verify_chain(&[b"junk".to_vec()], &trust, now).unwrap_err();
-        assert!(e.starts_with("the bundle's signing certificate is not an X.509 certificate in DER"), "{e}");
+        assert!(
+            e.starts_with("the bundle's signing certificate is not an X.509 certificate in DER"),
+            "{e}"
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! SHA-256/384/512, RSA PKCS#1 v1.5 with SHA-256/384/512, and RSASSA-PSS whose parameters name
 //! the same SHA-2 hash for the message and MGF1. Nothing else (no SHA-1, no MD5).
 
-use der::asn1::ObjectIdentifier;
 use der::Encode as _;
+use der::asn1::ObjectIdentifier;
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
 use sha2::Digest as _;
 
@@ -64,8 +64,8 @@ enum Scheme {
 /// Reads `signatureAlgorithm`, which must equal the `signature` field inside the signed part
 /// (RFC 5280 §4.1.1.2), else an attacker could change what the outer field says.
 fn scheme(cert: &Cert) -> Result<Scheme, String> {
-    let outer = cert.cert.signature_algorithm();
-    let inner = cert.cert.tbs_certificate().signature();
+    let outer = cert.x509.signature_algorithm();
+    let inner = cert.x509.tbs_certificate().signature();
     if outer != inner {
         return Err(format!(
             "{}: its two signature algorithm fields differ",
@@ -116,18 +116,25 @@ fn scheme(cert: &Cert) -> Result<Scheme, String> {
 fn pss_params(cert: &Cert) -> Result<Scheme, String> {
     let bad = |why: &str| format!("{}: its RSASSA-PSS parameters {why}", cert.name());
     let params = cert
-        .cert
+        .x509
         .signature_algorithm()
         .parameters
         .as_ref()
         .ok_or_else(|| bad("are missing (the SHA-1 default is refused)"))?;
     let der = params.to_der().map_err(|e| bad(&e.to_string()))?;
-    let parsed =
-        rsa::pkcs1::RsaPssParams::<der::Any>::try_from(der.as_slice()).map_err(|e| bad(&format!("are malformed: {e}")))?;
-    let hash = Hash::of_oid(parsed.hash.oid)
-        .ok_or_else(|| bad(&format!("name the hash {}, not SHA-256/384/512", parsed.hash.oid)))?;
+    let parsed = rsa::pkcs1::RsaPssParams::<der::Any>::try_from(der.as_slice())
+        .map_err(|e| bad(&format!("are malformed: {e}")))?;
+    let hash = Hash::of_oid(parsed.hash.oid).ok_or_else(|| {
+        bad(&format!(
+            "name the hash {}, not SHA-256/384/512",
+            parsed.hash.oid
+        ))
+    })?;
     if parsed.mask_gen.oid != MGF1 {
-        return Err(bad(&format!("name the mask function {}, not MGF1", parsed.mask_gen.oid)));
+        return Err(bad(&format!(
+            "name the mask function {}, not MGF1",
+            parsed.mask_gen.oid
+        )));
     }
     let mgf_hash = parsed
         .mask_gen
@@ -149,99 +156,110 @@ fn pss_params(cert: &Cert) -> Result<Scheme, String> {
 /// Checks that `issuer`'s key signed `cert`. `Err` names both.
 pub(super) fn verify_issued_by(cert: &Cert, issuer: &Cert) -> Result<(), String> {
     let scheme = scheme(cert)?;
-    let failed = || {
-        format!(
-            "the signature on {} does not verify with the key of {}",
-            cert.name(),
-            issuer.name()
-        )
-    };
     let sig = cert
-        .cert
+        .x509
         .signature()
         .as_bytes()
         .ok_or_else(|| format!("{}: its signature is not whole bytes", cert.name()))?;
     let spki = issuer.spki_der()?;
     let key_oid = issuer
-        .cert
+        .x509
         .tbs_certificate()
         .subject_public_key_info()
         .algorithm
         .oid;
-    match scheme {
-        Scheme::Ecdsa(hash) => {
-            if key_oid != EC_PUBLIC_KEY {
-                return Err(format!(
-                    "{} is signed with ECDSA but the key of {} is not an EC key",
-                    cert.name(),
-                    issuer.name()
-                ));
-            }
-            let key = PublicKey::from_spki_der(&spki)
-                .map_err(|e| format!("{}: {e}", issuer.name()))?;
-            let digest = hash.digest(cert.tbs_bytes());
-            let ok = match key {
-                PublicKey::P256(k) => p256::ecdsa::Signature::from_der(sig)
-                    .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
-                PublicKey::P384(k) => p384::ecdsa::Signature::from_der(sig)
-                    .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
-                PublicKey::P521(k) => p521::ecdsa::Signature::from_der(sig)
-                    .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
-                PublicKey::Ed25519(_) => false,
-            };
-            ok.then_some(()).ok_or_else(failed)
-        }
-        Scheme::RsaPkcs1(hash) | Scheme::RsaPss { hash, .. } => {
-            if key_oid != RSA_ENCRYPTION {
-                return Err(format!(
-                    "{} is signed with RSA but the key of {} is not an RSA key",
-                    cert.name(),
-                    issuer.name()
-                ));
-            }
-            use rsa::pkcs8::DecodePublicKey as _;
-            use rsa::traits::PublicKeyParts as _;
-            let key = rsa::PublicKey::from_public_key_der(&spki)
-                .map_err(|e| format!("{}: its RSA key cannot be read: {e}", issuer.name()))?;
-            if key.size() * 8 < MIN_RSA_BITS {
-                return Err(format!(
-                    "{} has a {}-bit RSA key; scelle accepts {MIN_RSA_BITS} bits or more",
-                    issuer.name(),
-                    key.size() * 8
-                ));
-            }
-            let digest = hash.digest(cert.tbs_bytes());
-            let ok = match scheme {
-                Scheme::RsaPss { salt, .. } => {
-                    let Ok(s) = rsa::pss::Signature::try_from(sig) else {
-                        return Err(failed());
-                    };
-                    match hash {
-                        Hash::Sha256 => rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(key, salt)
-                            .verify_prehash(&digest, &s),
-                        Hash::Sha384 => rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(key, salt)
-                            .verify_prehash(&digest, &s),
-                        Hash::Sha512 => rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, salt)
-                            .verify_prehash(&digest, &s),
-                    }
-                    .is_ok()
-                }
-                _ => {
-                    let Ok(s) = rsa::pkcs1v15::Signature::try_from(sig) else {
-                        return Err(failed());
-                    };
-                    match hash {
-                        Hash::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
-                            .verify_prehash(&digest, &s),
-                        Hash::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key)
-                            .verify_prehash(&digest, &s),
-                        Hash::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key)
-                            .verify_prehash(&digest, &s),
-                    }
-                    .is_ok()
-                }
-            };
-            ok.then_some(()).ok_or_else(failed)
-        }
+    let (wanted, kind) = match scheme {
+        Scheme::Ecdsa(_) => (EC_PUBLIC_KEY, "ECDSA"),
+        Scheme::RsaPkcs1(_) | Scheme::RsaPss { .. } => (RSA_ENCRYPTION, "RSA"),
+    };
+    if key_oid != wanted {
+        return Err(format!(
+            "{} is signed with {kind} but the key of {} is not an {kind} key",
+            cert.name(),
+            issuer.name()
+        ));
     }
+    let ok = match scheme {
+        Scheme::Ecdsa(hash) => ecdsa(&spki, hash, cert.tbs_bytes(), sig)
+            .map_err(|e| format!("{}: {e}", issuer.name()))?,
+        Scheme::RsaPkcs1(hash) => rsa_verify(&spki, hash, None, cert.tbs_bytes(), sig)
+            .map_err(|e| format!("{}: {e}", issuer.name()))?,
+        Scheme::RsaPss { hash, salt } => rsa_verify(&spki, hash, Some(salt), cert.tbs_bytes(), sig)
+            .map_err(|e| format!("{}: {e}", issuer.name()))?,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the signature on {} does not verify with the key of {}",
+            cert.name(),
+            issuer.name()
+        ))
+    }
+}
+
+/// ECDSA over `tbs` hashed with `hash` (any SHA-2 with any of the three curves, as X.509
+/// allows); `Err` when the key cannot be read.
+fn ecdsa(spki: &[u8], hash: Hash, tbs: &[u8], sig: &[u8]) -> Result<bool, String> {
+    let key = PublicKey::from_spki_der(spki).map_err(|e| e.to_string())?;
+    let digest = hash.digest(tbs);
+    Ok(match key {
+        PublicKey::P256(k) => p256::ecdsa::Signature::from_der(sig)
+            .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
+        PublicKey::P384(k) => p384::ecdsa::Signature::from_der(sig)
+            .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
+        PublicKey::P521(k) => p521::ecdsa::Signature::from_der(sig)
+            .is_ok_and(|s| k.verify_prehash(&digest, &s).is_ok()),
+        PublicKey::Ed25519(_) => false,
+    })
+}
+
+/// RSA PKCS#1 v1.5 (`pss` None) or PSS with this salt length over `tbs`; `Err` when the key
+/// cannot be read or is too short.
+fn rsa_verify(
+    spki: &[u8],
+    hash: Hash,
+    pss: Option<usize>,
+    tbs: &[u8],
+    sig: &[u8],
+) -> Result<bool, String> {
+    use rsa::pkcs8::DecodePublicKey as _;
+    use rsa::pss::VerifyingKey as Pss;
+    use rsa::traits::PublicKeyParts as _;
+    let key = rsa::PublicKey::from_public_key_der(spki)
+        .map_err(|e| format!("its RSA key cannot be read: {e}"))?;
+    if key.size() * 8 < MIN_RSA_BITS {
+        return Err(format!(
+            "its RSA key has {} bits; scelle accepts {MIN_RSA_BITS} bits or more",
+            key.size() * 8
+        ));
+    }
+    let digest = hash.digest(tbs);
+    let verified = if let Some(salt) = pss {
+        let Ok(s) = rsa::pss::Signature::try_from(sig) else {
+            return Ok(false);
+        };
+        match hash {
+            Hash::Sha256 => {
+                Pss::<sha2::Sha256>::new_with_salt_len(key, salt).verify_prehash(&digest, &s)
+            }
+            Hash::Sha384 => {
+                Pss::<sha2::Sha384>::new_with_salt_len(key, salt).verify_prehash(&digest, &s)
+            }
+            Hash::Sha512 => {
+                Pss::<sha2::Sha512>::new_with_salt_len(key, salt).verify_prehash(&digest, &s)
+            }
+        }
+    } else {
+        use rsa::pkcs1v15::VerifyingKey as Pkcs1;
+        let Ok(s) = rsa::pkcs1v15::Signature::try_from(sig) else {
+            return Ok(false);
+        };
+        match hash {
+            Hash::Sha256 => Pkcs1::<sha2::Sha256>::new(key).verify_prehash(&digest, &s),
+            Hash::Sha384 => Pkcs1::<sha2::Sha384>::new(key).verify_prehash(&digest, &s),
+            Hash::Sha512 => Pkcs1::<sha2::Sha512>::new(key).verify_prehash(&digest, &s),
+        }
+    };
+    Ok(verified.is_ok())
 }
