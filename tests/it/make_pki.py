@@ -1,6 +1,9 @@
 """Makes the X.509 test PKIs of tests/it/certificates.rs with `cryptography`, into OUT_DIR.
 
-Usage: make_pki.py OUT_DIR
+Usage: make_pki.py OUT_DIR [fixed]
+
+With `fixed`, it writes instead the fixed-date chain the unit tests of src/sign/x509 read
+(`chain.pem`: leaf, intermediate, root, valid 2020-01-01 to 2049-12-31; kept in the repository).
 
 Every certificate is written as NAME.pem and its private key as NAME.key (PKCS#8 PEM, mode
 0600). Dates are relative to now, except the expired leaf (2023-2024), so the root and the
@@ -83,6 +86,18 @@ def make(stem, cn, key, issuer=None, *, ca=False, pathlen=None, ku=None, eku=Non
 
 
 P256 = lambda: ec.generate_private_key(ec.SECP256R1())
+
+if len(sys.argv) > 2 and sys.argv[2] == "fixed":
+    END = datetime.datetime(2049, 12, 31, tzinfo=datetime.timezone.utc)
+    r = make("f_root", "Fixture Root", P256(), ca=True, ku={"key_cert_sign"}, not_after=END)
+    i = make("f_int", "Fixture Intermediate", P256(), r, ca=True, pathlen=0,
+             ku={"key_cert_sign"}, not_after=END)
+    l = make("f_leaf", "Fixture Leaf", P256(), i, ku={"digital_signature"},
+             eku=[ExtendedKeyUsageOID.CODE_SIGNING], not_after=END)
+    with open(os.path.join(OUT, "chain.pem"), "wb") as f:
+        for c in (l, i, r):
+            f.write(c[0].public_bytes(serialization.Encoding.PEM))
+    sys.exit(0)
 SIGNING = {"digital_signature"}
 CODE = [ExtendedKeyUsageOID.CODE_SIGNING]
 CA_KU = {"key_cert_sign", "crl_sign"}

@@ -402,6 +402,155 @@ fn check_issuer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Leaf, intermediate (pathlen 0), root; all P-256, valid 2020-01-01 to 2049-12-31. Made by
+    /// `tests/it/make_pki.py OUT fixed` (`cryptography`).
+    const CHAIN: &str = include_str!("testdata/chain.pem");
+
+    fn chain() -> Vec<Vec<u8>> {
+        super::super::trust::pem_certificates(CHAIN).unwrap()
+    }
+
+    fn trust(roots: &[Vec<u8>], intermediates: &[Vec<u8>]) -> CertificateTrust {
+        let wrap = |v: &[Vec<u8>]| {
+            v.iter()
+                .map(|der| CertificateDer {
+                    der: der.clone(),
+                    source: "roots.pem".into(),
+                })
+                .collect()
+        };
+        CertificateTrust {
+            roots: wrap(roots),
+            intermediates: wrap(intermediates),
+        }
+    }
+
+    fn at(date: &str) -> jiff::Timestamp {
+        format!("{date}T00:00:00Z").parse().unwrap()
+    }
+
+    const LEAF: &str = "CN=Fixture Leaf,O=Scelle Test";
+    const INT: &str = "CN=Fixture Intermediate,O=Scelle Test";
+    const ROOT: &str = "CN=Fixture Root,O=Scelle Test";
+
+    #[test]
+    fn the_path_is_built_by_name_to_the_anchor_and_reported() {
+        let [leaf, int, root] = <[Vec<u8>; 3]>::try_from(chain()).unwrap();
+        let verified = verify_chain(
+            &[leaf.clone(), int.clone()],
+            &trust(&[root.clone()], &[]),
+            at("2030-01-01"),
+        )
+        .unwrap();
+        assert_eq!(verified.signer.subject, LEAF);
+        assert_eq!(verified.signer.issuer, INT);
+        assert_eq!(verified.signer.chain, [INT, ROOT]);
+        assert_eq!(verified.signer.algorithm, "ecdsa-p256-sha256");
+        assert_eq!(verified.signer.not_after, "2049-12-31T00:00:00Z");
+        // The intermediate from the verifier instead of the bundle; a root in the bundle too.
+        assert!(
+            verify_chain(
+                &[leaf.clone()],
+                &trust(&[root.clone()], &[int.clone()]),
+                at("2030-01-01")
+            )
+            .is_ok()
+        );
+        assert!(
+            verify_chain(
+                &[leaf.clone(), int.clone(), root.clone()],
+                &trust(&[root.clone()], &[]),
+                at("2030-01-01")
+            )
+            .is_ok()
+        );
+        // The intermediate as the verifier's anchor: the path ends there.
+        let partial = verify_chain(
+            &[leaf.clone()],
+            &trust(&[int.clone()], &[]),
+            at("2030-01-01"),
+        )
+        .unwrap();
+        assert_eq!(partial.signer.chain, [INT]);
+        // A root in the bundle is not an anchor by itself.
+        let e = verify_chain(
+            &[leaf.clone(), int.clone(), root.clone()],
+            &trust(&[], &[]),
+            at("2030-01-01"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "no path from `{LEAF}` to a trust anchor: its issuer `{ROOT}` is not among the bundle's certificates, `--cert-chain` or `--cert-root`"
+            )
+        );
+        let e = verify_chain(&[leaf], &trust(&[root], &[]), at("2030-01-01")).unwrap_err();
+        assert!(
+            e.contains(&format!("its issuer `{INT}` is not among")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_certificate_must_be_valid_now() {
+        let [leaf, int, root] = <[Vec<u8>; 3]>::try_from(chain()).unwrap();
+        let t = trust(&[root], &[]);
+        let e = verify_chain(&[leaf.clone(), int.clone()], &t, at("2050-06-01")).unwrap_err();
+        assert_eq!(e, format!("`{LEAF}` expired on 2049-12-31T00:00:00Z"));
+        let e = verify_chain(&[leaf, int], &t, at("2019-06-01")).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "`{LEAF}` is not valid now (2019-06-01T00:00:00Z): its validity starts 2020-01-01T00:00:00Z"
+            )
+        );
+    }
+
+    #[test]
+    fn an_issuer_must_be_a_ca_and_its_signature_must_hold() {
+        let [leaf, int, root] = <[Vec<u8>; 3]>::try_from(chain()).unwrap();
+        // The leaf itself offered as the issuer of nothing, and as an anchor: it is refused as
+        // no CA would be, and the leaf is never its own issuer.
+        let e = verify_chain(
+            &[leaf.clone()],
+            &trust(&[leaf.clone()], &[]),
+            at("2030-01-01"),
+        )
+        .unwrap_err();
+        assert!(e.contains("no path from"), "{e}");
+        // A flipped bit in the intermediate's signature.
+        let mut bad = int.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let e = verify_chain(&[leaf, bad], &trust(&[root], &[]), at("2030-01-01")).unwrap_err();
+        assert!(
+            e == format!("the signature on `{INT}` does not verify with the key of `{ROOT}`")
+                || e.contains("is not an X.509 certificate in DER"),
+            "{e}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        /// Any byte of any certificate changed: one line, never a panic, and a changed leaf or
+        /// intermediate never passes (every byte is signed, or is the signature).
+        #[test]
+        fn changed_bytes_are_refused_in_one_line(which in 0usize..3, at_byte in 0usize..2000, xor in 1u8..=255) {
+            let mut certs = chain();
+            let i = at_byte % certs[which].len();
+            certs[which][i] ^= xor;
+            let root = certs.pop().unwrap();
+            match verify_chain(&certs, &trust(&[root], &[]), at("2030-01-01")) {
+                Err(e) => prop_assert!(!e.contains('\n')),
+                // Only the anchor may change and still pass (outside its name and key: its own
+                // signature is not what makes it trusted).
+                Ok(_) => prop_assert_eq!(which, 2),
+            }
+        }
+    }
 
     #[test]
     fn usages_and_key_types_are_named_in_words() {
