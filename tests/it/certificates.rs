@@ -567,3 +567,70 @@ fn signing_refuses_a_key_that_is_not_the_certificates() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--cert <PEM>"), "{}", r.stderr);
 }
+
+#[test]
+fn a_leaf_with_an_rsa_key_is_refused_by_name() {
+    let c = Case::new();
+    let sig = c.reference_sign("leaf", "int.pem");
+    let mut bundle = read_json(Path::new(&sig));
+    bundle["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"] =
+        b64encode(&pem_ders("leaf_rsa_key.pem")[0]).into();
+    let path = c.sig("rsa-leaf.sig");
+    write_json(Path::new(&path), &bundle);
+    rejected(
+        &c.verify(&path, &["--cert-root", &p("root.pem")]),
+        "`CN=RSA Key Leaf,O=Scelle Test` has a key of type RSA; the OMS certificate method signs with ECDSA P-256, P-384 or P-521",
+    );
+}
+
+#[test]
+fn a_scelle_bundle_may_carry_a_certificate_chain_too() {
+    let c = Case::new();
+    let sig = c.sig("chain.sigstore.json");
+    let r = run(&[
+        "sign",
+        c.dir(),
+        "--key",
+        &p("leaf.key"),
+        "--cert",
+        &p("leaf.pem"),
+        "--cert-chain",
+        &p("int.pem"),
+        "-o",
+        &sig,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bundle = read_json(Path::new(&sig));
+    assert!(bundle["verificationMaterial"].get("publicKey").is_none());
+    let r = c.verify(&sig, &["--cert-root", &p("root.pem"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    let json = r.json();
+    assert_eq!(json["format"], "scelle");
+    assert_eq!(json["signer"]["method"], "certificate");
+    assert_eq!(json["signer"]["subject"], LEAF);
+    assert_eq!(json["signer"]["issuer"], INT);
+}
+
+#[test]
+fn signing_with_a_certificate_refuses_an_ed25519_key() {
+    let c = Case::new();
+    let keys = tempfile::tempdir().unwrap();
+    let stem = keys.path().join("ed");
+    run(&["keygen", "-o", stem.to_str().unwrap()]);
+    let key = keys.path().join("ed.key");
+    run(&[
+        "sign",
+        c.dir(),
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        &p("leaf.pem"),
+        "-o",
+        &c.sig("ed.sig"),
+    ])
+    .error(&format!(
+        "a certificate signs with an ECDSA key (P-256, P-384 or P-521); `{}` is an Ed25519 key",
+        key.display()
+    ));
+}

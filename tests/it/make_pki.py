@@ -118,6 +118,8 @@ make("leaf_server", "Server Only", P256(), inter,
      eku=[ExtendedKeyUsageOID.SERVER_AUTH], not_before=NOW - DAY)
 make("leaf_ca", "Leaf As CA", P256(), inter, ca=True, ku=SIGNING | CA_KU, eku=CODE,
      not_before=NOW - DAY)
+make("leaf_rsa_key", "RSA Key Leaf", rsa.generate_private_key(65537, 2048), inter, ku=SIGNING,
+     eku=CODE, not_before=NOW - DAY)
 make("other_root", "Other Root CA", ec.generate_private_key(ec.SECP384R1()), ca=True, ku=CA_KU)
 # An intermediate that starts tomorrow, and a leaf under it that started yesterday.
 future = make("int_future", "Future Intermediate CA", P256(), root, ca=True, pathlen=0,
