@@ -555,6 +555,12 @@ fn signing_refuses_a_key_that_is_not_the_certificates() {
         p("leaf.pem")
     ));
     assert!(!Path::new(&sig).exists());
+    // A chain file that does not lead to the leaf's issuer.
+    let (r, _) = c.sign("leaf", &["rsa_int.pem"]);
+    r.error(&format!(
+        "refusing to sign with `{}`: no path from `{LEAF}` to a trust anchor: its issuer `{INT}` is not in the `--cert-chain` files",
+        p("leaf.pem")
+    ));
     // `--cert-chain` means nothing without `--cert`.
     let r = run(&[
         "sign",

@@ -2,12 +2,13 @@
 //! own trust anchors (RFC 5280 path validation, the subset a signing certificate needs).
 //!
 //! The checks, in order (docs/signing.md lists them for users): every certificate parses as
-//! strict DER; the leaf is not self-signed, carries no critical extension scelle does not
-//! enforce, is not a CA, allows signing by its key usage and extended key usage, has an ECDSA
-//! key of the OMS registry, and is valid now; then a path is built upward by issuer name (and
-//! key identifiers), each step checked by signature and by the issuer's constraints (v3, CA,
-//! keyCertSign, path length, validity now and when the leaf became valid) until a trust anchor
-//! given by the verifier is reached. Nothing in the bundle is trusted by itself.
+//! strict DER; the leaf carries no critical extension scelle does not enforce, is not
+//! self-signed, is not a CA, allows signing by its key usage and extended key usage, has an
+//! ECDSA key of the OMS registry, and is valid now; then a path is built upward by issuer name
+//! (and key identifiers), each step checked by signature and by the issuer's constraints
+//! (extensions, v3, CA, keyCertSign, path length, validity now and when the leaf became valid)
+//! until a trust anchor given by the verifier is reached. Nothing in the bundle is trusted by
+//! itself.
 
 mod cert;
 mod signature;
@@ -139,10 +140,15 @@ pub fn check_for_signing(
             roots: anchors,
             intermediates: intermediates.into_iter().map(|(c, _)| c).collect(),
         };
+        // The same checks a verifier makes, worded for the signer.
         verify_chain(std::slice::from_ref(&leaf.der), &trust, now).map_err(|e| {
             e.replace(
                 "the bundle's signing certificate",
                 "the signing certificate",
+            )
+            .replace(
+                "is not among the bundle's certificates, `--cert-chain` or `--cert-root`",
+                "is not in the `--cert-chain` files",
             )
         })?
     };
