@@ -222,6 +222,14 @@ pub(crate) fn facts_of(v: &verify::Verification, input: &str) -> VerificationFac
             .signer
             .as_ref()
             .and_then(|s| s.issuer().map(str::to_owned)),
+        log_index: match &v.signer {
+            Some(sign::trust::Signer::Keyless(k)) => k.log_index,
+            _ => None,
+        },
+        integrated_time: match &v.signer {
+            Some(sign::trust::Signer::Keyless(k)) => k.integrated_time.clone(),
+            _ => None,
+        },
         files_checked: v.files.is_some(),
         files_match: v.files.as_ref().map(verify::FileCheck::is_clean),
         problem: v.problem.clone(),

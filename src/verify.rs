@@ -1170,9 +1170,11 @@ pub fn diff(signed: &[(RelPath, Sha256Digest)], on_disk: &[(RelPath, Sha256Diges
 }
 
 fn verdict(v: &Verification, check: &FileCheck) -> String {
-    let key = v.key.as_ref().map_or_else(String::new, |k| {
-        format!(" signed by {} key {}", k.algorithm, short(&k.id))
-    });
+    let key = match (&v.key, &v.signer) {
+        (Some(k), _) => format!(" signed by {} key {}", k.algorithm, short(&k.id)),
+        (None, Some(signer)) => format!(" signed by {}", signer.describe()),
+        (None, None) => String::new(),
+    };
     if check.is_clean() {
         let unsigned = if check.unsigned.is_empty() {
             String::new()

@@ -44,6 +44,9 @@ pub struct Diff {
     pub as_of: String,
     pub old: Side,
     pub new: Side,
+    /// Who signed each release, when both verified and their signers differ; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<SignerChange>,
     pub files: Files,
     pub model: ModelChange,
     pub datasets: Datasets,
@@ -61,6 +64,56 @@ pub struct Diff {
 pub struct Side {
     pub release: Subject,
     pub verification: VerificationFacts,
+}
+
+/// Whom a verified release was signed by, as the policy facts say it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedBy {
+    /// `key`, `certificate` or `keyless`.
+    pub method: String,
+    /// The key id, the certificate's subject, or the keyless identity.
+    pub identity: String,
+    /// The certificate's issuer or the OIDC issuer; `null` for a key.
+    pub issuer: Option<String>,
+}
+
+impl SignedBy {
+    fn of(v: &VerificationFacts) -> Option<SignedBy> {
+        if !v.verified {
+            return None;
+        }
+        Some(SignedBy {
+            // A report written before `method` existed verified with a key.
+            method: v.method.clone().unwrap_or_else(|| "key".to_owned()),
+            identity: v.identity.clone().or_else(|| v.key_id.clone())?,
+            issuer: v.issuer.clone(),
+        })
+    }
+}
+
+/// Two verified releases signed by different signers: a new key, a certificate from another
+/// issuer, another workflow. The files may be the same; who vouches for them is not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerChange {
+    pub old: SignedBy,
+    pub new: SignedBy,
+    /// Which of `method`, `identity`, `issuer` differ.
+    pub changed: Vec<&'static str>,
+}
+
+/// The signers of two verified releases, when they differ. A side that did not verify has no
+/// established signer to compare: its verification line says so.
+fn signer_change(old: &VerificationFacts, new: &VerificationFacts) -> Option<SignerChange> {
+    let (old, new) = (SignedBy::of(old)?, SignedBy::of(new)?);
+    let changed: Vec<&'static str> = [
+        ("method", old.method != new.method),
+        ("identity", old.identity != new.identity),
+        ("issuer", old.issuer != new.issuer),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    (!changed.is_empty()).then_some(SignerChange { old, new, changed })
 }
 
 /// The scanned model (`predicate.model`) before and after.
@@ -140,6 +193,8 @@ pub struct Summary {
     pub datasets_changed: usize,
     pub fields_changed: usize,
     pub rules_changed: usize,
+    /// The two releases were verified and signed by different signers.
+    pub signer_changed: bool,
 }
 
 /// What a diff keeps of one release: its packs' results and the parts compared, without the
@@ -201,8 +256,10 @@ pub fn between(old: &Taken, new: &Taken, as_of: &str) -> Diff {
         fields: &fields,
         declared_paths: datasets::declared_paths(old.declared.as_ref(), new.declared.as_ref()),
     });
+    let signer = signer_change(&old.verification, &new.verification);
     let summary = Summary {
-        identical: files.is_empty()
+        identical: signer.is_none()
+            && files.is_empty()
             && model.changed.is_empty()
             && datasets.declared.is_empty()
             && datasets.sealed.is_empty()
@@ -216,6 +273,7 @@ pub fn between(old: &Taken, new: &Taken, as_of: &str) -> Diff {
         datasets_changed: datasets.declared.len() + datasets.sealed.len(),
         fields_changed: fields.len(),
         rules_changed: rules.len(),
+        signer_changed: signer.is_some(),
     };
     Diff {
         schema_version: SCHEMA_VERSION,
@@ -229,6 +287,7 @@ pub fn between(old: &Taken, new: &Taken, as_of: &str) -> Diff {
             release: new.subject.clone(),
             verification: new.verification.clone(),
         },
+        signer,
         files,
         model,
         datasets,
@@ -334,4 +393,36 @@ fn rule_changes(old: &CheckReport, new: &CheckReport) -> Vec<RuleChange> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::signer::samples::{certificate, facts, keyless};
+
+    #[test]
+    fn the_same_signer_is_no_change() {
+        assert_eq!(signer_change(&facts(&keyless()), &facts(&keyless())), None);
+    }
+
+    #[test]
+    fn every_field_of_the_signer_that_differs_is_named() {
+        let change = signer_change(&facts(&certificate()), &facts(&keyless())).unwrap();
+        assert_eq!(change.changed, ["method", "identity", "issuer"]);
+        assert_eq!(change.old.method, "certificate");
+        assert_eq!(change.new.method, "keyless");
+        let mut other_issuer = facts(&keyless());
+        other_issuer.issuer = Some("https://issuer.example".into());
+        let change = signer_change(&facts(&keyless()), &other_issuer).unwrap();
+        assert_eq!(change.changed, ["issuer"]);
+        assert_eq!(change.new.issuer.as_deref(), Some("https://issuer.example"));
+    }
+
+    #[test]
+    fn a_side_that_did_not_verify_has_no_signer_to_compare() {
+        let mut unverified = facts(&certificate());
+        unverified.verified = false;
+        assert_eq!(signer_change(&unverified, &facts(&keyless())), None);
+        assert_eq!(signer_change(&facts(&keyless()), &unverified), None);
+    }
 }

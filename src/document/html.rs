@@ -148,13 +148,7 @@ fn header(out: &mut String, doc: &Document) {
             "Signature",
             "<span class=\"verified\" id=\"signature\">verified</span>",
         );
-        fact(
-            "Signer key",
-            &format!(
-                "<code class=\"digest\" id=\"signer-key\">{}</code>",
-                escape(&s.key_id)
-            ),
-        );
+        signer_facts(s, &mut fact);
         if let Some(a) = &s.algorithm {
             fact("Key algorithm", &escape(a));
         }
@@ -331,6 +325,41 @@ fn with_code(text: &str) -> String {
         .collect()
 }
 
+/// Who signed, per method: the key id; the certificate's subject and issuer; the keyless
+/// identity and OIDC issuer, with the log entry when there is one.
+fn signer_facts(s: &super::Signer, fact: &mut dyn FnMut(&str, &str)) {
+    let code = |id: &str, text: &str| format!("<code id=\"{id}\">{}</code>", escape(text));
+    match s.method.as_str() {
+        "certificate" => {
+            fact("Signer certificate", &code("signer-subject", &s.identity));
+            fact(
+                "Certificate issuer",
+                &code("signer-issuer", s.issuer.as_deref().unwrap_or("?")),
+            );
+        }
+        "keyless" => {
+            fact("Signer identity", &code("signer-identity", &s.identity));
+            fact(
+                "OIDC issuer",
+                &code("signer-issuer", s.issuer.as_deref().unwrap_or("?")),
+            );
+            if let Some(i) = s.log_index {
+                fact("Log index", &i.to_string());
+            }
+            if let Some(t) = &s.integrated_time {
+                fact("Logged at", &escape(t));
+            }
+        }
+        _ => fact(
+            "Signer key",
+            &format!(
+                "<code class=\"digest\" id=\"signer-key\">{}</code>",
+                escape(s.key_id.as_deref().unwrap_or(&s.identity))
+            ),
+        ),
+    }
+}
+
 /// Text made safe in element content and in quoted attribute values: the five characters that
 /// HTML gives meaning to become references, and control characters (which HTML forbids, NUL
 /// among them) become U+FFFD, so no byte of a declared value is read as markup.
@@ -383,9 +412,14 @@ mod tests {
                 input: "folder".to_owned(),
                 verified: true,
                 signer: Some(Signer {
-                    key_id: value.to_owned(),
+                    method: "key".to_owned(),
+                    key_id: Some(value.to_owned()),
                     algorithm: Some("ed25519".to_owned()),
                     format: Some("scelle".to_owned()),
+                    identity: value.to_owned(),
+                    issuer: None,
+                    log_index: None,
+                    integrated_time: None,
                 }),
                 problem: None,
                 files_match: Some(true),
@@ -562,6 +596,34 @@ mod tests {
         ));
         assert!(!page.contains("Signer key"));
         assert!(!page.contains("Files on disk"));
+    }
+
+    #[test]
+    fn certificate_and_keyless_signers_are_named_and_escaped() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let mut d = doc("value");
+        let mut v = facts(&certificate());
+        v.identity = Some(HOSTILE.to_owned());
+        d.release.signer = Signer::of(&v);
+        let page = html(&d);
+        assert!(page.contains(&format!(
+            "<dt>Signer certificate</dt><dd><code id=\"signer-subject\">{}</code></dd>",
+            escape(HOSTILE)
+        )));
+        assert!(page.contains(
+            "<dt>Certificate issuer</dt><dd><code id=\"signer-issuer\">CN=Example Issuing CA,O=Example</code></dd>"
+        ));
+        assert!(!page.contains("<script>") && !page.contains("Signer key"));
+        d.release.signer = Signer::of(&facts(&keyless()));
+        let page = html(&d);
+        for fact in [
+            "<dt>Signer identity</dt><dd><code id=\"signer-identity\">https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1</code></dd>",
+            "<dt>OIDC issuer</dt><dd><code id=\"signer-issuer\">https://token.actions.githubusercontent.com</code></dd>",
+            "<dt>Log index</dt><dd>123456</dd>",
+            "<dt>Logged at</dt><dd>2026-05-01T12:00:00Z</dd>",
+        ] {
+            assert!(page.contains(fact), "{fact}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub fn markdown(doc: &Document) -> String {
             .map_or("none".to_owned(), |d| format!("`sha256:{d}`"))
     );
     let signer = match (&r.signer, r.verified) {
-        (Some(s), true) => format!("verified, signed by key `{}`", s.key_id),
+        (Some(s), true) => format!("verified, signed by {}", s.describe_with(&code)),
         _ => format!(
             "not verified{}",
             r.problem
@@ -259,6 +259,31 @@ mod tests {
             "the `size.tokens` of datasets \\[x\\](y)"
         );
         assert_eq!(with_code("odd ` quote <b>"), "odd \\` quote \\<b\\>");
+    }
+
+    #[test]
+    fn signers_are_named_in_code_spans_that_a_name_cannot_break() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let s = super::super::Signer::of(&facts(&certificate())).unwrap();
+        assert_eq!(
+            s.describe_with(&code),
+            "certificate `CN=Release signing,O=Example` issued by `CN=Example Issuing CA,O=Example`"
+        );
+        let s = super::super::Signer::of(&facts(&keyless())).unwrap();
+        assert_eq!(
+            s.describe_with(&code),
+            "keyless identity `https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1` \
+             (OIDC issuer `https://token.actions.githubusercontent.com`)"
+        );
+        let mut v = facts(&certificate());
+        v.identity = Some("CN=a` [x](http://e)\n# b".into());
+        let s = super::super::Signer::of(&v).unwrap();
+        assert!(
+            s.describe_with(&code)
+                .starts_with("certificate CN=a\\` \\[x\\](http://e) \\# b issued by"),
+            "{}",
+            s.describe_with(&code)
+        );
     }
 
     #[test]

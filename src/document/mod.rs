@@ -15,6 +15,7 @@ mod html;
 pub mod magnitude;
 mod markdown;
 mod model_documentation;
+mod signer;
 mod training;
 mod training_summary;
 
@@ -27,6 +28,7 @@ use crate::release::Release;
 
 pub use html::html;
 pub use markdown::markdown;
+pub use signer::Signer;
 
 /// The version of the JSON form of a document (`docs/report.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -101,15 +103,6 @@ pub struct Described {
     /// it: a good signature over a record the files no longer match vouches for nothing on disk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_match: Option<bool>,
-}
-
-/// The key a verified bundle was signed with.
-#[derive(Debug, Clone, Serialize)]
-pub struct Signer {
-    pub key_id: String,
-    pub algorithm: Option<String>,
-    /// `scelle` or `oms`.
-    pub format: Option<String>,
 }
 
 /// A generated document.
@@ -380,15 +373,7 @@ impl<'a> Context<'a> {
             files: r.subject.files,
             input: v.input.clone(),
             verified: v.verified,
-            signer: v
-                .key_id
-                .clone()
-                .filter(|_| v.verified)
-                .map(|key_id| Signer {
-                    key_id,
-                    algorithm: v.algorithm.clone(),
-                    format: v.format.clone(),
-                }),
+            signer: Signer::of(v),
             problem: v.problem.clone(),
             files_match: v.files_match,
         }

@@ -307,13 +307,7 @@ pub(super) fn authenticity(f: &Form<'_, '_>, label: &str) -> Item {
         |r| format!("root digest sha256:{r}"),
     );
     let signer = match (&d.signer, d.verified) {
-        (Some(s), true) => format!(
-            "signature verified with key {}{}",
-            s.key_id,
-            s.algorithm
-                .as_deref()
-                .map_or(String::new(), |a| format!(" ({a})"))
-        ),
+        (Some(s), true) => s.verified_with(),
         _ => format!(
             "signature not verified{}",
             d.problem

@@ -84,13 +84,16 @@ const DATASETS: Shape = Shape::List(&Shape::Obj(&[
 ]));
 
 /// The keys of `verification`.
-pub const VERIFICATION_KEYS: [&str; 9] = [
+pub const VERIFICATION_KEYS: [&str; 12] = [
     "input",
     "signed",
     "verified",
     "format",
     "key_id",
     "algorithm",
+    "method",
+    "identity",
+    "issuer",
     "files_checked",
     "files_match",
     "problem",
@@ -103,6 +106,9 @@ const VERIFICATION: Shape = Shape::Obj(&[
     ("format", Shape::Leaf),
     ("key_id", Shape::Leaf),
     ("algorithm", Shape::Leaf),
+    ("method", Shape::Leaf),
+    ("identity", Shape::Leaf),
+    ("issuer", Shape::Leaf),
     ("files_checked", Shape::Leaf),
     ("files_match", Shape::Leaf),
     ("problem", Shape::Leaf),
@@ -140,6 +146,12 @@ pub struct VerificationFacts {
     pub identity: Option<String>,
     /// Who vouched for `identity`: the certificate's issuer, or the OIDC issuer.
     pub issuer: Option<String>,
+    /// A keyless signer's transparency-log index and integrated time (RFC 3339): for reports
+    /// (an audit names the log entry), not for packs, so absent rather than null otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
     /// The files on disk were hashed against the manifest.
     pub files_checked: bool,
     /// They all matched (`None` when not checked).

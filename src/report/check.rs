@@ -91,11 +91,8 @@ pub fn verification_line(report: &CheckReport) -> String {
                 None => ", files not re-hashed",
             };
             format!(
-                "signed by {} key {}{files}",
-                v.algorithm.as_deref().unwrap_or("a"),
-                v.key_id
-                    .as_deref()
-                    .map_or("?", |k| k.get(..16).unwrap_or(k)),
+                "signed by {}{files}",
+                super::signer::signed_by(v).unwrap_or_else(|| "a key ?".to_owned())
             )
         }
         (true, false) => format!(
@@ -619,6 +616,10 @@ fn for_people(report: &CheckReport) -> CheckReport {
     esc_opt(&mut r.verification.key_id);
     esc_opt(&mut r.verification.algorithm);
     esc_opt(&mut r.verification.format);
+    esc_opt(&mut r.verification.method);
+    esc_opt(&mut r.verification.identity);
+    esc_opt(&mut r.verification.issuer);
+    esc_opt(&mut r.verification.integrated_time);
     for d in &mut r.figures.datasets {
         esc(&mut d.path);
         esc_opt(&mut d.dataset);

@@ -7,7 +7,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::diff::{Change, DeclaredDataset, Diff, ModelSummary, RuleState, SealedDataset, Side};
+use crate::diff::{
+    Change, DeclaredDataset, Diff, ModelSummary, RuleState, SealedDataset, Side, SignedBy,
+    SignerChange,
+};
 use crate::report::human_bytes;
 use crate::report::table::push_wrapped;
 use crate::text::{escape, thousands};
@@ -60,13 +63,17 @@ fn side_line(side: &Side) -> String {
 fn verification_line(side: &Side) -> String {
     let v = &side.verification;
     if v.verified {
-        let key = v.key_id.as_deref().unwrap_or("?");
         let files = match v.files_match {
             Some(true) => ", files match",
             Some(false) => ", files DO NOT match",
             None => "",
         };
-        format!("verified, key {key}{files}")
+        let by = match v.method.as_deref() {
+            Some("certificate" | "keyless") => super::signer::signed_by(v),
+            _ => None,
+        }
+        .unwrap_or_else(|| format!("key {}", v.key_id.as_deref().unwrap_or("?")));
+        format!("verified, {by}{files}")
     } else if let Some(problem) = &v.problem {
         format!("NOT verified: {problem}")
     } else if v.input == "folder" {
@@ -74,6 +81,22 @@ fn verification_line(side: &Side) -> String {
     } else {
         "not verified: an unsigned manifest".to_owned()
     }
+}
+
+/// What changed about who signed, one clause per field that differs: a release signed by
+/// someone else is something an auditor must see even when every file is the same.
+fn signer_change_line(c: &SignerChange, arrow: &str) -> String {
+    let issuer = |s: &SignedBy| s.issuer.clone().unwrap_or_else(|| "none".to_owned());
+    let clauses: Vec<String> = c
+        .changed
+        .iter()
+        .map(|field| match *field {
+            "method" => format!("method {}{arrow}{}", c.old.method, c.new.method),
+            "identity" => format!("identity `{}`{arrow}`{}`", c.old.identity, c.new.identity),
+            _ => format!("issuer `{}`{arrow}`{}`", issuer(&c.old), issuer(&c.new)),
+        })
+        .collect();
+    format!("the signer changed: {}", clauses.join("; "))
 }
 
 fn state(s: Option<&RuleState>) -> String {
@@ -306,6 +329,16 @@ fn table_head(out: &mut String, diff: &Diff, width: usize) {
     line(out, &format!("       {}", verification_line(&diff.old)));
     line(out, &format!("  new: {}", side_line(&diff.new)));
     line(out, &format!("       {}", verification_line(&diff.new)));
+    if let Some(c) = &diff.signer {
+        push_wrapped(
+            out,
+            "  ! ",
+            4,
+            &escape(&signer_change_line(c, " -> ")),
+            6,
+            width,
+        );
+    }
     out.push('\n');
     let s = &diff.summary;
     if s.identical {
@@ -516,6 +549,9 @@ fn markdown_head(out: &mut String, diff: &Diff) {
         );
     }
     out.push('\n');
+    if let Some(c) = &diff.signer {
+        let _ = writeln!(out, "**{}**\n", md(&signer_change_line(c, " → ")));
+    }
     if diff.summary.identical {
         out.push_str("**No differences**: same files, declaration, model and pack results.\n\n");
     }

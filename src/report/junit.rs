@@ -59,6 +59,8 @@ pub fn render(report: &CheckReport) -> String {
             ("applies", pack.applies.to_string()),
             ("effective", pack.effective.clone().unwrap_or_default()),
             ("as_of", report.as_of.clone()),
+            // Who signed, as the other formats state it: a CI reading only JUnit sees it too.
+            ("verification", super::check::verification_line(report)),
         ] {
             let _ = writeln!(
                 out,

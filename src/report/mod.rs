@@ -10,6 +10,7 @@ pub mod check;
 pub mod diff;
 pub mod junit;
 pub mod sarif;
+pub mod signer;
 pub mod table;
 pub mod verify;
 

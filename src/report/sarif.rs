@@ -435,6 +435,8 @@ pub fn render(report: &CheckReport, roots: &Roots) -> Vec<u8> {
             "stage": report.stage,
             "subject": report.subject,
             "verification": report.verification,
+            "signedBy": super::signer::signed_by(&report.verification)
+                .filter(|_| report.verification.verified),
             "figures": report.figures,
             "counts": s.rules,
             "disclaimer": report.disclaimer,

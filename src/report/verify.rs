@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::report::signer;
 use crate::sign::findings::FindingCounts;
+use crate::sign::trust::Signer;
 use crate::text::escape;
 use crate::verify::{SignatureStatus, Verification, short};
 
@@ -73,15 +75,23 @@ pub fn table(v: &Verification, color: bool) -> String {
     if let Some(model) = &v.model {
         let _ = writeln!(out, "model      {}", escape(model));
     }
-    match (&v.signature, &v.key) {
-        (SignatureStatus::Verified, Some(key)) => {
-            let _ = writeln!(
-                out,
-                "signature  {} by {} key {}",
-                paint("32", "verified"),
-                key.algorithm,
-                key.id
-            );
+    let signer = v.signer.clone().or_else(|| {
+        v.key.as_ref().map(|k| Signer::Key {
+            key_id: k.id.clone(),
+            algorithm: k.algorithm.clone(),
+        })
+    });
+    match (&v.signature, signer) {
+        (SignatureStatus::Verified, Some(signer)) => {
+            for (label, value) in signer::verify_lines(&signer) {
+                let value = match value.strip_prefix("verified") {
+                    Some(rest) if label == "signature" => {
+                        format!("{}{rest}", paint("32", "verified"))
+                    }
+                    _ => value,
+                };
+                let _ = writeln!(out, "{label:<10} {value}");
+            }
         }
         _ => {
             let _ = writeln!(out, "signature  {}", paint("1;31", "rejected"));
@@ -111,6 +121,10 @@ pub fn table(v: &Verification, color: bool) -> String {
     }
     if let (Some(key), Some(_)) = (&v.key, &v.problem) {
         let _ = writeln!(out, "signed by  key {}", short(&key.id));
+    } else if let (Some(signer), Some(_), SignatureStatus::Failed) =
+        (&v.signer, &v.problem, &v.signature)
+    {
+        let _ = writeln!(out, "signed by  {}", escape(&signer.describe()));
     }
     let _ = writeln!(out);
     let verdict = if v.verdict.starts_with("verified") {
@@ -188,4 +202,88 @@ fn differences(
         ));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::signer::samples::{certificate, keyless};
+
+    fn verified_by(signer: Signer) -> Verification {
+        Verification {
+            schema_version: crate::verify::SCHEMA_VERSION,
+            bundle: "release/model.sig".into(),
+            format: Some(crate::sign::BundleFormat::Oms),
+            model: None,
+            key: crate::verify::SignerKey::of(&signer),
+            signer: Some(signer),
+            signature: SignatureStatus::Verified,
+            problem: None,
+            root: None,
+            signed_files: 0,
+            sealed_findings: None,
+            files: None,
+            warnings: Vec::new(),
+            verdict: "verified".into(),
+            payload: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_certificate_signer_gets_its_subject_issuer_validity_serial_and_chain() {
+        let table = table(&verified_by(certificate()), false);
+        let expected = "bundle     release/model.sig (oms)\n\
+             signature  verified by certificate (ecdsa-p256 key)\n\
+             signed by  CN=Release signing,O=Example\n\
+             issuer     CN=Example Issuing CA,O=Example\n\
+             valid      2026-01-01T00:00:00Z to 2027-01-01T00:00:00Z\n\
+             serial     0a1b2c\n\
+             chain      CN=Example Issuing CA,O=Example -> CN=Example Root,O=Example\n\
+             \n\
+             verified\n";
+        assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn a_keyless_signer_gets_its_identity_issuer_log_entry_and_trusted_root() {
+        let table = table(&verified_by(keyless()), false);
+        let expected = "bundle     release/model.sig (oms)\n\
+             signature  verified keyless (Sigstore)\n\
+             signed by  https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1\n\
+             issuer     https://token.actions.githubusercontent.com\n\
+             log index  123456\n\
+             logged at  2026-05-01T12:00:00Z\n\
+             trust root `trusted_root.json`\n\
+             \n\
+             verified\n";
+        assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn the_key_field_of_the_json_report_is_for_the_key_method_only() {
+        for (signer, key) in [
+            (certificate(), serde_json::Value::Null),
+            (keyless(), serde_json::Value::Null),
+            (
+                Signer::Key {
+                    key_id: "ab12".into(),
+                    algorithm: "ed25519".into(),
+                },
+                serde_json::json!({"id": "ab12", "algorithm": "ed25519"}),
+            ),
+        ] {
+            let method = signer.method();
+            let report: serde_json::Value =
+                serde_json::from_slice(&json(&verified_by(signer), &[])).unwrap();
+            assert_eq!(report["key"], key, "{method}");
+            assert_eq!(report["signer"]["method"], method);
+        }
+        let report: serde_json::Value =
+            serde_json::from_slice(&json(&verified_by(keyless()), &[])).unwrap();
+        assert_eq!(report["signer"]["log_index"], 123_456);
+        assert_eq!(
+            report["signer"]["issuer"],
+            "https://token.actions.githubusercontent.com"
+        );
+    }
 }

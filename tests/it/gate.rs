@@ -87,7 +87,7 @@ fn an_unsigned_folder_fails_the_signature_rule_unless_checked_before_signing() {
     assert_eq!(table.code, 0, "{}", table.stderr);
     assert!(
         table.stdout.contains(&format!(
-            "\n  stage pre-sign: {reason} for RI-SIGN-01, RI-SIGN-02\n"
+            "\n  stage pre-sign: {reason} for RI-SIGN-01, RI-SIGN-02, RI-SIGN-03\n"
         )),
         "{}",
         table.stdout

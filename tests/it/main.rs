@@ -39,6 +39,7 @@ mod robustness;
 mod scan;
 mod scenarios;
 mod sign;
+mod signer;
 mod summary_doc;
 mod templates;
 mod vectors;

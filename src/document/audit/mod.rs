@@ -173,6 +173,7 @@ fn verification(e: &Evidence<'_>) -> Section {
     let v = e.check.pointer("/verification").unwrap_or(&Json::Null);
     let flag = |p: &str| v.pointer(p).and_then(Json::as_bool);
     let verified = flag("/verified") == Some(true);
+    let method = text(v, "/method");
     let item = |label: &str, value: Value| Item::new(label, value).from(Source::Verification);
     let mut s = Section::new(Some("2"), "What was verified")
         .item(item("Verdict", Value::text(verdict(v, e.files))))
@@ -186,10 +187,15 @@ fn verification(e: &Evidence<'_>) -> Section {
         ))
         .item(item(
             "Signature",
-            Value::text(if verified {
-                "verified against a trusted key"
-            } else {
-                "not verified"
+            Value::text(match (verified, method.as_deref()) {
+                (false, _) => "not verified",
+                (true, Some("certificate")) => {
+                    "verified against a certificate chain ending at a trusted anchor"
+                }
+                (true, Some("keyless")) => {
+                    "verified keyless against the identity policy and a Sigstore trusted root"
+                }
+                (true, _) => "verified against a trusted key",
             }),
         ));
     if !verified {
@@ -203,9 +209,22 @@ fn verification(e: &Evidence<'_>) -> Section {
         s = s.item(item("Why not verified", Value::text(why)));
     }
     let or_none = |p: &str| Value::text(text(v, p).unwrap_or_else(|| "none".to_owned()));
+    s = match method.as_deref() {
+        Some("certificate") => s
+            .item(item("Signing method", Value::text("X.509 certificate")))
+            .item(item("Signer certificate subject", or_none("/identity")))
+            .item(item("Certificate issuer", or_none("/issuer"))),
+        Some("keyless") => s
+            .item(item("Signing method", Value::text("keyless (Sigstore)")))
+            .item(item("Signer identity", or_none("/identity")))
+            .item(item("OIDC issuer", or_none("/issuer")))
+            .item(item("Transparency-log index", or_none("/log_index")))
+            .item(item("Integrated time", or_none("/integrated_time"))),
+        _ => s
+            .item(item("Signer key id", or_none("/key_id")))
+            .item(item("Key algorithm", or_none("/algorithm"))),
+    };
     s = s
-        .item(item("Signer key id", or_none("/key_id")))
-        .item(item("Key algorithm", or_none("/algorithm")))
         .item(item("Bundle format", or_none("/format")))
         .item(
             Item::new(
@@ -545,6 +564,53 @@ mod tests {
         assert_eq!(rows[2][4], "signed as `old.md`");
         // A check report without packs is an audit with no pack, not a failure.
         assert!(doc.sections[4].sections.is_empty());
+    }
+
+    #[test]
+    fn the_signer_is_named_per_method() {
+        use crate::report::signer::samples::{certificate, facts, keyless};
+        let dir = tempfile::tempdir().unwrap();
+        let release = small_release(dir.path());
+        let section = |signer| {
+            let check = serde_json::json!({"verification": facts(&signer)});
+            let doc = from_evidence(
+                Context::new(&release, "2026-12-01".to_owned(), None),
+                &Evidence {
+                    check: &check,
+                    files: None,
+                    model: None,
+                    datasets: &[],
+                    attested: None,
+                },
+            );
+            doc.sections[1].clone()
+        };
+        let v = section(certificate());
+        for (label, text) in [
+            (
+                "Signature",
+                "verified against a certificate chain ending at a trusted anchor",
+            ),
+            ("Signing method", "X.509 certificate"),
+            ("Signer certificate subject", "CN=Release signing,O=Example"),
+            ("Certificate issuer", "CN=Example Issuing CA,O=Example"),
+        ] {
+            assert_eq!(*item(&v, label), Value::text(text), "{label}");
+        }
+        let v = section(keyless());
+        for (label, text) in [
+            ("Signing method", "keyless (Sigstore)"),
+            (
+                "Signer identity",
+                "https://github.com/example/model/.github/workflows/release.yml@refs/tags/v1",
+            ),
+            ("OIDC issuer", "https://token.actions.githubusercontent.com"),
+            ("Transparency-log index", "123456"),
+            ("Integrated time", "2026-05-01T12:00:00Z"),
+        ] {
+            assert_eq!(*item(&v, label), Value::text(text), "{label}");
+        }
+        assert!(v.items.iter().all(|i| i.label != "Signer key id"));
     }
 
     #[test]
