@@ -180,13 +180,22 @@ fn reference_refuses(out: &Output, needle: &str) {
     assert!(all.contains(needle), "expected {needle:?} in {all}");
 }
 
-/// Exit 0, nothing on stderr, the files matched.
-fn verified(r: &Run) {
+/// Exit 0, nothing on stderr, the files matched, and the table names the certificate that
+/// signed (P-256 leaves) and its issuer.
+fn verified(r: &Run, leaf: &str, issuer: &str) {
     assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     assert_eq!(r.stderr, "");
     assert!(
+        r.stdout.contains(&format!(
+            "signature  verified by certificate (ecdsa-p256-sha256 key)\nsigned by  {leaf}\nissuer     {issuer}\n"
+        )),
+        "{}",
         r.stdout
-            .ends_with("verified: all 2 signed files match the bundle\n"),
+    );
+    assert!(
+        r.stdout.ends_with(&format!(
+            "\nverified: all 2 signed files match the bundle signed by certificate `{leaf}` issued by `{issuer}`\n"
+        )),
         "{}",
         r.stdout
     );
@@ -234,7 +243,7 @@ fn model_signing_three_levels_verify_with_cert_root_and_the_report_names_the_sig
     let c = Case::new();
     let sig = c.reference_sign("leaf", "int.pem");
     reference_accepts(&c.reference_verify(&sig, "root.pem"));
-    verified(&c.verify(&sig, &["--cert-root", &p("root.pem")]));
+    verified(&c.verify(&sig, &["--cert-root", &p("root.pem")]), LEAF, INT);
 
     let r = c.verify(&sig, &["--cert-root", &p("root.pem"), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -293,7 +302,7 @@ fn scelle_signs_three_levels_model_signing_verifies_and_the_root_is_left_out() {
         })
     );
     reference_accepts(&c.reference_verify(&sig, "root.pem"));
-    verified(&c.verify(&sig, &["--cert-root", &p("root.pem")]));
+    verified(&c.verify(&sig, &["--cert-root", &p("root.pem")]), LEAF, INT);
 }
 
 #[test]
@@ -408,10 +417,27 @@ fn a_leaf_marked_ca_is_refused_where_the_reference_accepts_it() {
 #[test]
 fn rsa_roots_with_pkcs1_and_pss_verify_both_ways() {
     let c = Case::new();
-    for (leaf, int) in [("rsa_leaf", "rsa_int.pem"), ("pss_leaf", "pss_int.pem")] {
+    for (leaf, int, subject, issuer) in [
+        (
+            "rsa_leaf",
+            "rsa_int.pem",
+            "CN=Under RSA,O=Scelle Test",
+            "CN=RSA-signed Intermediate,O=Scelle Test",
+        ),
+        (
+            "pss_leaf",
+            "pss_int.pem",
+            "CN=Under PSS,O=Scelle Test",
+            "CN=PSS-signed Intermediate,O=Scelle Test",
+        ),
+    ] {
         let sig = c.reference_sign(leaf, int);
         reference_accepts(&c.reference_verify(&sig, "rsa_root.pem"));
-        verified(&c.verify(&sig, &["--cert-root", &p("rsa_root.pem")]));
+        verified(
+            &c.verify(&sig, &["--cert-root", &p("rsa_root.pem")]),
+            subject,
+            issuer,
+        );
         let (r, sig) = c.sign(leaf, &[int]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         reference_accepts(&c.reference_verify(&sig, "rsa_root.pem"));
@@ -447,10 +473,14 @@ fn the_intermediate_may_come_from_cert_chain_instead_of_the_bundle() {
         &c.verify(&sig, &["--cert-root", &p("root.pem")]),
         &format!("no path from `{LEAF}` to a trust anchor: its issuer `{INT}` is not among"),
     );
-    verified(&c.verify(
-        &sig,
-        &["--cert-root", &p("root.pem"), "--cert-chain", &p("int.pem")],
-    ));
+    verified(
+        &c.verify(
+            &sig,
+            &["--cert-root", &p("root.pem"), "--cert-chain", &p("int.pem")],
+        ),
+        LEAF,
+        INT,
+    );
 }
 
 #[test]
