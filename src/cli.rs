@@ -104,7 +104,8 @@ pub mod examples {
     pub const SIGN: &str = "Examples:
   scelle sign release/ --key publisher.key
   scelle sign release/ --key oms.key --format oms
-  scelle sign release/ --key publisher.key --manifest manifest.json";
+  scelle sign release/ --key publisher.key --manifest manifest.json
+  scelle sign release/ --format oms --key signer.key --cert signer.pem --cert-chain intermediate.pem";
     pub const VERIFY: &str = "Examples:
   scelle verify release/ --key publisher.pub
   scelle verify release/ --key ref.pub --bundle release/model.sig
@@ -536,6 +537,14 @@ pub struct SignArgs {
     /// needed with `--key -`, whose stdin carries the key)
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
+    /// Sign with the OMS certificate method: the signing certificate of `--key` (PEM), carried
+    /// in the bundle instead of the key id; checked before signing (docs/signing.md)
+    #[arg(long, value_name = "PEM")]
+    pub cert: Option<PathBuf>,
+    /// Intermediate certificates to carry after `--cert`, in order (PEM, repeatable); a
+    /// self-signed root among them is checked against but left out of the bundle
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub cert_chain: Vec<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
     #[command(flatten)]

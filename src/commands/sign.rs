@@ -53,6 +53,10 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     if args.format == BundleFormat::Oms && key.algorithm() == Algorithm::Ed25519 {
         return Err(Error::from(SignError::OmsNeedsEcdsa(args.key.clone())).into());
     }
+    let certified = match &args.cert {
+        Some(cert) => Some(certificate_chain(args, cert, &key, console)?),
+        None => None,
+    };
 
     let (statement, raw) = if let Some(manifest) = &args.manifest {
         let (statement, bytes) = read_manifest(manifest).map_err(Error::from)?;
@@ -83,7 +87,10 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     let write = |w: &mut dyn std::io::Write| {
         sign::write_payload(w, args.format, &statement, raw.as_deref(), &name)
     };
-    let sealed = sign::seal(&key, crate::input::MAX_STATEMENT, &write).map_err(Error::from)?;
+    let mut sealed = sign::seal(&key, crate::input::MAX_STATEMENT, &write).map_err(Error::from)?;
+    if let Some(chain) = &certified {
+        sealed = sealed.with_chain(chain.certificates.clone());
+    }
     output
         .write_with(|w| sealed.write_bundle(w, &write))
         .map_err(Error::from)?;
@@ -100,14 +107,67 @@ pub(crate) fn run(args: &SignArgs, console: &Console) -> anyhow::Result<ExitStat
     } else {
         String::new()
     };
+    let with = match &certified {
+        Some(c) => format!(
+            "certificate `{}` ({} key {})",
+            c.leaf.signer.subject,
+            public.algorithm(),
+            public.key_id()
+        ),
+        None => format!("{} key {}", public.algorithm(), public.key_id()),
+    };
     console.note(&format!(
-        "signed {} file{} of `{name}` (root sha256:{root}) with {} key {}: wrote {written}{sealed_with}",
+        "signed {} file{} of `{name}` (root sha256:{root}) with {with}: wrote {written}{sealed_with}",
         files,
         if files == 1 { "" } else { "s" },
-        public.algorithm(),
-        public.key_id()
     ));
     Ok(ExitStatus::Success)
+}
+
+/// Reads and checks `--cert` and `--cert-chain` for `key` (docs/signing.md, "The certificate
+/// method"): what the bundle carries, or why the certificate cannot sign. Checked with the
+/// wall clock, as a verifier will.
+fn certificate_chain(
+    args: &SignArgs,
+    cert: &std::path::Path,
+    key: &sign::PrivateKey,
+    console: &Console,
+) -> anyhow::Result<sign::x509::SigningChain> {
+    use crate::sign::trust::read_certificates;
+    if key.algorithm() == Algorithm::Ed25519 {
+        return Err(Error::from(SignError::CertificateNeedsEcdsa(args.key.clone())).into());
+    }
+    let mut leaf = read_certificates(&[cert.to_path_buf()]).map_err(Error::from)?;
+    if leaf.len() != 1 {
+        return Err(Error::from(SignError::NotOneCertificate {
+            path: cert.to_path_buf(),
+            count: leaf.len(),
+        })
+        .into());
+    }
+    let leaf = leaf.remove(0);
+    let chain = read_certificates(&args.cert_chain).map_err(Error::from)?;
+    let checked =
+        sign::x509::check_for_signing(&leaf, &chain, jiff::Timestamp::now()).map_err(|reason| {
+            Error::from(SignError::Certificate {
+                cert: cert.to_path_buf(),
+                reason,
+            })
+        })?;
+    if checked.leaf.key.key_id() != key.public_key().key_id() {
+        return Err(Error::from(SignError::CertificateKeyMismatch {
+            key: args.key.clone(),
+            cert: cert.to_path_buf(),
+            subject: checked.leaf.signer.subject.clone(),
+        })
+        .into());
+    }
+    for root in &checked.dropped_roots {
+        console.note(&format!(
+            "left the self-signed root `{root}` out of the bundle: a verifier must bring its own trust anchor (`--cert-root`)"
+        ));
+    }
+    Ok(checked)
 }
 
 /// Lists the scan's findings and decides whether the release may be sealed: `None` when error

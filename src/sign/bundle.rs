@@ -29,10 +29,17 @@ pub struct Bundle {
     pub dsse_envelope: Envelope,
 }
 
+/// The signer's material: a key hint (the key method) or an X.509 chain (the certificate
+/// method), never both; `tlogEntries` is always empty (no transparency log).
 #[derive(Debug, Clone, Serialize)]
 pub struct VerificationMaterial {
-    #[serde(rename = "publicKey")]
-    pub public_key: PublicKeyHint,
+    #[serde(rename = "publicKey", skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<PublicKeyHint>,
+    #[serde(
+        rename = "x509CertificateChain",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub x509_certificate_chain: Option<CertificateChain>,
     #[serde(rename = "tlogEntries")]
     pub tlog_entries: [(); 0],
 }
@@ -42,13 +49,53 @@ pub struct PublicKeyHint {
     pub hint: String,
 }
 
+/// `x509CertificateChain`: the leaf first, then intermediates, never a root (the bundle
+/// specification: signers MUST NOT include root certificates).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateChain {
+    pub certificates: Vec<RawBytes>,
+}
+
+/// One DER certificate, base64 in JSON.
+#[derive(Debug, Clone)]
+pub struct RawBytes(pub Vec<u8>);
+
+impl Serialize for RawBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(
+            "rawBytes",
+            &base64::engine::general_purpose::STANDARD.encode(&self.0),
+        )?;
+        map.end()
+    }
+}
+
 impl Bundle {
     /// A key-signed bundle around `envelope`.
     pub fn new(hint: String, envelope: Envelope) -> Self {
         Bundle {
             media_type: BUNDLE_MEDIA_TYPE,
             verification_material: VerificationMaterial {
-                public_key: PublicKeyHint { hint },
+                public_key: Some(PublicKeyHint { hint }),
+                x509_certificate_chain: None,
+                tlog_entries: [],
+            },
+            dsse_envelope: envelope,
+        }
+    }
+
+    /// A certificate-signed bundle around `envelope`: `chain` is the leaf, then intermediates.
+    pub fn with_chain(chain: &[Vec<u8>], envelope: Envelope) -> Self {
+        Bundle {
+            media_type: BUNDLE_MEDIA_TYPE,
+            verification_material: VerificationMaterial {
+                public_key: None,
+                x509_certificate_chain: Some(CertificateChain {
+                    certificates: chain.iter().map(|c| RawBytes(c.clone())).collect(),
+                }),
                 tlog_entries: [],
             },
             dsse_envelope: envelope,
@@ -1048,6 +1095,39 @@ mod tests {
     }
 
     const ENVELOPE: &str = r#""dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AA=="}]}"#;
+
+    #[test]
+    fn a_chain_bundle_is_written_as_the_reference_writes_it_and_reads_back() {
+        let envelope = Envelope {
+            payload: "e30=".into(),
+            payload_type: "application/vnd.in-toto+json".into(),
+            signatures: vec![Signature {
+                sig: "AA==".into(),
+                keyid: Some(String::new()),
+            }],
+        };
+        let bundle = Bundle::with_chain(&[vec![1, 2], vec![3]], envelope);
+        let json: Value = serde_json::from_slice(&bundle.to_json_bytes()).unwrap();
+        assert_eq!(
+            json["verificationMaterial"],
+            serde_json::json!({
+                "x509CertificateChain": {"certificates": [{"rawBytes": "AQI="}, {"rawBytes": "Aw=="}]},
+                "tlogEntries": [],
+            })
+        );
+        let text = String::from_utf8(bundle.to_json_bytes()).unwrap();
+        assert_eq!(
+            parse(&text).ok().unwrap().key,
+            KeyMaterial::Chain(vec![vec![1, 2], vec![3]])
+        );
+        // The key method's bundle is unchanged: a hint, no chain.
+        let keyed = Bundle::new("ab".into(), bundle.dsse_envelope.clone());
+        let json: Value = serde_json::from_slice(&keyed.to_json_bytes()).unwrap();
+        assert_eq!(
+            json["verificationMaterial"],
+            serde_json::json!({"publicKey": {"hint": "ab"}, "tlogEntries": []})
+        );
+    }
 
     #[test]
     fn reads_the_forms_real_bundles_take() {

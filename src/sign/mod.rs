@@ -149,6 +149,8 @@ pub struct Sealed {
     sig: String,
     /// SHA-256 and length of the payload that was signed, to check the one written.
     payload: ([u8; 32], u64),
+    /// The certificate method: the chain written instead of the key hint (leaf first).
+    chain: Option<Vec<Vec<u8>>>,
 }
 
 /// Signs the in-toto statement that `write` writes, with `key`, without ever holding it: it is
@@ -205,10 +207,20 @@ pub fn seal(
         payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
         sig: dsse::encode_base64(&sig),
         payload: (digest, len),
+        chain: None,
     })
 }
 
 impl Sealed {
+    /// Names the signer by this certificate chain (leaf first, no root) instead of the key id,
+    /// as `model_signing sign certificate` does; the signature's `keyid` is then empty, as
+    /// there.
+    #[must_use]
+    pub fn with_chain(mut self, chain: Vec<Vec<u8>>) -> Self {
+        self.chain = Some(chain);
+        self
+    }
+
     /// Writes the bundle around the payload `write` writes, base64-encoding it as it goes: the
     /// same bytes as [`Bundle::to_json_bytes`], without the payload or its text ever held
     /// whole. A payload other than the one signed fails the write (nothing is left behind).
@@ -219,17 +231,18 @@ impl Sealed {
     ) -> std::io::Result<()> {
         // Not base64, so it cannot be mistaken for the hint or the signature.
         const SLOT: &str = "@payload@";
-        let frame = Bundle::new(
-            self.hint.clone(),
-            Envelope {
-                payload: SLOT.to_owned(),
-                payload_type: self.payload_type.clone(),
-                signatures: vec![dsse::Signature {
-                    sig: self.sig.clone(),
-                    keyid: Some(self.hint.clone()),
-                }],
-            },
-        )
+        let envelope = |keyid: String| Envelope {
+            payload: SLOT.to_owned(),
+            payload_type: self.payload_type.clone(),
+            signatures: vec![dsse::Signature {
+                sig: self.sig.clone(),
+                keyid: Some(keyid),
+            }],
+        };
+        let frame = match &self.chain {
+            None => Bundle::new(self.hint.clone(), envelope(self.hint.clone())),
+            Some(chain) => Bundle::with_chain(chain, envelope(String::new())),
+        }
         .to_json_bytes();
         let at = frame
             .windows(SLOT.len())
@@ -287,6 +300,24 @@ pub enum SignError {
     TooLarge { size: u64, limit: u64 },
     #[error("the statement to sign cannot be written")]
     Payload(#[source] std::io::Error),
+    #[error("a certificate signs with an ECDSA key (P-256, P-384 or P-521); `{}` is an Ed25519 key", .0.display())]
+    CertificateNeedsEcdsa(std::path::PathBuf),
+    #[error("`{}` holds {count} certificates; `--cert` takes the signing certificate alone", .path.display())]
+    NotOneCertificate {
+        path: std::path::PathBuf,
+        count: usize,
+    },
+    #[error("the key `{}` is not the key of the certificate `{}` ({subject})", .key.display(), .cert.display())]
+    CertificateKeyMismatch {
+        key: std::path::PathBuf,
+        cert: std::path::PathBuf,
+        subject: String,
+    },
+    #[error("refusing to sign with `{}`: {reason}", .cert.display())]
+    Certificate {
+        cert: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 impl SignError {
@@ -300,6 +331,18 @@ impl SignError {
                 Some("split the release, or leave large folders of small files out with `--ignore PATH`".into())
             }
             SignError::Payload(_) => None,
+            SignError::CertificateNeedsEcdsa(_) => Some(
+                "the OMS certificate method accepts ECDSA keys only: have the CA certify a key made with `scelle keygen -a p256 -o NAME`".into(),
+            ),
+            SignError::NotOneCertificate { .. } => Some(
+                "put the signing certificate alone in the `--cert` file and its intermediates in `--cert-chain` files".into(),
+            ),
+            SignError::CertificateKeyMismatch { .. } => Some(
+                "give the private key the certificate was issued for (`--key`), or that key's certificate (`--cert`)".into(),
+            ),
+            SignError::Certificate { .. } => Some(
+                "fix the certificate or its chain: a verifier would refuse the bundle for the same reason".into(),
+            ),
         }
     }
 }

@@ -13,6 +13,7 @@
 
 mod attest;
 mod bounds;
+mod certificates;
 mod check;
 mod common;
 mod conformance;
