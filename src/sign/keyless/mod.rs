@@ -2,8 +2,8 @@
 //! verified offline against a trusted root in the order of the Sigstore client specification.
 //!
 //! The checks themselves are sigstore-verify's (the Sigstore project's maintained Rust
-//! verifier), run on scelle's `RustCrypto` provider ([`crypto`]) against the trusted root the
-//! verifier chose: the public-good root compiled in ([`root`]), or `--trusted-root FILE`.
+//! verifier), run on scelle's `RustCrypto` provider (`crypto.rs`) against the trusted root the
+//! verifier chose: the public-good root compiled in (`root.rs`), or `--trusted-root FILE`.
 //! Nothing is fetched. This module turns scelle's trust into a sigstore-verify policy, names the
 //! step that failed in one line, and reports who signed.
 //!
