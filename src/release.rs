@@ -215,7 +215,15 @@ pub(crate) fn facts_of(v: &verify::Verification, input: &str) -> VerificationFac
         verified,
         format: v.format.map(|f| f.as_str().to_owned()),
         key_id: v.key.as_ref().map(|k| k.id.clone()),
-        algorithm: v.key.as_ref().map(|k| k.algorithm.clone()),
+        // The signing key's algorithm: a given key's, or a verified certificate's leaf key's.
+        algorithm: v
+            .key
+            .as_ref()
+            .map(|k| k.algorithm.clone())
+            .or_else(|| match &v.signer {
+                Some(sign::Signer::Certificate(c)) => Some(c.algorithm.clone()),
+                _ => None,
+            }),
         method: v.signer.as_ref().map(|s| s.method().to_owned()),
         identity: v.signer.as_ref().map(|s| s.identity().to_owned()),
         issuer: v

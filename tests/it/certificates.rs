@@ -670,3 +670,108 @@ fn signing_with_a_certificate_refuses_an_ed25519_key() {
         key.display()
     ));
 }
+
+/// `check` and `report` of a release signed in place with a certificate: the verification
+/// facts packs read name the certificate, RI-SIGN-03 holds the release to the signer its
+/// declaration names, and the audit's header names the subject and issuer.
+#[test]
+fn check_and_report_name_the_certificate_and_ri_sign_03_holds_it_to_the_declaration() {
+    let check = |declared_identity: &str| {
+        let c = Case::new();
+        c.release.file(
+            "scelle.yaml",
+            format!(
+                "model:\n  name: sample\nsigning:\n  method: certificate\n  identity: \"{declared_identity}\"\n  issuer: \"{INT}\"\n"
+            ),
+        );
+        let key = p("leaf.key");
+        let cert = p("leaf.pem");
+        let chain = p("int.pem");
+        let signed = run(&[
+            "sign",
+            c.dir(),
+            "--format",
+            "oms",
+            "--key",
+            &key,
+            "--cert",
+            &cert,
+            "--cert-chain",
+            &chain,
+            "-q",
+        ]);
+        assert_eq!(signed.code, 0, "{}", signed.stderr);
+        let root = p("root.pem");
+        let out = run(&[
+            "check",
+            c.dir(),
+            "--cert-root",
+            &root,
+            "--no-builtin",
+            "--policy",
+            "release-integrity",
+            "--format",
+            "json",
+        ]);
+        (c, out)
+    };
+    let rule = |report: &serde_json::Value, id: &str| {
+        report["packs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+
+    let (c, out) = check(LEAF);
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert_eq!(out.stderr, "");
+    let json = out.json();
+    let v = &json["verification"];
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["method"], "certificate");
+    assert_eq!(v["identity"], LEAF);
+    assert_eq!(v["issuer"], INT);
+    assert_eq!(v["algorithm"], "ecdsa-p256-sha256");
+    assert_eq!(rule(&json, "RI-SIGN-01")["outcome"], "pass");
+    assert_eq!(rule(&json, "RI-SIGN-02")["outcome"], "pass");
+    assert_eq!(rule(&json, "RI-SIGN-03")["outcome"], "pass");
+
+    let root = p("root.pem");
+    let audit = run(&[
+        "report",
+        c.dir(),
+        "--kind",
+        "audit",
+        "--format",
+        "json",
+        "--cert-root",
+        &root,
+    ]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let signer = &audit.json()["release"]["signer"];
+    assert_eq!(signer["method"], "certificate");
+    assert_eq!(signer["identity"], LEAF);
+    assert_eq!(signer["issuer"], INT);
+
+    // The same certificate, but the declaration names another signer: the signature holds,
+    // the rule does not.
+    let (_, out) = check("CN=Someone Else,O=Scelle Test");
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert_eq!(out.stderr, "");
+    let json = out.json();
+    assert_eq!(json["verification"]["verified"], true);
+    let failed = rule(&json, "RI-SIGN-03");
+    assert_eq!(failed["outcome"], "fail");
+    assert_eq!(failed["subjects"], serde_json::json!([LEAF]));
+}

@@ -212,3 +212,68 @@ fn every_tampering_of_the_bundle_is_refused_at_its_step() {
     let p = problem(&out);
     assert!(p.starts_with("keyless verification failed at "), "{p}");
 }
+
+/// `check` of a keyless release with `--identity --issuer --trusted-root`: the facts packs read
+/// are the keyless signer's, and the table says who signed; a `--identity-regexp` that matches
+/// only part of the identity fails the signature, so the release counts as unverified.
+#[test]
+fn check_reads_the_keyless_signer_and_a_partial_identity_match_is_not_a_match() {
+    let s = signed_model();
+    let (model, bundle, root) = (
+        s.model.to_string_lossy().into_owned(),
+        s.bundle.to_string_lossy().into_owned(),
+        s.root.to_string_lossy().into_owned(),
+    );
+    let check = |identity: &[&str], format: &str| {
+        let mut args = vec![
+            "check",
+            &model,
+            "--bundle",
+            &bundle,
+            "--issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+            "--no-builtin",
+            "--policy",
+            "release-integrity",
+            "--format",
+            format,
+        ];
+        args.extend_from_slice(identity);
+        run(&args)
+    };
+    let out = check(&["--identity", IDENTITY], "json");
+    let json = out.json();
+    let v = &json["verification"];
+    assert_eq!(v["verified"], true, "{}", out.stdout);
+    assert_eq!(v["method"], "keyless");
+    assert_eq!(v["identity"], IDENTITY);
+    assert_eq!(v["issuer"], ISSUER);
+    assert_eq!(v["log_index"], 1);
+    assert_eq!(v["files_match"], true);
+
+    let table = check(&["--identity-regexp", r"release@example\.com"], "table");
+    assert!(
+        table.stdout.contains(IDENTITY) && table.stdout.contains(ISSUER),
+        "{}",
+        table.stdout
+    );
+
+    // `release@example` is a prefix of the identity: anchored, it does not match.
+    let out = check(&["--identity-regexp", "release@example"], "json");
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let json = out.json();
+    assert_eq!(json["verification"]["verified"], false);
+    let problem = json["verification"]["problem"].as_str().unwrap();
+    // The one diagnostic: the verification's problem, as a warning.
+    assert_eq!(out.stderr, format!("warning: {problem}\n"));
+    assert!(
+        problem.contains("failed at the identity") && problem.contains(&format!("`{IDENTITY}`")),
+        "{problem}"
+    );
+}
