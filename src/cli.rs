@@ -367,9 +367,10 @@ pub struct TrustArgs {
     /// (`https://token.actions.githubusercontent.com`, `https://accounts.google.com`, ...)
     #[arg(long, value_name = "URL", requires = "keyless_identity")]
     pub issuer: Option<String>,
-    /// A Sigstore `trusted_root.json` to verify keyless bundles against, instead of the
-    /// public-good root built into scelle (a private Sigstore instance)
-    #[arg(long, value_name = "FILE", requires = "issuer")]
+    /// A Sigstore `trusted_root.json` to verify keyless bundles (and managed-key bundles with a
+    /// log entry) against, instead of the public-good root built into scelle (a private
+    /// Sigstore instance)
+    #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
 }
 

@@ -30,6 +30,9 @@ pub struct Trust {
     pub certificates: Option<CertificateTrust>,
     /// An identity policy over a Sigstore trusted root (keyless bundles).
     pub keyless: Option<KeylessPolicy>,
+    /// `--trusted-root`: the Sigstore root for every bundle with a log entry (keyless, or a
+    /// managed key's), instead of the embedded one.
+    pub trusted_root: Option<TrustedRootSource>,
 }
 
 impl Trust {
@@ -285,6 +288,10 @@ pub enum TrustError {
     Regexp(String),
     #[error("`{}`: {reason}", .path.display())]
     TrustedRoot { path: PathBuf, reason: String },
+    #[error(
+        "`--trusted-root` is for Sigstore bundles, checked with `--identity` and `--issuer` (keyless) or `--key` (a managed key with a log entry)"
+    )]
+    TrustedRootAlone,
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
 }
@@ -332,24 +339,29 @@ pub fn load(request: &TrustRequest<'_>) -> Result<Trust, TrustError> {
         )),
         (None, None) => None,
     };
+    let trusted_root = match request.trusted_root {
+        None => None,
+        Some(path) => Some(TrustedRootSource::File {
+            path: path.to_path_buf(),
+            json: read_trusted_root(path)?,
+        }),
+    };
     let keyless = match (identity, request.issuer) {
         (Some(identity), Some(issuer)) => Some(KeylessPolicy {
             identity,
             issuer: issuer.to_owned(),
-            trusted_root: match request.trusted_root {
-                None => TrustedRootSource::Embedded,
-                Some(path) => TrustedRootSource::File {
-                    path: path.to_path_buf(),
-                    json: read_trusted_root(path)?,
-                },
-            },
+            trusted_root: trusted_root.clone().unwrap_or(TrustedRootSource::Embedded),
         }),
         _ => None,
     };
+    if trusted_root.is_some() && keyless.is_none() && keys.is_empty() {
+        return Err(TrustError::TrustedRootAlone);
+    }
     Ok(Trust {
         keys,
         certificates,
         keyless,
+        trusted_root,
     })
 }
 

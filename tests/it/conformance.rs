@@ -380,3 +380,59 @@ fn a_files_bundle_named_as_sigstore_python_names_it_needs_no_bundle_flag() {
     );
     assert_eq!(json["signer"]["log_index"], 79_571_823);
 }
+
+/// A managed-key bundle of a private instance needs its key and that instance's root, not an
+/// identity it has no certificate for; `--trusted-root` alone names nothing to trust.
+#[test]
+fn a_managed_key_bundle_of_a_private_instance_verifies_with_key_and_trusted_root_only() {
+    let case = suite().join("managed-key-and-trusted-root");
+    let (file, bundle) = happy("managed-key-and-trusted-root");
+    let key = case.join("key.pub").to_string_lossy().into_owned();
+    let root = case
+        .join("trusted_root.json")
+        .to_string_lossy()
+        .into_owned();
+    let out = run(&[
+        "verify",
+        &file,
+        "--bundle",
+        &bundle,
+        "--key",
+        &key,
+        "--trusted-root",
+        &root,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert_eq!(out.stderr, "");
+    let json = out.json();
+    assert_eq!(json["signer"]["method"], "key");
+    // The key id is the SHA-256 of the public key's PEM text, computed here.
+    let pem = std::fs::read(&key).unwrap();
+    assert_eq!(json["signer"]["key_id"], crate::common::sha256_hex(&pem));
+
+    // Without the private root, the embedded public-good one cannot vouch for the log entry.
+    let out = run(&[
+        "verify", &file, "--bundle", &bundle, "--key", &key, "--format", "json",
+    ]);
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+
+    let out = run(&[
+        "verify",
+        &file,
+        "--bundle",
+        &bundle,
+        "--trusted-root",
+        &root,
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}

@@ -89,9 +89,9 @@ pub fn verify_file(
         _ => "an unknown kind of content".to_owned(),
     };
     let root = trust
-        .keyless
-        .as_ref()
-        .map_or(TrustedRootSource::Embedded, |k| k.trusted_root.clone());
+        .trusted_root
+        .clone()
+        .unwrap_or(TrustedRootSource::Embedded);
     let verifier = verifier(&root)?;
     if let VerificationMaterialContent::PublicKey(_) = &parsed.verification_material.content {
         if trust.keys.is_empty() {
