@@ -16,29 +16,10 @@ import datetime
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-
-def run(cmd):
-    """Runs cmd in a fresh process; returns (wall seconds, peak RSS in MiB)."""
-    wrapper = (
-        "import resource,subprocess,sys,json,time;"
-        "t=time.perf_counter();"
-        "p=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
-        "t=time.perf_counter()-t;"
-        "r=resource.getrusage(resource.RUSAGE_CHILDREN);"
-        "sys.stderr.write(p.stderr.decode(errors='replace')[-2000:] if p.returncode else '');"
-        "print(json.dumps([p.returncode,r.ru_maxrss,t]))"
-    )
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"bench: wrapper failed for {cmd}: {out.stderr}")
-    code, rss_kib, wall = json.loads(out.stdout)
-    if code != 0:
-        sys.exit(f"bench: {' '.join(map(str, cmd))} exited {code}: {out.stderr}")
-    return wall, rss_kib / 1024
+from measure import run, warm
 
 
 def make_pki(root):
@@ -100,14 +81,6 @@ def make_release(root, large_mib, files):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, f"doc{i:06d}.bin"), "wb") as f:
             f.write(os.urandom(4096))
-
-
-def warm(root):
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            with open(os.path.join(dirpath, n), "rb") as fh:
-                while fh.read(8 << 20):
-                    pass
 
 
 def main():

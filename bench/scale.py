@@ -10,37 +10,15 @@ files and under 512 MiB at 1,000,000.
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from measure import run, warm
 
 PER_FOLDER = 1000
-
-
-def run(cmd, ok=(0,)):
-    """Runs cmd in a fresh process; returns (wall seconds, peak RSS in MiB). Exit statuses
-    other than `ok` stop the benchmark."""
-    # A child's own rusage, not the accumulated one: a small wrapper per measurement.
-    wrapper = (
-        "import resource,subprocess,sys,json,time;"
-        "t=time.perf_counter();"
-        "p=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE);"
-        "t=time.perf_counter()-t;"
-        "r=resource.getrusage(resource.RUSAGE_CHILDREN);"
-        "sys.stderr.write(p.stderr.decode(errors='replace')[-2000:] if p.returncode else '');"
-        "print(json.dumps([p.returncode,r.ru_maxrss,t]))"
-    )
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"bench: wrapper failed for {cmd}: {out.stderr}")
-    code, rss_kib, wall = json.loads(out.stdout)
-    if code not in ok:
-        sys.exit(f"bench: {' '.join(map(str, cmd))} exited {code}: {out.stderr}")
-    return wall, rss_kib / 1024
 
 
 def make_tree(root, files):
@@ -51,13 +29,6 @@ def make_tree(root, files):
             os.makedirs(d)
         with open(os.path.join(d, f"doc{i:07d}.bin"), "wb") as f:
             f.write(os.urandom(1024))
-
-
-def warm(root):
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            with open(os.path.join(dirpath, n), "rb") as fh:
-                fh.read()
 
 
 def main():
