@@ -15,6 +15,7 @@ for t in $targets; do
     summary_doc) seeds=(../policies/ai-act-gpai/tests ../fixtures/demo/docs) ;;
     domain_sizes) seeds=(../fixtures/demo/docs) ;;
     policy_pack) seeds=(../policies/release-integrity) ;;
+    x509_chain) seeds=(seeds/x509_chain) ;;
     chat_template) seeds=(../fixtures/templates/ordinary ../fixtures/templates/escape ../fixtures/templates/suspicious) ;;
     *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
   esac
