@@ -334,21 +334,24 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// The help section of the trust flags, apart from the command's own options.
+const TRUST: &str = "Whom to trust (a key, a certificate root, or a keyless signer)";
+
 /// Whom to trust when a bundle is verified: keys, certificate anchors, or a keyless identity.
 #[derive(Debug, Args, Clone, Default)]
 #[command(group(clap::ArgGroup::new("keyless_identity").args(["identity", "identity_regexp"])))]
 pub struct TrustArgs {
     /// A trusted public key: an SPKI PEM file, `env:VAR` or `-` (stdin); repeat to accept any
     /// of several keys
-    #[arg(short, long, value_name = "PUB")]
+    #[arg(short, long, value_name = "PUB", help_heading = TRUST)]
     pub key: Vec<PathBuf>,
     /// Trust anchors for bundles signed with an X.509 certificate: a PEM file of root
     /// certificates (repeatable); the chain must end at one of them
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", help_heading = TRUST)]
     pub cert_root: Vec<PathBuf>,
     /// Intermediate certificates that may complete a bundle's chain (PEM, repeatable); never
     /// trusted on their own
-    #[arg(long, value_name = "PEM", requires = "cert_root")]
+    #[arg(long, value_name = "PEM", requires = "cert_root", help_heading = TRUST)]
     pub cert_chain: Vec<PathBuf>,
     /// Accept a keyless (Sigstore) signature only from this identity: the certificate's email
     /// address or URI, exactly
@@ -357,20 +360,20 @@ pub struct TrustArgs {
         value_name = "EMAIL|URI",
         requires = "issuer",
         conflicts_with = "identity_regexp"
-    )]
+    , help_heading = TRUST)]
     pub identity: Option<String>,
     /// Accept a keyless signature from an identity matching this regular expression (the whole
     /// identity must match)
-    #[arg(long, value_name = "REGEX", requires = "issuer")]
+    #[arg(long, value_name = "REGEX", requires = "issuer", help_heading = TRUST)]
     pub identity_regexp: Option<String>,
     /// The OIDC issuer a keyless signer's identity must come from
     /// (`https://token.actions.githubusercontent.com`, `https://accounts.google.com`, ...)
-    #[arg(long, value_name = "URL", requires = "keyless_identity")]
+    #[arg(long, value_name = "URL", requires = "keyless_identity", help_heading = TRUST)]
     pub issuer: Option<String>,
     /// A Sigstore `trusted_root.json` to verify keyless bundles (and managed-key bundles with a
     /// log entry) against, instead of the public-good root built into scelle (a private
     /// Sigstore instance)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = TRUST)]
     pub trusted_root: Option<PathBuf>,
 }
 
