@@ -277,3 +277,137 @@ fn check_reads_the_keyless_signer_and_a_partial_identity_match_is_not_a_match() 
         "{problem}"
     );
 }
+
+/// The reference's own keyless shape, as far as it can be made offline: the OMS statement built
+/// exactly as `model_signing sign sigstore` builds it (`Payload(hash(model))`, serialised with
+/// `json_format.MessageToJson`), signed and logged by the private instance. The reference's
+/// `verify sigstore` (sigstore-python, given the private root as its trust configuration) and
+/// scelle agree: both accept it, and both refuse it once a file changed.
+#[test]
+fn model_signing_and_scelle_agree_on_a_keyless_bundle_of_the_references_statement() {
+    let release = Release::new();
+    let model = release.dir("model");
+    release.file("model/weights.bin", b"\x00\x01\x02\x03weights");
+    release.file("model/config.json", b"{\"layers\": 2}\n");
+    let statement = release.path().join("statement.json");
+    let out = crate::common::py(
+        "import pathlib, sys\n\
+         from google.protobuf import json_format\n\
+         from model_signing import hashing\n\
+         from model_signing._signing import signing\n\
+         payload = signing.Payload(hashing.hash(pathlib.Path(sys.argv[1])))\n\
+         open(sys.argv[2], 'wb').write(json_format.MessageToJson(payload.statement.pb).encode())",
+        &[&model.to_string_lossy(), &statement.to_string_lossy()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/private_sigstore.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .arg(release.path())
+        .arg(&statement)
+        .args([IDENTITY, ISSUER, &now])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = release.path().join("keyless.sig");
+    let root = release.path().join("trusted_root.json");
+    // sigstore-python reads its trust from a client trust configuration: the private root, and
+    // a signing configuration verification never contacts.
+    let config = release.path().join("client_trust.json");
+    let trusted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&root).unwrap()).unwrap();
+    let service = serde_json::json!([{"url": "https://unused.example", "majorApiVersion": 1,
+        "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}]);
+    crate::common::write_json(
+        &config,
+        &serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+            "trustedRoot": trusted,
+            "signingConfig": {
+                "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                "caUrls": service, "oidcUrls": [], "rekorTlogUrls": service, "tsaUrls": [],
+                "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"},
+            },
+        }),
+    );
+    let reference = || {
+        std::process::Command::new(crate::common::venv_bin().join("model_signing"))
+            .args(["verify", "sigstore"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&bundle)
+            .args([
+                "--identity",
+                IDENTITY,
+                "--identity_provider",
+                ISSUER,
+                "--trust_config",
+            ])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let (model_arg, bundle_arg, root_arg) = (
+        model.to_string_lossy().into_owned(),
+        bundle.to_string_lossy().into_owned(),
+        root.to_string_lossy().into_owned(),
+    );
+    let ours = || {
+        run(&[
+            "verify",
+            &model_arg,
+            "--bundle",
+            &bundle_arg,
+            "--identity",
+            IDENTITY,
+            "--issuer",
+            ISSUER,
+            "--trusted-root",
+            &root_arg,
+            "--format",
+            "json",
+        ])
+    };
+
+    let theirs = reference();
+    assert!(
+        theirs.status.success(),
+        "model_signing refused the bundle: {}{}",
+        String::from_utf8_lossy(&theirs.stdout),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let json = ours().success().json();
+    assert_eq!(json["format"], "oms");
+    assert_eq!(json["signer"]["method"], "keyless");
+    assert_eq!(json["signer"]["identity"], IDENTITY);
+    assert_eq!(json["files"]["matched"], 2);
+
+    std::fs::write(model.join("weights.bin"), b"\x00\x01\x02\x03WEIGHTS").unwrap();
+    let theirs = reference();
+    assert!(
+        !theirs.status.success(),
+        "model_signing accepted a changed file"
+    );
+    let out = ours();
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let json = out.json();
+    assert_eq!(json["signature"], "verified");
+    assert_eq!(json["files"]["modified"][0]["path"], "weights.bin");
+}
