@@ -42,6 +42,19 @@ fn signed_model() -> Signed {
         .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
         .unwrap();
     let statement_file = release.file("statement.json", statement);
+    let now = private_sign(&release, &statement_file);
+    Signed {
+        bundle: release.path().join("keyless.sig"),
+        root: release.path().join("trusted_root.json"),
+        integrated_time: now - 60,
+        model,
+        release,
+    }
+}
+
+/// Has the private instance sign and log `statement`, writing `keyless.sig` and
+/// `trusted_root.json` into the release; returns the time it was told is now.
+fn private_sign(release: &Release, statement: &Path) -> i64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -51,7 +64,7 @@ fn signed_model() -> Signed {
     let out = std::process::Command::new(python())
         .arg(script)
         .arg(release.path())
-        .arg(statement_file)
+        .arg(statement)
         .args([IDENTITY, ISSUER, &now])
         .output()
         .unwrap();
@@ -60,13 +73,7 @@ fn signed_model() -> Signed {
         "private_sigstore.py failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Signed {
-        bundle: release.path().join("keyless.sig"),
-        root: release.path().join("trusted_root.json"),
-        integrated_time: now.parse::<i64>().unwrap() - 60,
-        model,
-        release,
-    }
+    now.parse().unwrap()
 }
 
 impl Signed {
@@ -304,45 +311,10 @@ fn model_signing_and_scelle_agree_on_a_keyless_bundle_of_the_references_statemen
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/private_sigstore.py");
-    let out = std::process::Command::new(python())
-        .arg(script)
-        .arg(release.path())
-        .arg(&statement)
-        .args([IDENTITY, ISSUER, &now])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    private_sign(&release, &statement);
     let bundle = release.path().join("keyless.sig");
     let root = release.path().join("trusted_root.json");
-    // sigstore-python reads its trust from a client trust configuration: the private root, and
-    // a signing configuration verification never contacts.
-    let config = release.path().join("client_trust.json");
-    let trusted: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&root).unwrap()).unwrap();
-    let service = serde_json::json!([{"url": "https://unused.example", "majorApiVersion": 1,
-        "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}]);
-    crate::common::write_json(
-        &config,
-        &serde_json::json!({
-            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-            "trustedRoot": trusted,
-            "signingConfig": {
-                "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
-                "caUrls": service, "oidcUrls": [], "rekorTlogUrls": service, "tsaUrls": [],
-                "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"},
-            },
-        }),
-    );
+    let config = client_trust_config(&root);
     let reference = || {
         std::process::Command::new(crate::common::venv_bin().join("model_signing"))
             .args(["verify", "sigstore"])
@@ -410,4 +382,26 @@ fn model_signing_and_scelle_agree_on_a_keyless_bundle_of_the_references_statemen
     let json = out.json();
     assert_eq!(json["signature"], "verified");
     assert_eq!(json["files"]["modified"][0]["path"], "weights.bin");
+}
+
+/// sigstore-python reads its trust from a client trust configuration: the private root, and a
+/// signing configuration that verification never contacts. Written beside the root.
+fn client_trust_config(root: &Path) -> PathBuf {
+    let config = root.with_file_name("client_trust.json");
+    let trusted: serde_json::Value = serde_json::from_slice(&std::fs::read(root).unwrap()).unwrap();
+    let service = serde_json::json!([{"url": "https://unused.example", "majorApiVersion": 1,
+        "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"}]);
+    crate::common::write_json(
+        &config,
+        &serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+            "trustedRoot": trusted,
+            "signingConfig": {
+                "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                "caUrls": service, "oidcUrls": [], "rekorTlogUrls": service, "tsaUrls": [],
+                "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"},
+            },
+        }),
+    );
+    config
 }
