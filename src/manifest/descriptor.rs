@@ -450,6 +450,17 @@ fn text(value: &NodeValue, ty: &Ty) -> Result<Value, String> {
                 ))
             }
         }
+        // The regex crate is the engine of the packs' `matches`: a pattern it compiles alone is
+        // balanced, so `^(?:PATTERN)$` cannot be escaped by a stray `)|(`.
+        Ty::Regex => regex::RegexBuilder::new(&s)
+            .size_limit(1 << 20)
+            .build()
+            .map(|_| Value::String(s.clone()))
+            .map_err(|e| {
+                let first = e.to_string();
+                let line = first.lines().last().unwrap_or_default().trim().to_owned();
+                format!("`{s}` is not a regular expression: {line}")
+            }),
         _ => Ok(Value::String(s)),
     }
 }
@@ -680,6 +691,24 @@ mod tests {
                 .collect(),
             other => panic!("expected problems, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_signer_pattern_must_be_a_regular_expression_on_its_own() {
+        // `a)|(b` would escape the anchors of `^(?:...)$` if it were accepted.
+        assert_eq!(
+            problems("signing:\n  identity_regexp: 'a)|(b'\n"),
+            vec!["2:20: `signing.identity_regexp`: `a)|(b` is not a regular expression: error: unopened group".to_owned()]
+        );
+        let declared = parse(
+            "signing:\n  identity_regexp: 'https://github\\.com/org/.*'\n",
+            "scelle.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            declared.value["signing"]["identity_regexp"],
+            "https://github\\.com/org/.*"
+        );
     }
 
     #[test]

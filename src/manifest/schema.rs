@@ -50,6 +50,9 @@ pub enum Ty {
     Sha256,
     /// An SPDX licence expression, checked against the SPDX licence list.
     Spdx,
+    /// A regular expression (the syntax of the policy packs' `matches`), checked to compile on
+    /// its own, so that a rule wrapping it in `^(?:...)$` anchors all of it.
+    Regex,
     /// One of these values (strings, or `true`/`false` for three-valued answers).
     Enum(Vec<Value>),
     /// A document reference with the common fields plus these.
@@ -184,6 +187,7 @@ impl fmt::Display for Ty {
             Ty::Country => f.write_str("country code"),
             Ty::Sha256 => f.write_str("SHA-256"),
             Ty::Spdx => f.write_str("SPDX licence expression"),
+            Ty::Regex => f.write_str("regular expression"),
             Ty::Enum(values) => {
                 let names: Vec<String> = values.iter().map(enum_name).collect();
                 write!(f, "one of {}", names.join(", "))
@@ -315,6 +319,7 @@ fn scalar(name: &str) -> Option<Ty> {
         "country" => Ty::Country,
         "sha256" => Ty::Sha256,
         "spdx" => Ty::Spdx,
+        "regex" => Ty::Regex,
         _ => return None,
     })
 }
