@@ -1,4 +1,5 @@
 //! The audit document built from small releases and hand-written check reports.
+
 use super::*;
 use crate::console::{ColorChoice, Console};
 use crate::policy::{Stage, builtin};
