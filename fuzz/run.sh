@@ -16,6 +16,7 @@ for t in $targets; do
     domain_sizes) seeds=(../fixtures/demo/docs) ;;
     policy_pack) seeds=(../policies/release-integrity) ;;
     x509_chain) seeds=(seeds/x509_chain) ;;
+    keyless_bundle) seeds=(../tests/data/sigstore-conformance/bundle-verify/*/) ;;
     chat_template) seeds=(../fixtures/templates/ordinary ../fixtures/templates/escape ../fixtures/templates/suspicious) ;;
     *) seeds=(../fixtures/formats ../fixtures/bad/files) ;;
   esac
