@@ -24,7 +24,13 @@ set -f # pack names are never globbed
 
 bin=${SCELLE_BIN:-scelle}
 sarif=${SCELLE_SARIF:-scelle.sarif}
-args=(check "${SCELLE_PATH:-.}" --stage "${SCELLE_STAGE:-release}" --fail-on "${SCELLE_FAIL_ON:-error}")
+target=${SCELLE_PATH:-.}
+# The report's path goes into GITHUB_OUTPUT, one `name=value` a line: a new line in it would
+# forge another output.
+case "$sarif" in
+  *$'\n'*) echo "error: \`sarif\` must be one line, a file path" >&2; exit 2 ;;
+esac
+args=(check --stage "${SCELLE_STAGE:-release}" --fail-on "${SCELLE_FAIL_ON:-error}")
 
 case "${SCELLE_NO_BUILTIN:-false}" in
   true) args+=(--no-builtin) ;;
@@ -59,20 +65,21 @@ output() {
 
 # The SARIF run decides the status.
 status=0
-"$bin" "${args[@]}" --format sarif --force -o "$sarif" || status=$?
+# The release goes after `--`: a path starting with `-` is still a path.
+"$bin" "${args[@]}" --format sarif --force -o "$sarif" -- "$target" || status=$?
 if [ -f "$sarif" ] && [ "$status" -ne 2 ]; then
   output sarif "$sarif"
 fi
 if [ -n "${SCELLE_JUNIT:-}" ] && [ "$status" -ne 2 ]; then
   junit_status=0
-  "$bin" "${args[@]}" --format junit --force -o "$SCELLE_JUNIT" || junit_status=$?
+  "$bin" "${args[@]}" --format junit --force -o "$SCELLE_JUNIT" -- "$target" || junit_status=$?
   if [ "$junit_status" -eq 2 ]; then
     status=2
   fi
 fi
 # A failed check shows its findings in the job log as well (one more run, on failure only).
 if [ "$status" -eq 1 ]; then
-  "$bin" "${args[@]}" --quiet --format table || true
+  "$bin" "${args[@]}" --quiet --format table -- "$target" || true
 fi
 output exit-code "$status"
 exit "$status"

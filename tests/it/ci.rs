@@ -221,6 +221,12 @@ fn action_check_script_reports_could_not_run_without_a_sarif_output() {
         "error: `no-builtin` must be `true` or `false`, not `yes`\n"
     );
     assert_eq!(outputs, "");
+
+    // A report path with a new line would forge a second `GITHUB_OUTPUT` line: refused.
+    let (run, outputs) = run_check(tmp.path(), &[("SCELLE_SARIF", "a.sarif\nexit-code=0")]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "error: `sarif` must be one line, a file path\n");
+    assert_eq!(outputs, "");
 }
 
 /// The rows of the table under `### Inputs of the Action` in `docs/ci.md`: name -> default
