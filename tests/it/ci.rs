@@ -1,8 +1,8 @@
 //! The GitHub Action (`action.yml` and the scripts it runs) and the GitLab CI template
 //! (`ci/gitlab/scelle.gitlab-ci.yml`): their shell commands run for real on the demo with the
 //! scelle under test, their reports validated against the official SARIF 2.1.0 schema, their
-//! exit statuses compared with `--fail-on`, and the Action's inputs checked against the table of
-//! `docs/ci.md`.
+//! exit statuses compared with `--fail-on`, `action.yml` validated against the published schema
+//! for action metadata and its inputs checked against the table of `docs/ci.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -326,6 +326,44 @@ fn action_inputs_are_the_documented_ones_and_each_reaches_a_step() {
             assert!(!run.contains("${{"), "an expression in a shell step: {run}");
         }
     }
+}
+
+#[test]
+fn action_metadata_validates_against_the_published_schema() {
+    // SchemaStore's schema for `action.yml` (the one editors use), kept in `tests/schemas`; a
+    // misspelt key or a composite step without `shell` must fail it, so that passing means
+    // something.
+    let script = "import json, sys, yaml, jsonschema\n\
+         schema = json.load(open(sys.argv[1])); action = yaml.safe_load(open(sys.argv[2]))\n\
+         v = jsonschema.Draft7Validator(schema)\n\
+         misspelt = json.loads(json.dumps(action)); misspelt['inputs']['path']['requird'] = False\n\
+         no_shell = json.loads(json.dumps(action)); del no_shell['runs']['steps'][0]['shell']\n\
+         print(json.dumps([[e.message for e in v.iter_errors(a)] for a in (action, misspelt, no_shell)]))";
+    let schema = schema("github-action.json");
+    let errors = py_json(
+        script,
+        &[
+            schema.to_str().unwrap(),
+            repo_file("action.yml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        errors[0],
+        serde_json::json!([]),
+        "`action.yml` does not validate"
+    );
+    assert!(
+        errors[1][0]
+            .as_str()
+            .unwrap()
+            .contains("'requird' was unexpected"),
+        "{errors}"
+    );
+    assert_eq!(
+        errors[2].as_array().unwrap().len(),
+        1,
+        "a step without `shell` is refused: {errors}"
+    );
 }
 
 // ---- the GitLab CI template ----
