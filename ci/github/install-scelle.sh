@@ -3,7 +3,8 @@
 #   cargo  `cargo install --locked --path` the Action's own checkout (GITHUB_ACTION_PATH): the
 #          scelle of the ref the workflow pinned (`uses: ...@REF`), built with the runner's Rust
 #          toolchain (GitHub's Ubuntu runners have one)
-#   pip    `pip install scelle` (SCELLE_VERSION pins a version, e.g. `0.1.0`): the prebuilt wheel
+#   pip    `pipx install scelle`, or `pip install scelle` without pipx (SCELLE_VERSION pins a
+#          version, e.g. `0.1.0`): the prebuilt wheel
 #   none   use the scelle already on PATH
 set -euo pipefail
 case "${SCELLE_INSTALL:-cargo}" in
@@ -14,7 +15,13 @@ case "${SCELLE_INSTALL:-cargo}" in
     if [ -n "${SCELLE_VERSION:-}" ]; then
       spec="scelle==$SCELLE_VERSION"
     fi
-    python3 -m pip install --quiet --disable-pip-version-check "$spec" ;;
+    # pipx where there is one (GitHub's runners have it; their system Python refuses a plain
+    # `pip install`, PEP 668), else pip.
+    if command -v pipx >/dev/null; then
+      pipx install --quiet "$spec"
+    else
+      python3 -m pip install --quiet --disable-pip-version-check "$spec"
+    fi ;;
   none) ;;
   *)
     echo "error: \`install\` must be \`cargo\`, \`pip\` or \`none\`, not \`$SCELLE_INSTALL\`" >&2

@@ -229,6 +229,32 @@ fn action_check_script_reports_could_not_run_without_a_sarif_output() {
     assert_eq!(outputs, "");
 }
 
+#[test]
+fn action_install_script_uses_the_scelle_on_path_or_refuses_an_unknown_method() {
+    let install = |method: &str| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo_file("ci/github/install-scelle.sh"))
+            .env("SCELLE_INSTALL", method);
+        with_scelle_on_path(&mut cmd);
+        run_cmd(&mut cmd)
+    };
+    let run = install("none");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("scelle {}\n", env!("CARGO_PKG_VERSION")),
+        "the installed scelle says its version in the log"
+    );
+    assert_eq!(run.stderr, "");
+    let run = install("curl");
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: `install` must be `cargo`, `pip` or `none`, not `curl`\n"
+    );
+}
+
 /// The rows of the table under `### Inputs of the Action` in `docs/ci.md`: name -> default
 /// (`(none)` read as empty).
 fn documented_inputs() -> BTreeMap<String, String> {
