@@ -5,11 +5,20 @@
 # fixtures/demo itself is never written to: bundles go to a temporary folder, the documents to
 # target/demo-documents (replaced on each run).
 set -euo pipefail
+# SCELLE=/path/to/scelle (or a name on PATH) runs the demo with an installed binary: `.ci/wheel`
+# runs it with the one `pip install` put in a fresh venv. Resolved before the `cd` below.
+scelle=
+if [ -n "${SCELLE:-}" ]; then
+    scelle=$(command -v -- "$SCELLE") && scelle=$(realpath -- "$scelle") && [ -x "$scelle" ] ||
+        { echo "SCELLE=\`$SCELLE\` is not an executable file" >&2; exit 1; }
+fi
 cd "$(dirname "$0")/.."
-# Ask cargo where it put the binary: CARGO_TARGET_DIR, a config's build.target-dir or ./target.
-scelle=$(cargo build --release --locked --quiet --message-format=json |
-    sed -n 's/.*"executable":"\([^"]*\/scelle\)".*/\1/p' | tail -n 1)
-[ -x "$scelle" ] || { echo "cargo built no \`scelle\` binary" >&2; exit 1; }
+if [ -z "$scelle" ]; then
+    # Ask cargo where it put the binary: CARGO_TARGET_DIR, a config's build.target-dir or ./target.
+    scelle=$(cargo build --release --locked --quiet --message-format=json |
+        sed -n 's/.*"executable":"\([^"]*\/scelle\)".*/\1/p' | tail -n 1)
+    [ -x "$scelle" ] || { echo "cargo built no \`scelle\` binary" >&2; exit 1; }
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/scelle-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
