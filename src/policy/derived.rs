@@ -19,6 +19,15 @@ use crate::manifest::descriptor::has_scheme;
 use crate::manifest::schema::{Field, Schema, Ty};
 
 /// Dataset roles that are not training (they do not count towards training data).
+/// A size band per modality, as `derived.training_content` computes them and
+/// `derived.summary_document` reads them from the published summary.
+pub(super) const BANDS: Shape = Shape::Obj(&[
+    ("text", Shape::Leaf),
+    ("image", Shape::Leaf),
+    ("audio", Shape::Leaf),
+    ("video", Shape::Leaf),
+]);
+
 const NOT_TRAINING: [&str; 3] = ["validation", "test", "eval"];
 
 /// Stages of `training.compute.by_stage` that update the model's parameters: their sum is
@@ -90,15 +99,7 @@ pub const SHAPE: Shape = Shape::Obj(&[
     (
         "training_content",
         Shape::Obj(&[
-            (
-                "bands",
-                Shape::Obj(&[
-                    ("text", Shape::Leaf),
-                    ("image", Shape::Leaf),
-                    ("audio", Shape::Leaf),
-                    ("video", Shape::Leaf),
-                ]),
-            ),
+            ("bands", BANDS),
             (
                 "large_public_datasets",
                 Shape::List(&Shape::Obj(&[

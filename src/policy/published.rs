@@ -28,15 +28,7 @@ pub const SHAPE: Shape = Shape::Obj(&[
     ("generators_missing", Shape::Leaf),
     ("base_models_missing", Shape::Leaf),
     ("dates", Shape::Leaf),
-    (
-        "bands",
-        Shape::Obj(&[
-            ("text", Shape::Leaf),
-            ("image", Shape::Leaf),
-            ("audio", Shape::Leaf),
-            ("video", Shape::Leaf),
-        ]),
-    ),
+    ("bands", super::derived::BANDS),
 ]);
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {

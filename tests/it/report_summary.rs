@@ -264,10 +264,11 @@ fn with_domain_file(rel: &str, bytes: &[u8], sme: bool) -> Release {
     release
 }
 
-fn domain_rows(doc: &Value) -> Vec<Vec<String>> {
+/// The item of Template §2.3 listing the most relevant domain names.
+fn domain_item(doc: &Value) -> &Value {
     let s23 = &doc["sections"][2]["sections"][2];
     assert_eq!(s23["number"], "2.3");
-    let item = s23["items"]
+    s23["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -277,7 +278,11 @@ fn domain_rows(doc: &Value) -> Vec<Vec<String>> {
                 .unwrap()
                 .starts_with("Most relevant domain names")
         })
-        .unwrap();
+        .unwrap()
+}
+
+fn domain_rows(doc: &Value) -> Vec<Vec<String>> {
+    let item = domain_item(doc);
     assert!(
         item["sources"]
             .as_array()
@@ -519,18 +524,7 @@ fn a_published_domain_list_is_not_fetched_and_the_declared_list_stands() {
     let out = summary(release.path(), "json");
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
-    let s23 = &doc["sections"][2]["sections"][2];
-    let item = s23["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["label"]
-                .as_str()
-                .unwrap()
-                .starts_with("Most relevant domain names")
-        })
-        .unwrap();
+    let item = domain_item(&doc);
     // The demo's declared list, as declared.
     assert_eq!(
         item["value"]["rows"],
