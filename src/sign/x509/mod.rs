@@ -45,23 +45,37 @@ pub fn verify_chain(
         return Err("the bundle's certificate chain is empty".into());
     };
     let leaf = Cert::parse(leaf_der, Origin::Bundle(0))?;
-    let mut pool = Pool::default();
+    let mut pool = Pool {
+        looked_in: "is not among the bundle's certificates, `--cert-chain` or `--cert-root`",
+        certs: Vec::new(),
+    };
     for (i, der) in rest.iter().enumerate() {
         pool.add(Cert::parse(der, Origin::Bundle(i + 1))?, false)?;
     }
+    validate(&leaf, pool, trust, now)
+}
+
+/// The leaf's own checks, then a path through `pool` (with `trust`'s certificates added) to an
+/// anchor.
+fn validate(
+    leaf: &Cert,
+    mut pool: Pool,
+    trust: &CertificateTrust,
+    now: jiff::Timestamp,
+) -> Result<VerifiedLeaf, String> {
     for c in &trust.intermediates {
         pool.add(Cert::parse(&c.der, Origin::File(c.source.clone()))?, false)?;
     }
     for c in &trust.roots {
         pool.add(Cert::parse(&c.der, Origin::File(c.source.clone()))?, true)?;
     }
-    let key = check_leaf(&leaf, now)?;
-    let path = pool.path_from(&leaf, now)?;
+    let key = check_leaf(leaf, now)?;
+    let path = pool.path_from(leaf, now)?;
     let chain = path
         .iter()
         .map(|&i| pool.certs[i].0.subject.clone())
         .collect();
-    let signer = signer_of(&leaf, &key, chain);
+    let signer = signer_of(leaf, &key, chain);
     Ok(VerifiedLeaf { key, signer })
 }
 
@@ -140,17 +154,13 @@ pub fn check_for_signing(
             roots: anchors,
             intermediates: intermediates.into_iter().map(|(c, _)| c).collect(),
         };
-        // The same checks a verifier makes, worded for the signer.
-        verify_chain(std::slice::from_ref(&leaf.der), &trust, now).map_err(|e| {
-            e.replace(
-                "the bundle's signing certificate",
-                "the signing certificate",
-            )
-            .replace(
-                "is not among the bundle's certificates, `--cert-chain` or `--cert-root`",
-                "is not in the `--cert-chain` files",
-            )
-        })?
+        // The same checks a verifier makes, the leaf named by its file and the issuer looked
+        // for where a signer gives it.
+        let pool = Pool {
+            looked_in: "is not in the `--cert-chain` files",
+            certs: Vec::new(),
+        };
+        validate(&parsed_leaf, pool, &trust, now)?
     };
     Ok(SigningChain {
         certificates,
@@ -256,8 +266,11 @@ fn eku_name(oid: der::asn1::ObjectIdentifier) -> String {
 /// The certificates a path may go through: intermediates (bundle, `--cert-chain`) and anchors
 /// (`--cert-root`). A certificate given twice is kept once, as an anchor if either copy was
 /// one: a bundle that carries the root itself reaches that root.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Pool {
+    /// Where a missing issuer was looked for, in the words of the command that looked
+    /// ("is not among ...").
+    looked_in: &'static str,
     certs: Vec<(Cert, bool)>,
 }
 
@@ -330,9 +343,10 @@ impl Search<'_> {
         }
         Err(first_error.unwrap_or_else(|| {
             format!(
-                "no path from {} to a trust anchor: its issuer `{}` is not among the bundle's certificates, `--cert-chain` or `--cert-root`",
+                "no path from {} to a trust anchor: its issuer `{}` {}",
                 self.leaf.name(),
-                cert.issuer
+                cert.issuer,
+                self.pool.looked_in
             )
         }))
     }
