@@ -76,6 +76,13 @@ pub enum Command {
     /// missing or malformed input, a bad key).
     #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
+    /// Write the release as an AI bill of materials: CycloneDX 1.6/1.7 or SPDX 3.0.1
+    ///
+    /// The model, every file with its SHA-256, the declared datasets, base models, training
+    /// energy and the signature, mapped field by field (docs/export.md). Says on stderr, and in
+    /// the document, how much of what Annex XI and XII ask for the declaration fills.
+    #[command(after_help = examples::EXPORT)]
+    Export(ExportArgs),
     /// List, explain, lint and test policy packs
     #[command(subcommand, after_help = examples::POLICY)]
     Policy(PolicyCommand),
@@ -125,6 +132,16 @@ Examples:
   scelle report release/ --key publisher.pub --kind model-documentation --audience downstream
   scelle report release/ --key publisher.pub --kind audit --format html -o audit.html
   scelle report release.sigstore.json --key publisher.pub --kind annex-xi --format json";
+    pub const EXPORT: &str =
+        "Exit status: 0 the document was written, 1 `--key` (or another trust flag) was given and \
+the release did not verify with it, or the declaration fills less than `--min-completeness`, 2 \
+could not run.
+
+Examples:
+  scelle export release/ --format cyclonedx -o release.cdx.json
+  scelle export release/ --key publisher.pub --format cyclonedx --spec-version 1.7
+  scelle export release.sigstore.json --key publisher.pub --format spdx -o release.spdx.json
+  scelle export release/ --format spdx --min-completeness 80 -o release.spdx.json";
     pub const DIFF: &str = "Examples:
   scelle diff v1/ v2/
   scelle diff v1.sigstore.json v2/ --key publisher.pub --format markdown
@@ -291,6 +308,39 @@ pub enum DocumentFormat {
     Html,
     /// The same content as data (`docs/report.schema.json`)
     Json,
+}
+
+/// Arguments of `scelle export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The release: a folder, a manifest or a bundle
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// The bill of materials to write
+    #[arg(long, value_enum, default_value_t = crate::export::Format::Cyclonedx, value_name = "FORMAT")]
+    pub format: crate::export::Format,
+    /// The format's version: `1.6` (default) or `1.7` for CycloneDX, `3.0.1` for SPDX
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub spec_version: Option<crate::export::SpecVersion>,
+    /// Exit 1 when the declaration fills less than PERCENT of what Annex XI and XII ask for
+    /// (the document is written all the same)
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_completeness: Option<u8>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The bundle of a release folder (default: `scelle.sigstore.json`, then `model.sig`)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
 }
 
 /// Arguments of `scelle diff`.

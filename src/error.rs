@@ -49,6 +49,8 @@ pub enum Error {
     Document(#[from] DocumentError),
     #[error(transparent)]
     Trust(#[from] TrustError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
 }
 
 impl Error {
@@ -82,6 +84,7 @@ impl Error {
             Error::DomainSizes(e) => e.hint(),
             Error::Document(_) => None,
             Error::Trust(e) => e.hint(),
+            Error::Export(_) => None,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod diff;
 pub mod document;
 mod error;
 pub mod exit;
+pub mod export;
 pub mod finding;
 #[cfg(test)]
 mod generated_docs;

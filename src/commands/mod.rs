@@ -4,6 +4,7 @@
 mod check;
 mod completions;
 mod diff;
+mod export;
 mod init;
 mod keygen;
 pub mod man;
@@ -27,6 +28,7 @@ pub fn run(cli: &Cli, console: &Console) -> anyhow::Result<ExitStatus> {
         Command::Check(args) => check::run(args, &cli.global, console),
         Command::Report(args) => report::run(args, &cli.global, console),
         Command::Diff(args) => diff::run(args, &cli.global, console),
+        Command::Export(args) => export::run(args, console),
         Command::Policy(command) => policy::run(command, console),
         Command::Init(args) => init::run(args, console),
         Command::Completions(args) => completions::run(args),

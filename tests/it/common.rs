@@ -430,3 +430,26 @@ pub fn assert_report_schema(paths: &[PathBuf]) {
         "not every document was validated"
     );
 }
+
+/// Validates a bill of materials with the official tools (tests/it/validate_sbom.py):
+/// `args` is `["cyclonedx", "1.6"]`, `["cyclonedx", "1.7"]` or `["spdx"]`. Returns whether it is
+/// valid and what the validators printed.
+pub fn validate_sbom(args: &[&str], path: &Path) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/validate_sbom.py");
+    let out = std::process::Command::new(python())
+        .arg(&script)
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "validate_sbom.py could not run: {text}"
+    );
+    (out.status.success(), text)
+}
