@@ -20,6 +20,7 @@ mod common;
 mod conformance;
 mod counting;
 mod diff;
+mod export;
 mod figures;
 mod gate;
 mod init;
