@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scelle's main job, end to end, on the demo release shipped in fixtures/demo (nothing is
 # downloaded): scan it, make a key, seal it, verify it, check it against the EU AI Act and GDPR
-# policy packs, write the documents the law asks for, then show what tampering looks like.
+# policy packs, write the documents the law asks for and its bills of materials (CycloneDX and
+# SPDX), then show what tampering looks like.
 # fixtures/demo itself is never written to: bundles go to a temporary folder, the documents to
 # target/demo-documents (replaced on each run).
 set -euo pipefail
@@ -67,6 +68,16 @@ sed -n '/^## 2 /,/^## 3 /p' "$out/model-documentation-downstream.md" | sed '$d'
 step "scelle report ... --kind audit --format html -o audit.html   # one self-contained page to file"
 document audit audit.html --format html
 echo "($(grep -c '<tr' "$out/audit.html") table rows; open it in a browser or print it on A4)"
+
+# The same sealed record as bills of materials for supply-chain tools (docs/export.md).
+bom() { # FORMAT FILE: writes FILE from the verified release, shows how complete it is
+    "$scelle" export fixtures/demo "${signed[@]}" --format "$1" --force -o "$out/$2" 2>"$work/export.err"
+    echo "(wrote $out/$2; $(head -n 1 "$work/export.err"))"
+}
+step "scelle export fixtures/demo --key publisher.pub --bundle demo.sigstore.json --format cyclonedx -o demo.cdx.json"
+bom cyclonedx demo.cdx.json
+step "scelle export ... --format spdx -o demo.spdx.json   # SPDX 3.0.1, AI and Dataset profiles"
+bom spdx demo.spdx.json
 
 step "scelle keygen -a p256 -o oms && scelle sign fixtures/demo --key oms.key --format oms -o model.sig"
 "$scelle" keygen -a p256 -o "$work/oms" -q
