@@ -144,7 +144,10 @@ fn min_completeness_gates_after_writing_the_document() {
         "-q",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stderr, "", "`-q` keeps the completeness lines off stderr");
+    assert_eq!(
+        out.stderr, "",
+        "`-q` keeps the completeness lines off stderr"
+    );
     let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(
         written["@context"],
@@ -175,7 +178,12 @@ fn a_version_of_the_other_format_is_refused_before_anything_is_read() {
     let out = run(&["export", demo().to_str().unwrap(), "--spec-version", "1.5"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("invalid value '1.5'"), "{}", out.stderr);
-    let out = run(&["export", demo().to_str().unwrap(), "--min-completeness", "101"]);
+    let out = run(&[
+        "export",
+        demo().to_str().unwrap(),
+        "--min-completeness",
+        "101",
+    ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("101"), "{}", out.stderr);
 }
@@ -228,7 +236,10 @@ fn a_foreign_key_or_tampered_files_write_nothing_and_fail() {
         &bundle,
     ]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(out.stdout, "", "no document for a record the key does not vouch for");
+    assert_eq!(
+        out.stdout, "",
+        "no document for a record the key does not vouch for"
+    );
     assert!(
         out.stderr.contains("no bill of materials written"),
         "{}",
@@ -276,7 +287,10 @@ fn a_verified_export_names_its_signer_and_an_unverified_one_says_so() {
         cdx_property(&bom, "scelle:signer:identity"),
         Some(signed.key_id().as_str())
     );
-    assert_eq!(cdx_property(&bom, "scelle:bundle"), Some("demo.sigstore.json"));
+    assert_eq!(
+        cdx_property(&bom, "scelle:bundle"),
+        Some("demo.sigstore.json")
+    );
     // The bundle given as input, without a key: read, named, not trusted.
     let unverified = run(&["export", &signed.bundle(), "-q"]);
     assert_eq!(unverified.code, 0, "{}", unverified.stderr);
@@ -294,7 +308,12 @@ fn an_existing_output_is_kept_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bom.json");
     std::fs::write(&path, b"keep me").unwrap();
-    let out = run(&["export", demo().to_str().unwrap(), "-o", path.to_str().unwrap()]);
+    let out = run(&[
+        "export",
+        demo().to_str().unwrap(),
+        "-o",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
@@ -333,7 +352,8 @@ fn the_time_written_is_source_date_epoch() {
         "the SPDX creation time is the pinned one"
     );
     assert!(
-        !out.stdout.contains(Path::new(env!("CARGO_MANIFEST_DIR")).to_str().unwrap()),
+        !out.stdout
+            .contains(Path::new(env!("CARGO_MANIFEST_DIR")).to_str().unwrap()),
         "no absolute path in the document"
     );
 }
