@@ -74,11 +74,13 @@ struct Graph {
     prefix: String,
     nodes: Vec<Value>,
     ids: Vec<String>,
-    /// Agents by kind and name, so a name declared twice is one element.
-    agents: BTreeMap<(&'static str, String), String>,
+    /// Agents by name, so a name declared twice (the provider as a dataset's publisher) is one
+    /// element, of the kind it was first written as.
+    agents: BTreeMap<String, String>,
     /// Licence expressions by text, likewise.
     licenses: BTreeMap<String, String>,
     licensed: bool,
+    relationships: usize,
 }
 
 impl Graph {
@@ -90,6 +92,7 @@ impl Graph {
             agents: BTreeMap::new(),
             licenses: BTreeMap::new(),
             licensed: false,
+            relationships: 0,
         }
     }
 
@@ -111,11 +114,11 @@ impl Graph {
     /// The IRI of an agent (`Organization` for a legal entity, `Agent` when the declaration does
     /// not say what kind of party it is), added on first use.
     fn agent(&mut self, kind: &'static str, name: &str) -> String {
-        if let Some(id) = self.agents.get(&(kind, name.to_owned())) {
+        if let Some(id) = self.agents.get(name) {
             return id.clone();
         }
         let id = self.id(&format!("agent-{}", self.agents.len() + 1));
-        self.agents.insert((kind, name.to_owned()), id.clone());
+        self.agents.insert(name.to_owned(), id.clone());
         self.push(json!({"type": kind, "spdxId": id, "name": name}));
         id
     }
@@ -147,7 +150,8 @@ impl Graph {
         if to.is_empty() {
             return;
         }
-        let id = self.id(&format!("relationship-{}", self.nodes.len() + 1));
+        self.relationships += 1;
+        let id = self.id(&format!("relationship-{}", self.relationships));
         self.push(json!({
             "type": "Relationship",
             "spdxId": id,
@@ -227,7 +231,10 @@ fn model_package(g: &mut Graph, view: &View<'_>, package: &str) {
     }
     let tasks = strings(view.list("model.intended_tasks"));
     if !tasks.is_empty() {
-        p.insert("ai_informationAboutApplication".into(), json!(tasks.join("; ")));
+        p.insert(
+            "ai_informationAboutApplication".into(),
+            json!(tasks.join("; ")),
+        );
     }
     if let Some(text) = view.str("evaluation.limitations") {
         p.insert("ai_limitation".into(), json!(text));
@@ -476,7 +483,10 @@ fn dataset_properties(d: &Value) -> Vec<Property> {
         ("scelle:dataset:records", "size.records"),
         ("scelle:dataset:acquired-at", "acquired_at"),
         ("scelle:dataset:lawful-basis", "lawful_basis"),
-        ("scelle:dataset:tdm-opt-out-respected", "tdm.opt_out_respected"),
+        (
+            "scelle:dataset:tdm-opt-out-respected",
+            "tdm.opt_out_respected",
+        ),
         ("scelle:dataset:manifest", "manifest.uri"),
     ]
     .into_iter()
@@ -630,9 +640,9 @@ fn is_url(text: &str) -> bool {
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     !host.is_empty()
         && text.len() <= 2048
-        && text.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
-        })
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
 }
 
 fn is_sha256(text: &str) -> bool {
@@ -689,7 +699,9 @@ mod tests {
 
     #[test]
     fn licence_expressions_exclude_markup_and_newlines() {
-        assert!(is_license_expression("Apache-2.0 OR (MIT AND LicenseRef-x)"));
+        assert!(is_license_expression(
+            "Apache-2.0 OR (MIT AND LicenseRef-x)"
+        ));
         assert!(!is_license_expression("MIT\nAND"));
         assert!(!is_license_expression(" "));
         assert!(!is_license_expression("<script>"));
