@@ -7,7 +7,7 @@
 //! gives the same graph. A value is written only when it was declared or scanned and fits the
 //! field's type in the SPDX model (a date, a URL, a digest): a declared string that does not fit
 //! is left out rather than making the document invalid. Facts SPDX has no field for go under
-//! their `scelle:` names in a `CdxPropertiesExtension`, as in the CycloneDX export.
+//! their `scelle:` names in a `CdxPropertiesExtension`: the same names the other format carries.
 
 use std::collections::BTreeMap;
 
@@ -129,18 +129,17 @@ impl Graph {
         let Some(expression) = expression.filter(|e| is_license_expression(e)) else {
             return;
         };
-        let license = match self.licenses.get(expression) {
-            Some(id) => id.clone(),
-            None => {
-                let id = self.id(&format!("license-{}", self.licenses.len() + 1));
-                self.licenses.insert(expression.to_owned(), id.clone());
-                self.push(json!({
-                    "type": "simplelicensing_LicenseExpression",
-                    "spdxId": id,
-                    "simplelicensing_licenseExpression": expression,
-                }));
-                id
-            }
+        let license = if let Some(id) = self.licenses.get(expression) {
+            id.clone()
+        } else {
+            let id = self.id(&format!("license-{}", self.licenses.len() + 1));
+            self.licenses.insert(expression.to_owned(), id.clone());
+            self.push(json!({
+                "type": "simplelicensing_LicenseExpression",
+                "spdxId": id,
+                "simplelicensing_licenseExpression": expression,
+            }));
+            id
         };
         self.licensed = true;
         self.relationship(from, "hasDeclaredLicense", &[license]);
@@ -205,7 +204,7 @@ fn model_package(g: &mut Graph, view: &View<'_>, package: &str) {
             "type": "Hash",
             "algorithm": "sha256",
             "hashValue": view.root(),
-            "comment": "scelle root digest: SHA-256 over the release's file list (path, size, SHA-256 of each file)",
+            "comment": "the release's root digest (OpenSSF Model Signing): SHA-256 over the raw SHA-256 digests of its files, in manifest order",
         }]),
     );
     insert_list(&mut p, "ai_typeOfModel", type_of_model(view));

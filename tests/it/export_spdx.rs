@@ -148,10 +148,19 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
         "no absolute path"
     );
 
+    check_model(&doc);
+    check_files(&doc);
+    check_datasets(&doc);
+    check_base_model(&doc);
+    check_elements(&doc);
+}
+
+/// The model's package: the root digest, the declared facts, energy and figures.
+fn check_model(doc: &Value) {
     // The package's digest is the root digest `scelle scan` records.
     let manifest = run(&["scan", &path(&demo())]).json();
     let root = manifest["predicate"]["root"]["sha256"].as_str().unwrap();
-    let model = package(&doc);
+    let model = package(doc);
     assert_eq!(model["type"], "ai_AIPackage");
     assert_eq!(sha256_of(model), root);
     assert_eq!(model["name"], "tiny-llama-fr-en");
@@ -162,10 +171,10 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
         "https://huggingface.co/petit-labo/tiny-llama-fr-en"
     );
     assert_eq!(model["software_primaryPurpose"], "model");
-    let supplier = by_id(&doc, model["suppliedBy"].as_str().unwrap());
+    let supplier = by_id(doc, model["suppliedBy"].as_str().unwrap());
     assert_eq!(supplier["type"], "Organization");
     assert_eq!(supplier["name"], "Petit Labo SARL");
-    assert_eq!(license_of(&doc, model), ["Apache-2.0"]);
+    assert_eq!(license_of(doc, model), ["Apache-2.0"]);
 
     // Energy: 1.0 kWh of training, declared under training.energy.kwh.
     let energy = &model["ai_energyConsumption"]["ai_trainingEnergyConsumption"][0];
@@ -202,11 +211,15 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
     assert_eq!(model["ai_useSensitivePersonalInformation"], "yes");
     assert_eq!(property(model, "scelle:root-sha256").as_deref(), Some(root));
     assert_eq!(property(model, "scelle:verified").as_deref(), Some("false"));
+}
 
+/// Every file of the demo, with its digest.
+fn check_files(doc: &Value) {
+    let model = package(doc);
     // Every file, with its SHA-256 computed here from the file itself.
     let mut expected = Vec::new();
     files_under(&demo(), &demo(), &mut expected);
-    let contained = targets(&doc, model["spdxId"].as_str().unwrap(), "contains");
+    let contained = targets(doc, model["spdxId"].as_str().unwrap(), "contains");
     let mut names: Vec<&str> = contained
         .iter()
         .map(|f| f["name"].as_str().unwrap())
@@ -232,15 +245,19 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
             assert_eq!(purpose, "documentation", "{name}");
         }
     }
+}
 
+/// The datasets and how the model uses them.
+fn check_datasets(doc: &Value) {
+    let model = package(doc);
     // Each dataset, with its licence, linked as its role says (three pre-training sets, one
     // evaluation set).
     let id = model["spdxId"].as_str().unwrap();
-    let trained: Vec<&str> = targets(&doc, id, "trainedOn")
+    let trained: Vec<&str> = targets(doc, id, "trainedOn")
         .iter()
         .map(|d| d["name"].as_str().unwrap())
         .collect();
-    let tested: Vec<&str> = targets(&doc, id, "testedOn")
+    let tested: Vec<&str> = targets(doc, id, "testedOn")
         .iter()
         .map(|d| d["name"].as_str().unwrap())
         .collect();
@@ -253,13 +270,13 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
         ]
     );
     assert_eq!(tested, ["Held-out questions"]);
-    let datasets = of_type(&doc, "dataset_DatasetPackage");
+    let datasets = of_type(doc, "dataset_DatasetPackage");
     assert_eq!(datasets.len(), 4);
     let wikipedia = datasets
         .iter()
         .find(|d| d["name"] == "French Wikipedia, September 2025 dump")
         .unwrap();
-    assert_eq!(license_of(&doc, wikipedia), ["CC-BY-SA-4.0"]);
+    assert_eq!(license_of(doc, wikipedia), ["CC-BY-SA-4.0"]);
     assert_eq!(
         wikipedia["dataset_datasetType"],
         serde_json::json!(["text"])
@@ -269,30 +286,35 @@ fn the_demo_export_validates_and_carries_the_declared_and_scanned_facts() {
         wikipedia["software_downloadLocation"],
         "https://dumps.wikimedia.org/frwiki/"
     );
-    let publisher = by_id(&doc, wikipedia["originatedBy"][0].as_str().unwrap());
+    let publisher = by_id(doc, wikipedia["originatedBy"][0].as_str().unwrap());
     assert_eq!(publisher["name"], "Wikimedia Foundation");
     let eval = datasets
         .iter()
         .find(|d| d["name"] == "Held-out questions")
         .unwrap();
     assert_eq!(eval["dataset_hasSensitivePersonalInformation"], "no");
-    assert!(license_of(&doc, eval).is_empty(), "no licence declared");
+    assert!(license_of(doc, eval).is_empty(), "no licence declared");
+}
 
+fn check_base_model(doc: &Value) {
+    let id = package(doc)["spdxId"].as_str().unwrap();
     // The base model, which this one descends from.
-    let bases = targets(&doc, id, "descendantOf");
+    let bases = targets(doc, id, "descendantOf");
     assert_eq!(bases.len(), 1);
     assert_eq!(bases[0]["type"], "ai_AIPackage");
     assert_eq!(bases[0]["name"], "exemple-ia/exemple-8b");
-    assert_eq!(license_of(&doc, bases[0]), ["Apache-2.0"]);
+    assert_eq!(license_of(doc, bases[0]), ["Apache-2.0"]);
     assert_eq!(
         property(bases[0], "scelle:base-model:relation").as_deref(),
         Some("distillation")
     );
+}
 
+fn check_elements(doc: &Value) {
     // The document lists every element but itself, and each once.
-    let document = &of_type(&doc, "SpdxDocument")[0];
+    let document = &of_type(doc, "SpdxDocument")[0];
     let listed = document["element"].as_array().unwrap();
-    let elements: Vec<&Value> = graph(&doc)
+    let elements: Vec<&Value> = graph(doc)
         .iter()
         .filter(|n| n.get("spdxId").is_some() && n["type"] != "SpdxDocument")
         .map(|n| &n["spdxId"])
