@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+mod inputs;
+
 use super::{Property, View, file_properties, lookup, number_text, scalar};
 use crate::vocab::Kind;
 
@@ -39,10 +41,10 @@ pub(super) fn document(view: &View<'_>) -> Value {
     let mut profiles = vec!["core", "software", "ai"];
     model_package(&mut g, view, &package);
     files(&mut g, view, &package);
-    if datasets(&mut g, view, &package) {
+    if inputs::datasets(&mut g, view, &package) {
         profiles.push("dataset");
     }
-    base_models(&mut g, view, &package);
+    inputs::base_models(&mut g, view, &package);
     if g.licensed {
         profiles.push("simpleLicensing");
     }
@@ -81,6 +83,8 @@ struct Graph {
     licenses: BTreeMap<String, String>,
     licensed: bool,
     relationships: usize,
+    /// The release's files by path, with their IRIs, so a dataset contains its own.
+    files: Vec<(String, String)>,
 }
 
 impl Graph {
@@ -93,6 +97,7 @@ impl Graph {
             licenses: BTreeMap::new(),
             licensed: false,
             relationships: 0,
+            files: Vec::new(),
         }
     }
 
@@ -374,6 +379,7 @@ fn files(g: &mut Graph, view: &View<'_>, package: &str) {
         f.insert("software_fileKind".into(), json!("file"));
         insert_extension(&mut f, file_properties(file));
         g.push(Value::Object(f));
+        g.files.push((file.path.as_str().to_owned(), id.clone()));
         ids.push(id);
     }
     g.relationship(package, "contains", &ids);
@@ -390,170 +396,6 @@ fn file_purpose(kind: Kind) -> &'static str {
         Kind::Docs => "documentation",
         Kind::Other => "other",
     }
-}
-
-/// Every declared dataset, with its licence, and the model `trainedOn` or `testedOn` it as its
-/// role says. Returns whether there was any.
-fn datasets(g: &mut Graph, view: &View<'_>, package: &str) -> bool {
-    let declared = view.list("datasets");
-    let (mut trained, mut tested) = (Vec::new(), Vec::new());
-    for (i, d) in declared.iter().enumerate() {
-        let id = g.id(&format!("dataset-{}", i + 1));
-        let text = |path: &str| lookup(d, path).and_then(Value::as_str);
-        let mut p = Map::new();
-        p.insert("type".into(), json!("dataset_DatasetPackage"));
-        p.insert("spdxId".into(), json!(id));
-        if let Some(name) = text("name").or_else(|| text("id")) {
-            p.insert("name".into(), json!(name));
-        }
-        if let Some(version) = text("version") {
-            p.insert("software_packageVersion".into(), json!(version));
-        }
-        if let Some(publisher) = text("publisher").filter(|s| !s.is_empty()) {
-            let agent = g.agent("Agent", publisher);
-            p.insert("originatedBy".into(), json!([agent]));
-        }
-        if let Some(url) = text("source_url").filter(|u| is_url(u)) {
-            p.insert("software_downloadLocation".into(), json!(url));
-        }
-        p.insert("software_primaryPurpose".into(), json!("data"));
-        if let Some(digest) = text("manifest.sha256").filter(|s| is_sha256(s)) {
-            p.insert(
-                "verifiedUsing".into(),
-                json!([{
-                    "type": "Hash",
-                    "algorithm": "sha256",
-                    "hashValue": digest.to_ascii_lowercase(),
-                    "comment": "SHA-256 of the dataset's own manifest (datasets[].manifest)",
-                }]),
-            );
-        }
-        if let Some(process) = text("collection_process").or_else(|| text("crawl.purpose")) {
-            p.insert("dataset_dataCollectionProcess".into(), json!(process));
-        }
-        p.insert(
-            "dataset_datasetType".into(),
-            json!([dataset_type(text("modality"))]),
-        );
-        if let Some(bytes) = lookup(d, "size.bytes").and_then(Value::as_u64) {
-            p.insert("dataset_datasetSize".into(), json!(bytes));
-        }
-        if let Some(presence) = presence(lookup(d, "personal_data.present")) {
-            p.insert(
-                "dataset_hasSensitivePersonalInformation".into(),
-                json!(presence),
-            );
-        }
-        let methods: Vec<String> = [
-            ("anonymisation", "personal_data.anonymisation_method"),
-            ("pseudonymisation", "personal_data.pseudonymisation_method"),
-        ]
-        .iter()
-        .filter_map(|(what, path)| text(path).map(|m| format!("{what}: {m}")))
-        .collect();
-        if !methods.is_empty() {
-            p.insert("dataset_anonymizationMethodUsed".into(), json!(methods));
-        }
-        let role = text("role");
-        if let Some(role) = role {
-            p.insert("dataset_intendedUse".into(), json!(role));
-        }
-        insert_extension(&mut p, dataset_properties(d));
-        g.push(Value::Object(p));
-        g.declared_license(&id, text("license.spdx"));
-        match role {
-            Some("pretraining" | "midtraining" | "sft" | "preference" | "rl") => trained.push(id),
-            Some("validation" | "test" | "eval") => tested.push(id),
-            _ => {}
-        }
-    }
-    g.relationship(package, "trainedOn", &trained);
-    g.relationship(package, "testedOn", &tested);
-    !declared.is_empty()
-}
-
-/// The dataset's declared facts SPDX has no field for.
-fn dataset_properties(d: &Value) -> Vec<Property> {
-    [
-        ("scelle:dataset:id", "id"),
-        ("scelle:dataset:role", "role"),
-        ("scelle:dataset:source-type", "source_type"),
-        ("scelle:dataset:tokens", "size.tokens"),
-        ("scelle:dataset:records", "size.records"),
-        ("scelle:dataset:acquired-at", "acquired_at"),
-        ("scelle:dataset:lawful-basis", "lawful_basis"),
-        (
-            "scelle:dataset:tdm-opt-out-respected",
-            "tdm.opt_out_respected",
-        ),
-        ("scelle:dataset:manifest", "manifest.uri"),
-    ]
-    .into_iter()
-    .filter_map(|(name, path)| lookup(d, path).and_then(scalar).map(|v| (name, v)))
-    .collect()
-}
-
-/// The SPDX dataset type of a declared modality; `noAssertion` when none is declared (the field
-/// is required) and `other` for modalities SPDX has no type for.
-fn dataset_type(modality: Option<&str>) -> &'static str {
-    match modality {
-        None => "noAssertion",
-        Some("text") => "text",
-        Some("image") => "image",
-        Some("audio") => "audio",
-        Some("video") => "video",
-        Some(_) => "other",
-    }
-}
-
-/// Each declared base model as an AI package this model is `descendantOf`.
-fn base_models(g: &mut Graph, view: &View<'_>, package: &str) {
-    let mut ids = Vec::new();
-    for (i, b) in view.list("model.base_models").iter().enumerate() {
-        let text = |path: &str| lookup(b, path).and_then(Value::as_str);
-        let Some(name) = text("name").filter(|s| !s.is_empty()) else {
-            continue;
-        };
-        let id = g.id(&format!("base-model-{}", i + 1));
-        let mut p = Map::new();
-        p.insert("type".into(), json!("ai_AIPackage"));
-        p.insert("spdxId".into(), json!(id));
-        p.insert("name".into(), json!(name));
-        if let Some(version) = text("version") {
-            p.insert("software_packageVersion".into(), json!(version));
-        }
-        if let Some(provider) = text("provider").filter(|s| !s.is_empty()) {
-            let agent = g.agent("Agent", provider);
-            p.insert("suppliedBy".into(), json!(agent));
-        }
-        p.insert("software_primaryPurpose".into(), json!("model"));
-        if let Some(digest) = text("digest").filter(|s| is_sha256(s)) {
-            p.insert(
-                "verifiedUsing".into(),
-                json!([{
-                    "type": "Hash",
-                    "algorithm": "sha256",
-                    "hashValue": digest.to_ascii_lowercase(),
-                    "comment": "scelle root digest of the base model's weights, as declared",
-                }]),
-            );
-        }
-        let props: Vec<Property> = [
-            ("scelle:base-model:relation", "relation"),
-            ("scelle:training-flops", "training_flops"),
-            ("scelle:training-flops:status", "training_flops_status"),
-            ("scelle:ai-act:systemic-risk", "systemic_risk"),
-            ("scelle:public-summary:url", "summary_url"),
-        ]
-        .into_iter()
-        .filter_map(|(name, path)| lookup(b, path).and_then(scalar).map(|v| (name, v)))
-        .collect();
-        insert_extension(&mut p, props);
-        g.push(Value::Object(p));
-        g.declared_license(&id, text("license"));
-        ids.push(id);
-    }
-    g.relationship(package, "descendantOf", &ids);
 }
 
 /// `yes`, `no` or `noAssertion` for a declared `true`, `false` or `unknown`.

@@ -294,6 +294,12 @@ fn check_datasets(doc: &Value) {
         .unwrap();
     assert_eq!(eval["dataset_hasSensitivePersonalInformation"], "no");
     assert!(license_of(doc, eval).is_empty(), "no licence declared");
+    // Its declared `path` holds one file of the release.
+    let own: Vec<&str> = targets(doc, eval["spdxId"].as_str().unwrap(), "contains")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(own, ["data/eval/eval-fr-en.jsonl"]);
 }
 
 fn check_base_model(doc: &Value) {
