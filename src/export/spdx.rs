@@ -306,16 +306,27 @@ fn hyperparameters(view: &View<'_>) -> Vec<Value> {
         .filter(|(name, _)| NAMES.contains(name))
         .map(|(name, value)| entry(name, &value))
         .collect();
-    if let Some(arch) = view.model().get("architecture").and_then(Value::as_object) {
-        for (key, value) in arch {
-            if let Some(text) = value.as_u64().map(|n| n.to_string()).or_else(|| {
-                value
-                    .as_str()
-                    .filter(|_| key != "model_type")
-                    .map(str::to_owned)
-            }) {
-                out.push(entry(&format!("scelle:architecture:{key}"), &text));
-            }
+    // The scanner's own names only: a manifest read from a file may carry any key.
+    const FIGURES: [&str; 9] = [
+        "layers",
+        "hidden_size",
+        "intermediate_size",
+        "attention_heads",
+        "kv_heads",
+        "experts",
+        "vocabulary",
+        "context_length",
+        "torch_dtype",
+    ];
+    let arch = view.model().get("architecture");
+    for key in FIGURES {
+        let value = arch.and_then(|a| a.get(key));
+        let text = value
+            .and_then(Value::as_u64)
+            .map(|n| n.to_string())
+            .or_else(|| value.and_then(Value::as_str).map(str::to_owned));
+        if let Some(text) = text {
+            out.push(entry(&format!("scelle:architecture:{key}"), &text));
         }
     }
     out

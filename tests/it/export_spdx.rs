@@ -197,6 +197,12 @@ fn check_model(doc: &Value) {
     );
     assert!(hyper.contains(&("scelle:training-flops", "1900000000000000")));
     assert!(hyper.contains(&("scelle:training-tokens", "2000000000")));
+    // config.json: num_hidden_layers 2, hidden_size 64.
+    assert!(
+        hyper.contains(&("scelle:architecture:layers", "2")),
+        "{hyper:?}"
+    );
+    assert!(hyper.contains(&("scelle:architecture:hidden_size", "64")));
     assert!(
         model["ai_typeOfModel"]
             .as_array()
