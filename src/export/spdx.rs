@@ -21,6 +21,20 @@ use crate::vocab::Kind;
 const CONTEXT: &str = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
 const CREATION_INFO: &str = "_:creationinfo";
 
+/// The scanned architecture figures written as hyperparameters: the scanner's own names only, as
+/// a manifest read from a file may carry any key.
+const ARCHITECTURE_FIGURES: [&str; 9] = [
+    "layers",
+    "hidden_size",
+    "intermediate_size",
+    "attention_heads",
+    "kv_heads",
+    "experts",
+    "vocabulary",
+    "context_length",
+    "torch_dtype",
+];
+
 /// The document for `view`.
 pub(super) fn document(view: &View<'_>) -> Value {
     let mut g = Graph::new(view);
@@ -306,20 +320,8 @@ fn hyperparameters(view: &View<'_>) -> Vec<Value> {
         .filter(|(name, _)| NAMES.contains(name))
         .map(|(name, value)| entry(name, &value))
         .collect();
-    // The scanner's own names only: a manifest read from a file may carry any key.
-    const FIGURES: [&str; 9] = [
-        "layers",
-        "hidden_size",
-        "intermediate_size",
-        "attention_heads",
-        "kv_heads",
-        "experts",
-        "vocabulary",
-        "context_length",
-        "torch_dtype",
-    ];
     let arch = view.model().get("architecture");
-    for key in FIGURES {
+    for key in ARCHITECTURE_FIGURES {
         let value = arch.and_then(|a| a.get(key));
         let text = value
             .and_then(Value::as_u64)
