@@ -20,6 +20,7 @@ mod common;
 mod conformance;
 mod counting;
 mod diff;
+mod export_cyclonedx;
 mod figures;
 mod gate;
 mod init;
