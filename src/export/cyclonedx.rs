@@ -49,6 +49,8 @@ pub(super) fn document(view: &View<'_>) -> Value {
         .list("datasets")
         .iter()
         .enumerate()
+        // An entry that is not a mapping declares no dataset (only an unchecked manifest has one).
+        .filter(|(_, d)| d.is_object())
         .map(|(i, d)| dataset(view, d, i, &mut refs))
         .collect();
 

@@ -578,3 +578,65 @@ fn evaluation_results_limitations_and_emissions_reach_the_model_card() {
     // Where it was trained is not declared: the schema's required list stays empty.
     assert_eq!(energy["energyProviders"], serde_json::json!([]));
 }
+
+#[test]
+fn a_crafted_manifest_with_declared_values_of_the_wrong_types_still_gives_a_valid_bom() {
+    let r = Release::new();
+    r.file(
+        "config.json",
+        "{\"architectures\": [\"LlamaForCausalLM\"]}\n",
+    );
+    r.file("scelle.yaml", "model:\n  name: crafted\n");
+    let scan = run(&["scan", r.path().to_str().unwrap()]);
+    assert_eq!(scan.code, 0, "{}", scan.stderr);
+    let mut manifest = scan.json();
+    // An unsigned manifest is read as it is: its declaration was never checked against the
+    // schema of `scelle.yaml`.
+    manifest["predicate"]["declared"] = serde_json::json!({
+        "provider": {"legal_name": "P", "contact": "not a mapping"},
+        "model": {
+            "name": "crafted",
+            "version": "v".repeat(2000),
+            "license": {"spdx": 5, "url": ["x"]},
+            "intended_tasks": "not a list",
+            "base_models": [1, {"name": 2}, {"name": "twin", "digest": "zz"}, {"name": "twin", "digest": "zz"}],
+        },
+        "datasets": [null, "x", {"id": "", "name": ["a"], "path": "../..",
+                     "personal_data": {"present": true, "categories": [1, "a"]}}],
+        "evaluation": {"results": [null, "x", {"value": true}]},
+        "training": {"energy": {"kwh": "lots"}, "hardware": {"facility": 5}},
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("manifest.json");
+    std::fs::write(&input, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let out = dir.path().join("bom.json");
+    let (_, doc) = export(&input, "1.6", &out, &[]);
+    assert_valid("1.6", &out);
+    assert_references_resolve(&doc);
+    let model = &doc["metadata"]["component"];
+    assert!(
+        model.get("version").is_none(),
+        "longer than the schema allows"
+    );
+    assert!(model.get("licenses").is_none());
+    let ancestors = model["pedigree"]["ancestors"].as_array().unwrap();
+    assert_eq!(ancestors.len(), 1, "{ancestors:?}");
+    assert!(ancestors[0].get("hashes").is_none());
+    assert_eq!(
+        property(&ancestors[0]["properties"], "scelle:digest"),
+        Some("zz")
+    );
+    let data: Vec<&Value> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "data")
+        .collect();
+    assert_eq!(data.len(), 1, "only the mapping declares a dataset");
+    assert_eq!(data[0]["bom-ref"], "dataset:datasets[2]");
+    assert!(
+        model["modelCard"]["considerations"]
+            .get("environmentalConsiderations")
+            .is_none()
+    );
+}

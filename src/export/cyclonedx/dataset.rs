@@ -14,10 +14,11 @@ pub(super) struct Dataset {
     pub(super) component: Value,
 }
 
+/// How the document names the `i`th declared dataset: its id, else its name, else its place.
 pub(super) fn dataset_label(d: &Value, i: usize) -> String {
-    d.get("id")
-        .or_else(|| d.get("name"))
-        .and_then(Value::as_str)
+    let text = |key: &str| d.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    text("id")
+        .or_else(|| text("name"))
         .map_or_else(|| format!("datasets[{i}]"), str::to_owned)
 }
 
