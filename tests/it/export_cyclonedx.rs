@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::common::{Release, Run, expected_root, run, run_cmd, scelle, sha256_hex, validate_sbom};
 
+mod hostile;
+
 fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
 }
@@ -164,13 +166,16 @@ fn a_broken_bom_is_reported_invalid() {
     assert!(text.contains("vibing"), "{text}");
 }
 
-#[test]
-fn the_demo_facts_are_where_the_mapping_says() {
+/// The demo exported as CycloneDX 1.6.
+fn demo_bom() -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("bom.json");
-    let (_, doc) = export(&demo(), "1.6", &out, &[]);
-    let model = &doc["metadata"]["component"];
+    export(&demo(), "1.6", &dir.path().join("bom.json"), &[]).1
+}
 
+#[test]
+fn the_model_carries_the_release_root_its_provider_and_licence() {
+    let doc = demo_bom();
+    let model = &doc["metadata"]["component"];
     // The model's digest is the release's root, as `scan` and an independent computation say.
     let files = files_on_disk(&demo());
     let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), &b[..])).collect();
@@ -203,7 +208,12 @@ fn the_demo_facts_are_where_the_mapping_says() {
         property(&model["properties"], "scelle:verified"),
         Some("false")
     );
+}
 
+#[test]
+fn every_file_of_the_release_is_a_component_with_its_digest() {
+    let doc = demo_bom();
+    let files = files_on_disk(&demo());
     // Every file, with the digest of its bytes, in the manifest's order.
     let components = doc["components"].as_array().unwrap();
     let file_components: Vec<&Value> = components.iter().filter(|c| c["type"] == "file").collect();
@@ -227,8 +237,14 @@ fn the_demo_facts_are_where_the_mapping_says() {
     let mut sorted = names.clone();
     sorted.sort_by_key(|p| p.split('/').collect::<Vec<_>>());
     assert_eq!(names, sorted, "files in manifest order");
+}
 
+#[test]
+fn every_declared_dataset_is_a_data_component_with_its_licence() {
+    let doc = demo_bom();
+    let model = &doc["metadata"]["component"];
     // Every declared dataset, in declaration order, with its licence when it has one.
+    let components = doc["components"].as_array().unwrap();
     let datasets: Vec<&Value> = components.iter().filter(|c| c["type"] == "data").collect();
     let ids: Vec<&str> = datasets
         .iter()
@@ -294,7 +310,12 @@ fn the_demo_facts_are_where_the_mapping_says() {
         .map(|d| d["ref"].as_str().unwrap())
         .collect();
     assert_eq!(card_datasets.len(), 4);
+}
 
+#[test]
+fn the_base_model_is_the_ancestor() {
+    let doc = demo_bom();
+    let model = &doc["metadata"]["component"];
     // The base model is the model's ancestor.
     let ancestors = model["pedigree"]["ancestors"].as_array().unwrap();
     assert_eq!(ancestors.len(), 1);
@@ -311,7 +332,12 @@ fn the_demo_facts_are_where_the_mapping_says() {
         property(&base["properties"], "scelle:training-flops"),
         Some("320000000000000000000000")
     );
+}
 
+#[test]
+fn the_model_card_holds_the_declared_and_scanned_facts() {
+    let doc = demo_bom();
+    let model = &doc["metadata"]["component"];
     // The model card.
     let card = &model["modelCard"];
     let params = &card["modelParameters"];
@@ -479,67 +505,6 @@ fn a_minimal_release_with_a_pickle_that_runs_code_exports_with_its_finding() {
 }
 
 #[test]
-fn hostile_declared_strings_still_give_a_valid_bom() {
-    let r = Release::new();
-    r.file("config.json", "{}\n");
-    r.file(
-        "scelle.yaml",
-        r#"provider:
-  legal_name: "Evil\nCorp <script>"
-  contact: {email: "not an email", url: "https://exa mple.org/\nnext"}
-model:
-  name: "two\nlines"
-  version: "1.0"
-  distribution_channels:
-    - {type: other, url: "https://[::1"}
-    - {type: other, url: "javascript:alert(1) "}
-  base_models:
-    - {name: twin, license: LicenseRef-mine}
-    - {name: twin, license: LicenseRef-mine}
-  license: {spdx: LicenseRef-custom, url: "http://host:port/"}
-  openness: {download_url: "https://ok.example/%zz"}
-  intended_tasks: ["a\nb"]
-datasets:
-  - {id: same, source_url: "ftp://a b", license: {spdx: "Apache-2.0 OR MIT"}}
-  - {id: same, name: duplicate}
-  - {id: "file:config.json"}
-"#,
-    );
-    let out = tempfile::tempdir().unwrap();
-    for spec in ["1.6", "1.7"] {
-        let path = out.path().join(format!("bom-{spec}.json"));
-        let (_, doc) = export(r.path(), spec, &path, &[]);
-        assert_valid(spec, &path);
-        assert_references_resolve(&doc);
-        let model = &doc["metadata"]["component"];
-        assert_eq!(model["name"], "two\nlines");
-        assert!(
-            model.get("externalReferences").is_none(),
-            "no declared URL was a URL"
-        );
-        assert!(model["supplier"].get("url").is_none());
-        assert!(model["supplier"].get("contact").is_none());
-        assert_eq!(
-            model["licenses"],
-            serde_json::json!([{"expression": "LicenseRef-custom"}])
-        );
-        assert_eq!(model["pedigree"]["ancestors"].as_array().unwrap().len(), 1);
-        let first = component(&doc, "dataset:same");
-        assert_eq!(
-            first["licenses"],
-            serde_json::json!([{"expression": "Apache-2.0 OR MIT"}])
-        );
-        assert_eq!(
-            property(&first["properties"], "scelle:dataset:source"),
-            Some("ftp://a b")
-        );
-        assert!(first["data"][0].get("contents").is_none());
-        assert_eq!(component(&doc, "dataset:same#2")["name"], "duplicate");
-        assert_eq!(component(&doc, "dataset:file:config.json")["type"], "data");
-    }
-}
-
-#[test]
 fn evaluation_results_limitations_and_emissions_reach_the_model_card() {
     let r = Release::new();
     r.file("config.json", "{}\n");
@@ -577,66 +542,4 @@ fn evaluation_results_limitations_and_emissions_reach_the_model_card() {
     );
     // Where it was trained is not declared: the schema's required list stays empty.
     assert_eq!(energy["energyProviders"], serde_json::json!([]));
-}
-
-#[test]
-fn a_crafted_manifest_with_declared_values_of_the_wrong_types_still_gives_a_valid_bom() {
-    let r = Release::new();
-    r.file(
-        "config.json",
-        "{\"architectures\": [\"LlamaForCausalLM\"]}\n",
-    );
-    r.file("scelle.yaml", "model:\n  name: crafted\n");
-    let scan = run(&["scan", r.path().to_str().unwrap()]);
-    assert_eq!(scan.code, 0, "{}", scan.stderr);
-    let mut manifest = scan.json();
-    // An unsigned manifest is read as it is: its declaration was never checked against the
-    // schema of `scelle.yaml`.
-    manifest["predicate"]["declared"] = serde_json::json!({
-        "provider": {"legal_name": "P", "contact": "not a mapping"},
-        "model": {
-            "name": "crafted",
-            "version": "v".repeat(2000),
-            "license": {"spdx": 5, "url": ["x"]},
-            "intended_tasks": "not a list",
-            "base_models": [1, {"name": 2}, {"name": "twin", "digest": "zz"}, {"name": "twin", "digest": "zz"}],
-        },
-        "datasets": [null, "x", {"id": "", "name": ["a"], "path": "../..",
-                     "personal_data": {"present": true, "categories": [1, "a"]}}],
-        "evaluation": {"results": [null, "x", {"value": true}]},
-        "training": {"energy": {"kwh": "lots"}, "hardware": {"facility": 5}},
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("manifest.json");
-    std::fs::write(&input, serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let out = dir.path().join("bom.json");
-    let (_, doc) = export(&input, "1.6", &out, &[]);
-    assert_valid("1.6", &out);
-    assert_references_resolve(&doc);
-    let model = &doc["metadata"]["component"];
-    assert!(
-        model.get("version").is_none(),
-        "longer than the schema allows"
-    );
-    assert!(model.get("licenses").is_none());
-    let ancestors = model["pedigree"]["ancestors"].as_array().unwrap();
-    assert_eq!(ancestors.len(), 1, "{ancestors:?}");
-    assert!(ancestors[0].get("hashes").is_none());
-    assert_eq!(
-        property(&ancestors[0]["properties"], "scelle:digest"),
-        Some("zz")
-    );
-    let data: Vec<&Value> = doc["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["type"] == "data")
-        .collect();
-    assert_eq!(data.len(), 1, "only the mapping declares a dataset");
-    assert_eq!(data[0]["bom-ref"], "dataset:datasets[2]");
-    assert!(
-        model["modelCard"]["considerations"]
-            .get("environmentalConsiderations")
-            .is_none()
-    );
 }
