@@ -12,7 +12,7 @@
 //! expression is written as an `expression`, any other text as a licence `name`. Arrays follow
 //! the release: files in manifest order, datasets in declaration order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
@@ -106,19 +106,23 @@ pub(super) fn document(view: &View<'_>) -> Value {
 
 /// The bom-refs given so far: each new one is made unique by a `#N` suffix, so that two
 /// datasets declared with the same id (or a dataset id that looks like a file's reference)
-/// never share one.
+/// never share one. The next suffix to try is kept per base, so that thousands of datasets
+/// declared with one id cost no more than thousands with distinct ids.
 #[derive(Default)]
-struct Refs(BTreeSet<String>);
+struct Refs {
+    taken: BTreeSet<String>,
+    next: BTreeMap<String, usize>,
+}
 
 impl Refs {
     fn unique(&mut self, base: &str) -> String {
         let mut candidate = base.to_owned();
-        let mut n = 2;
-        while self.0.contains(&candidate) {
+        let n = self.next.entry(base.to_owned()).or_insert(2);
+        while self.taken.contains(&candidate) {
             candidate = format!("{base}#{n}");
-            n += 1;
+            *n += 1;
         }
-        self.0.insert(candidate.clone());
+        self.taken.insert(candidate.clone());
         candidate
     }
 }
