@@ -21,6 +21,7 @@ mod conformance;
 mod counting;
 mod diff;
 mod export;
+mod export_cyclonedx;
 mod export_spdx;
 mod figures;
 mod gate;
