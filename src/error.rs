@@ -82,9 +82,8 @@ impl Error {
             Error::Input(e) => e.hint(),
             Error::Attest(e) => e.hint(),
             Error::DomainSizes(e) => e.hint(),
-            Error::Document(_) => None,
             Error::Trust(e) => e.hint(),
-            Error::Export(_) => None,
+            Error::Document(_) | Error::Export(_) => None,
         }
     }
 }

@@ -71,7 +71,7 @@ impl Completeness {
 }
 
 /// How a document is named in messages.
-pub fn title(document: &str) -> &str {
+pub(crate) fn title(document: &str) -> &str {
     match document {
         "annex-xi" => "Annex XI",
         "annex-xii" => "Annex XII",
@@ -80,7 +80,7 @@ pub fn title(document: &str) -> &str {
 }
 
 /// Measures `release` by building its Annex XI and XII documents as of `today`.
-pub fn measure(release: &Release, today: &str) -> Completeness {
+pub(crate) fn measure(release: &Release, today: &str) -> Completeness {
     let parts = [Kind::AnnexXi, Kind::AnnexXii]
         .into_iter()
         .filter_map(|kind| {

@@ -15,6 +15,8 @@ mod completeness;
 mod cyclonedx;
 mod spdx;
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -395,7 +397,10 @@ pub(crate) fn uuid_from(seed: &str) -> String {
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = b.iter().fold(String::with_capacity(32), |mut out, x| {
+        let _ = write!(out, "{x:02x}");
+        out
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

@@ -431,7 +431,7 @@ pub fn assert_report_schema(paths: &[PathBuf]) {
     );
 }
 
-/// Validates a bill of materials with the official tools (tests/it/validate_sbom.py):
+/// Validates a bill of materials with the official tools (`tests/it/validate_sbom.py`):
 /// `args` is `["cyclonedx", "1.6"]`, `["cyclonedx", "1.7"]` or `["spdx"]`. Returns whether it is
 /// valid and what the validators printed.
 pub fn validate_sbom(args: &[&str], path: &Path) -> (bool, String) {
