@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::{Property, View, file_properties, scalar};
+use super::{Property, View, base_model_properties, file_properties};
 use card::model_card;
 use dataset::{Dataset, dataset};
 use values::{email, licenses, percent_encode, sha256, url, version};
@@ -270,17 +270,7 @@ fn ancestors(view: &View<'_>) -> Vec<Value> {
         if !refs.0.is_empty() {
             c.insert("externalReferences".into(), Value::Array(refs.0));
         }
-        let mut props: Vec<Property> = Vec::new();
-        for (name, key) in [
-            ("scelle:relation", "relation"),
-            ("scelle:training-flops", "training_flops"),
-            ("scelle:training-flops:status", "training_flops_status"),
-            ("scelle:ai-act:systemic-risk", "systemic_risk"),
-        ] {
-            if let Some(v) = base.get(key).and_then(scalar) {
-                props.push((name, v));
-            }
-        }
+        let mut props = base_model_properties(base);
         if let Some(d) = text("digest").filter(|d| sha256(d).is_none()) {
             props.push(("scelle:digest", d.to_owned()));
         }

@@ -13,6 +13,7 @@
 
 mod completeness;
 mod cyclonedx;
+mod properties;
 mod spdx;
 
 use std::fmt::Write as _;
@@ -25,6 +26,9 @@ use crate::manifest::{FileRecord, Statement};
 use crate::release::{self, Release};
 
 pub use completeness::{Completeness, Part};
+pub(crate) use properties::{
+    Property, base_model_properties, dataset_properties, file_properties, scalar,
+};
 
 /// The bill-of-materials formats `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,7 +110,7 @@ pub struct Export {
 }
 
 /// Writes `release` as `format` (`spec`, or the format's default), dated `timestamp` (RFC 3339,
-/// whole seconds, `Z`), with `completeness` as measured by [`completeness::measure`].
+/// whole seconds, `Z`), with its completeness measured as of `today` (`YYYY-MM-DD`).
 pub fn build(
     release: &Release,
     format: Format,
@@ -264,122 +268,6 @@ impl<'a> View<'a> {
     /// The declared version of the model.
     pub(crate) fn version(&self) -> Option<&str> {
         self.str("model.version")
-    }
-}
-
-/// A `scelle:` property: a fact a format has no field of its own for, under a name documented
-/// in docs/export.md. Both formats carry the same list (CycloneDX `properties`, SPDX a
-/// `CdxPropertiesExtension`), so a consumer reads the same names in either.
-pub(crate) type Property = (&'static str, String);
-
-impl View<'_> {
-    /// The release's properties, in a fixed order: how the record was verified, how complete it
-    /// is, and the declared and scanned figures neither format has a field for.
-    pub(crate) fn release_properties(&self) -> Vec<Property> {
-        let mut out: Vec<Property> = vec![("scelle:root-sha256", self.root().to_owned())];
-        let v = &self.release.verification;
-        out.push(("scelle:input", v.input.clone()));
-        out.push(("scelle:verified", v.verified.to_string()));
-        if let Some(signer) = &self.signer {
-            out.push(("scelle:signer:method", signer.method.clone()));
-            out.push(("scelle:signer:identity", signer.identity.clone()));
-            if let Some(issuer) = &signer.issuer {
-                out.push(("scelle:signer:issuer", issuer.clone()));
-            }
-            if let Some(format) = &signer.format {
-                out.push(("scelle:bundle-format", format.clone()));
-            }
-        }
-        if let Some(bundle) = &self.bundle {
-            out.push(("scelle:bundle", bundle.clone()));
-        }
-        if let Some(files_match) = v.files_match {
-            out.push(("scelle:files-match", files_match.to_string()));
-        }
-        let c = self.completeness;
-        out.push(("scelle:completeness", c.percent().to_string()));
-        for part in &c.parts {
-            out.push((
-                match part.document {
-                    "annex-xi" => "scelle:completeness:annex-xi",
-                    _ => "scelle:completeness:annex-xii",
-                },
-                format!("{}/{}", part.filled, part.total),
-            ));
-        }
-        let missing = c.missing();
-        if !missing.is_empty() {
-            out.push(("scelle:not-declared", missing.join(", ")));
-        }
-        if let Some(n) = self.model().get("parameter_count").and_then(Value::as_u64) {
-            out.push(("scelle:parameters", n.to_string()));
-        }
-        if let Some(n) = self.number("model.parameters.total") {
-            out.push(("scelle:parameters:declared", number_text(n)));
-        }
-        if let Some(n) = self.number("model.parameters.active") {
-            out.push(("scelle:parameters:active:declared", number_text(n)));
-        }
-        for (name, path) in [
-            ("scelle:training-flops", "training.compute.flops"),
-            (
-                "scelle:training-flops:cumulative",
-                "training.compute.cumulative_flops",
-            ),
-            ("scelle:training-flops:method", "training.compute.method"),
-            ("scelle:training-tokens", "training.data_tokens_total"),
-            ("scelle:ai-act:gpai", "classification.is_gpai"),
-            (
-                "scelle:ai-act:provider-role",
-                "classification.provider_role",
-            ),
-            (
-                "scelle:ai-act:systemic-risk:presumed",
-                "classification.systemic_risk.presumed",
-            ),
-            (
-                "scelle:ai-act:systemic-risk:designated",
-                "classification.systemic_risk.designated",
-            ),
-            (
-                "scelle:ai-act:open-source-exemption",
-                "classification.os_exemption_claimed",
-            ),
-            ("scelle:public-summary:url", "public_summary.url"),
-        ] {
-            if let Some(value) = self.get(path).and_then(scalar) {
-                out.push((name, value));
-            }
-        }
-        out
-    }
-}
-
-/// The properties of one file: its kind, format and size, and one `scelle:finding` per finding
-/// the scan made on it (a file that runs code when loaded says so in the bill of materials).
-pub(crate) fn file_properties(file: &FileRecord) -> Vec<Property> {
-    let mut out: Vec<Property> = vec![
-        ("scelle:kind", file.kind.as_str().to_owned()),
-        ("scelle:format", file.format.as_str().to_owned()),
-        ("scelle:size", file.size.to_string()),
-    ];
-    for f in &file.findings {
-        out.push((
-            "scelle:finding",
-            format!("{} {}: {}", f.rule, f.severity.as_str(), f.message),
-        ));
-    }
-    out
-}
-
-/// A declared scalar as text: strings as they are, numbers without a float's exponent,
-/// booleans as `true`/`false`.
-pub(crate) fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => n.as_f64().map(number_text),
-        _ => None,
     }
 }
 

@@ -359,3 +359,131 @@ fn the_time_written_is_source_date_epoch() {
         "no absolute path in the document"
     );
 }
+
+/// `(name, value)` of the `scelle:` properties of an SPDX element's `CdxPropertiesExtension`.
+fn spdx_properties(element: &Value) -> Vec<(String, String)> {
+    element["extension"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|x| x["extension_cdxProperty"].as_array().unwrap().iter())
+        .map(|p| {
+            (
+                p["extension_cdxPropName"].as_str().unwrap().to_owned(),
+                p["extension_cdxPropValue"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `(name, value)` of a CycloneDX `properties` array.
+fn cdx_properties(properties: &Value) -> Vec<(String, String)> {
+    properties
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn both_formats_carry_the_same_scelle_properties() {
+    let signed = Signed::new();
+    let export = |format: &str| {
+        let out = run(&[
+            "export",
+            demo().to_str().unwrap(),
+            "--key",
+            &signed.public(),
+            "--bundle",
+            &signed.bundle(),
+            "--format",
+            format,
+            "-q",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.json()
+    };
+    let bom = export("cyclonedx");
+    let spdx = export("spdx");
+    let graph = spdx["@graph"].as_array().unwrap();
+
+    // The model: the release's properties, name for name and value for value.
+    let root = spdx_document_root(graph);
+    let model = graph.iter().find(|e| e["spdxId"] == root).unwrap();
+    let from_cdx = cdx_properties(&bom["metadata"]["component"]["properties"]);
+    assert!(from_cdx.iter().any(|(n, _)| n == "scelle:signer:identity"));
+    assert_eq!(spdx_properties(model), from_cdx);
+
+    // Each dataset, matched by its id.
+    let cdx_datasets: Vec<&Value> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "data")
+        .collect();
+    let spdx_datasets: Vec<&Value> = of_type(graph, "dataset_DatasetPackage").collect();
+    assert_eq!(cdx_datasets.len(), 4, "the demo declares four datasets");
+    assert_eq!(spdx_datasets.len(), cdx_datasets.len());
+    for c in cdx_datasets {
+        let props = cdx_properties(&c["properties"]);
+        let id = &props
+            .iter()
+            .find(|(n, _)| n == "scelle:dataset:id")
+            .unwrap()
+            .1;
+        let s = spdx_datasets
+            .iter()
+            .find(|s| {
+                spdx_properties(s)
+                    .iter()
+                    .any(|(n, v)| n == "scelle:dataset:id" && v == id)
+            })
+            .unwrap_or_else(|| panic!("dataset `{id}` is not in the SPDX export"));
+        assert_eq!(spdx_properties(s), props, "dataset `{id}`");
+    }
+
+    // The base model.
+    let ancestor = &bom["metadata"]["component"]["pedigree"]["ancestors"][0];
+    let base = of_type(graph, "ai_AIPackage")
+        .find(|e| e["name"] == ancestor["name"])
+        .unwrap();
+    let base_props = cdx_properties(&ancestor["properties"]);
+    assert!(
+        base_props
+            .iter()
+            .any(|(n, v)| n == "scelle:base-model:relation" && v == "distillation")
+    );
+    assert_eq!(spdx_properties(base), base_props);
+
+    // Every file, in manifest order.
+    let cdx_files: Vec<Vec<(String, String)>> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "file")
+        .map(|c| cdx_properties(&c["properties"]))
+        .collect();
+    let spdx_files: Vec<Vec<(String, String)>> = of_type(graph, "software_File")
+        .map(spdx_properties)
+        .collect();
+    assert_eq!(cdx_files.len(), 14);
+    assert_eq!(spdx_files, cdx_files);
+}
+
+/// The `rootElement` of an SPDX document's `SpdxDocument`.
+fn spdx_document_root(graph: &[Value]) -> &str {
+    graph.iter().find(|e| e["type"] == "SpdxDocument").unwrap()["rootElement"][0]
+        .as_str()
+        .unwrap()
+}
+
+/// The elements of an SPDX graph of type `t`.
+fn of_type<'a>(graph: &'a [Value], t: &'a str) -> impl Iterator<Item = &'a Value> {
+    graph.iter().filter(move |e| e["type"] == t)
+}

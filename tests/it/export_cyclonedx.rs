@@ -325,7 +325,7 @@ fn the_base_model_is_the_ancestor() {
     assert_eq!(base["supplier"]["name"], "Exemple IA SAS");
     assert_eq!(base["licenses"][0]["license"]["id"], "Apache-2.0");
     assert_eq!(
-        property(&base["properties"], "scelle:relation"),
+        property(&base["properties"], "scelle:base-model:relation"),
         Some("distillation")
     );
     assert_eq!(

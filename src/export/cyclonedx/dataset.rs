@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::values::{licenses, reference, sha256, url, version};
 use super::{References, Refs, organisation, properties, strings};
-use crate::export::{Property, View, scalar};
+use crate::export::{View, dataset_properties};
 
 /// A declared dataset as a `data` component, with the release folder that holds it.
 pub(super) struct Dataset {
@@ -84,7 +84,15 @@ pub(super) fn dataset(view: &View<'_>, d: &Value, i: usize, refs: &mut Refs) -> 
         c.insert("externalReferences".into(), Value::Array(refs_out.0));
     }
     c.insert("data".into(), json!([data(view, d, &name)]));
-    let props = dataset_properties(view, d);
+    let mut props = dataset_properties(view, d);
+    if let Some(u) = d
+        .pointer("/source_url")
+        .and_then(Value::as_str)
+        .filter(|u| url(u).is_none())
+    {
+        // Kept as text: the declared source is not a URL the schema accepts.
+        props.push(("scelle:dataset:source", u.to_owned()));
+    }
     if !props.is_empty() {
         c.insert("properties".into(), properties(props));
     }
@@ -165,104 +173,4 @@ fn data(view: &View<'_>, d: &Value, name: &str) -> Value {
         data.insert("description".into(), json!(desc));
     }
     Value::Object(data)
-}
-
-/// The declared facts of a dataset `CycloneDX` has no field for, and what the scan counted in
-/// the release folder holding it.
-fn dataset_properties(view: &View<'_>, d: &Value) -> Vec<Property> {
-    let mut props: Vec<Property> = Vec::new();
-    for (name, p) in [
-        ("scelle:dataset:id", "/id"),
-        ("scelle:dataset:revision", "/revision"),
-        ("scelle:dataset:role", "/role"),
-        ("scelle:dataset:source-type", "/source_type"),
-        ("scelle:dataset:path", "/path"),
-        ("scelle:dataset:modality", "/modality"),
-        ("scelle:dataset:size:bytes", "/size/bytes"),
-        ("scelle:dataset:size:tokens", "/size/tokens"),
-        ("scelle:dataset:size:records", "/size/records"),
-        ("scelle:dataset:size:images", "/size/images"),
-        ("scelle:dataset:size:audio-hours", "/size/audio_hours"),
-        ("scelle:dataset:size:video-hours", "/size/video_hours"),
-        (
-            "scelle:dataset:collection:start",
-            "/collection_period/start",
-        ),
-        ("scelle:dataset:collection:end", "/collection_period/end"),
-        ("scelle:dataset:acquired-at", "/acquired_at"),
-        ("scelle:dataset:personal-data", "/personal_data/present"),
-        (
-            "scelle:dataset:pseudonymised",
-            "/personal_data/pseudonymised",
-        ),
-        ("scelle:dataset:anonymised", "/personal_data/anonymised"),
-        ("scelle:dataset:lawful-basis", "/lawful_basis"),
-        ("scelle:dataset:art9-condition", "/art9_condition"),
-        ("scelle:dataset:controller-role", "/controller_role"),
-        (
-            "scelle:dataset:tdm:opt-out-respected",
-            "/tdm/opt_out_respected",
-        ),
-        (
-            "scelle:dataset:license:allows-commercial",
-            "/license/allows_commercial",
-        ),
-        ("scelle:dataset:license:allows-tdm", "/license/allows_tdm"),
-        ("scelle:dataset:synthetic", "/synthetic/is_synthetic"),
-        ("scelle:dataset:synthetic:method", "/synthetic/method"),
-        ("scelle:dataset:crawler", "/crawl/crawler_name"),
-        ("scelle:dataset:retention:until", "/retention/until"),
-    ] {
-        if let Some(v) = d.pointer(p).and_then(scalar) {
-            props.push((name, v));
-        }
-    }
-    for (name, p) in [
-        ("scelle:dataset:languages", "/languages"),
-        ("scelle:dataset:tdm:methods", "/tdm/methods"),
-    ] {
-        let list = d.pointer(p).and_then(Value::as_array).map(|a| strings(a));
-        if let Some(list) = list.filter(|l| !l.is_empty()) {
-            props.push((name, list.join(", ")));
-        }
-    }
-    let generators: Vec<String> = d
-        .pointer("/synthetic/generator_models")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|g| g.get("name").and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    if !generators.is_empty() {
-        props.push(("scelle:dataset:synthetic:generators", generators.join(", ")));
-    }
-    if let Some(u) = d
-        .pointer("/source_url")
-        .and_then(Value::as_str)
-        .filter(|u| url(u).is_none())
-    {
-        // Kept as text: the declared source is not a URL the schema accepts.
-        props.push(("scelle:dataset:source", u.to_owned()));
-    }
-    if let Some(path) = d.pointer("/path").and_then(Value::as_str) {
-        let path = path.trim_end_matches('/');
-        let scanned = view.scanned_datasets().iter().find(|s| {
-            s.get("path")
-                .and_then(Value::as_str)
-                .is_some_and(|p| p.trim_end_matches('/') == path)
-        });
-        for (name, key) in [
-            ("scelle:dataset:scanned:files", "files"),
-            ("scelle:dataset:scanned:bytes", "bytes"),
-            ("scelle:dataset:scanned:records", "records"),
-        ] {
-            if let Some(v) = scanned.and_then(|s| s.get(key)).and_then(scalar) {
-                props.push((name, v));
-            }
-        }
-    }
-    props
 }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Graph, insert_extension, is_sha256, is_url, presence};
-use crate::export::{Property, View, lookup, scalar};
+use crate::export::{View, base_model_properties, dataset_properties, lookup};
 
 /// Every declared dataset, with its licence, and the model `trainedOn` or `testedOn` it as its
 /// role says. Returns whether there was any.
@@ -74,7 +74,7 @@ pub(super) fn datasets(g: &mut Graph, view: &View<'_>, package: &str) -> bool {
         if let Some(role) = role {
             p.insert("dataset_intendedUse".into(), json!(role));
         }
-        insert_extension(&mut p, dataset_properties(d));
+        insert_extension(&mut p, dataset_properties(view, d));
         g.push(Value::Object(p));
         g.declared_license(&id, text("license.spdx"));
         if let Some(folder) = text("path") {
@@ -90,27 +90,6 @@ pub(super) fn datasets(g: &mut Graph, view: &View<'_>, package: &str) -> bool {
     g.relationship(package, "trainedOn", &trained);
     g.relationship(package, "testedOn", &tested);
     !declared.is_empty()
-}
-
-/// The dataset's declared facts SPDX has no field for.
-fn dataset_properties(d: &Value) -> Vec<Property> {
-    [
-        ("scelle:dataset:id", "id"),
-        ("scelle:dataset:role", "role"),
-        ("scelle:dataset:source-type", "source_type"),
-        ("scelle:dataset:tokens", "size.tokens"),
-        ("scelle:dataset:records", "size.records"),
-        ("scelle:dataset:acquired-at", "acquired_at"),
-        ("scelle:dataset:lawful-basis", "lawful_basis"),
-        (
-            "scelle:dataset:tdm-opt-out-respected",
-            "tdm.opt_out_respected",
-        ),
-        ("scelle:dataset:manifest", "manifest.uri"),
-    ]
-    .into_iter()
-    .filter_map(|(name, path)| lookup(d, path).and_then(scalar).map(|v| (name, v)))
-    .collect()
 }
 
 /// The SPDX dataset type of a declared modality; `noAssertion` when none is declared (the field
@@ -158,16 +137,7 @@ pub(super) fn base_models(g: &mut Graph, view: &View<'_>, package: &str) {
                 }]),
             );
         }
-        let props: Vec<Property> = [
-            ("scelle:base-model:relation", "relation"),
-            ("scelle:training-flops", "training_flops"),
-            ("scelle:training-flops:status", "training_flops_status"),
-            ("scelle:ai-act:systemic-risk", "systemic_risk"),
-            ("scelle:public-summary:url", "summary_url"),
-        ]
-        .into_iter()
-        .filter_map(|(name, path)| lookup(b, path).and_then(scalar).map(|v| (name, v)))
-        .collect();
+        let props = base_model_properties(b);
         insert_extension(&mut p, props);
         g.push(Value::Object(p));
         g.declared_license(&id, text("license"));
