@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::{Property, View, base_model_properties, file_properties};
 use card::model_card;
 use dataset::{Dataset, dataset};
-use values::{email, licenses, percent_encode, sha256, url, version};
+use values::{email, licenses, sha256, url, version};
 
 mod card;
 mod dataset;
@@ -216,7 +216,7 @@ fn model_references(view: &View<'_>) -> Vec<Value> {
         // A relative reference: the bundle beside the release, never a path of this machine.
         out.0.push(json!({
             "type": "attestation",
-            "url": percent_encode(bundle),
+            "url": crate::report::sarif::uri(bundle),
             "comment": "signature bundle of the release's scelle record",
         }));
     }

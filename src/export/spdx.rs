@@ -219,12 +219,13 @@ fn model_package(g: &mut Graph, view: &View<'_>, package: &str) {
     p.insert("software_primaryPurpose".into(), json!("model"));
     p.insert(
         "verifiedUsing".into(),
-        json!([{
-            "type": "Hash",
-            "algorithm": "sha256",
-            "hashValue": view.root(),
-            "comment": "the release's root digest (OpenSSF Model Signing): SHA-256 over the raw SHA-256 digests of its files, in manifest order",
-        }]),
+        sha256_hash(
+            view.root(),
+            Some(
+                "the release's root digest (OpenSSF Model Signing): SHA-256 over the raw SHA-256 \
+                 digests of its files, in manifest order",
+            ),
+        ),
     );
     insert_list(&mut p, "ai_typeOfModel", type_of_model(view));
     insert_list(&mut p, "ai_hyperparameter", hyperparameters(view));
@@ -383,7 +384,7 @@ fn files(g: &mut Graph, view: &View<'_>, package: &str) {
         f.insert("name".into(), json!(file.path.as_str()));
         f.insert(
             "verifiedUsing".into(),
-            json!([{"type": "Hash", "algorithm": "sha256", "hashValue": file.sha256.to_hex()}]),
+            sha256_hash(&file.sha256.to_hex(), None),
         );
         f.insert(
             "software_primaryPurpose".into(),
@@ -497,6 +498,16 @@ fn is_url(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+}
+
+/// `verifiedUsing` with one SHA-256 `Hash` of `hex` (lowercased), and what it is a digest of.
+fn sha256_hash(hex: &str, comment: Option<&str>) -> Value {
+    let mut hash =
+        json!({"type": "Hash", "algorithm": "sha256", "hashValue": hex.to_ascii_lowercase()});
+    if let Some(comment) = comment {
+        hash["comment"] = json!(comment);
+    }
+    json!([hash])
 }
 
 fn is_sha256(text: &str) -> bool {

@@ -1,8 +1,6 @@
 //! Declared text checked before it reaches a field the schema constrains: licence ids, versions,
 //! digests, e-mail addresses and URLs.
 
-use std::fmt::Write as _;
-
 use serde_json::{Value, json};
 
 /// The licence ids of the SPDX list the `CycloneDX` 1.6 and 1.7 schemas accept in `license.id`.
@@ -62,7 +60,7 @@ pub(super) fn reference(text: &str) -> Option<String> {
         && !path.starts_with('/')
         && !path.contains(':')
         && !path.split('/').any(|s| s == "..");
-    safe.then(|| percent_encode(path))
+    safe.then(|| crate::report::sarif::uri(path))
 }
 
 /// An absolute URI (RFC 3986, ASCII): a scheme, then an optional authority, a path, a query
@@ -138,20 +136,6 @@ fn percent_ok(text: &str) -> bool {
     })
 }
 
-/// A relative path as a URI reference: bytes other than unreserved characters and `/`
-/// percent-encoded.
-pub(super) fn percent_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +205,10 @@ mod tests {
 
     #[test]
     fn paths_become_relative_references() {
-        assert_eq!(percent_encode("my bundle.json"), "my%20bundle.json");
+        assert_eq!(
+            crate::report::sarif::uri("my bundle.json"),
+            "my%20bundle.json"
+        );
         assert_eq!(reference("./docs/a b.md").as_deref(), Some("docs/a%20b.md"));
         assert_eq!(reference("../outside"), None);
         assert_eq!(reference("/etc/passwd"), None);

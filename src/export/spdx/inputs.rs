@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Graph, insert_extension, is_sha256, is_url, presence};
+use super::{Graph, insert_extension, is_sha256, is_url, presence, sha256_hash};
 use crate::export::{View, base_model_properties, dataset_properties, lookup};
 
 /// Every declared dataset, with its licence, and the model `trainedOn` or `testedOn` it as its
@@ -36,12 +36,10 @@ pub(super) fn datasets(g: &mut Graph, view: &View<'_>, package: &str) -> bool {
         if let Some(digest) = text("manifest.sha256").filter(|s| is_sha256(s)) {
             p.insert(
                 "verifiedUsing".into(),
-                json!([{
-                    "type": "Hash",
-                    "algorithm": "sha256",
-                    "hashValue": digest.to_ascii_lowercase(),
-                    "comment": "SHA-256 of the dataset's own manifest (datasets[].manifest)",
-                }]),
+                sha256_hash(
+                    digest,
+                    Some("SHA-256 of the dataset's own manifest (datasets[].manifest)"),
+                ),
             );
         }
         if let Some(process) = text("collection_process").or_else(|| text("crawl.purpose")) {
@@ -129,12 +127,10 @@ pub(super) fn base_models(g: &mut Graph, view: &View<'_>, package: &str) {
         if let Some(digest) = text("digest").filter(|s| is_sha256(s)) {
             p.insert(
                 "verifiedUsing".into(),
-                json!([{
-                    "type": "Hash",
-                    "algorithm": "sha256",
-                    "hashValue": digest.to_ascii_lowercase(),
-                    "comment": "scelle root digest of the base model's weights, as declared",
-                }]),
+                sha256_hash(
+                    digest,
+                    Some("scelle root digest of the base model's weights, as declared"),
+                ),
             );
         }
         let props = base_model_properties(b);
