@@ -141,6 +141,7 @@ pub fn survey(root: &Path, options: &WalkOptions) -> Result<Vec<FileRecord>, Sca
 }
 
 /// The release's declaration as read before hashing.
+#[derive(Debug)]
 struct Declaration {
     digest: Sha256Digest,
     declared: Declared,
@@ -180,6 +181,7 @@ fn read_card(entries: &[WalkEntry]) -> Option<Document> {
 
 /// A document's facts (the model card's, the public summary's), its path and the digest of the
 /// bytes they were read from.
+#[derive(Debug)]
 struct Document {
     path: String,
     digest: Sha256Digest,
@@ -313,9 +315,59 @@ pub fn scan(
     let created = clock::rfc3339(clock::now()?);
     let start = Instant::now();
     let walked = walk::walk(root, &options.walk)?;
-    let declaration = read_declaration(&walked.entries)?;
-    let (card, summary) = read_documents(&walked.entries, declaration.as_ref(), options);
-    let total: u64 = walked.entries.iter().map(|e| e.size).sum();
+    let documents = Documents::read(&walked.entries, options)?;
+    let files = hash_entries(&walked.entries, options, progress)?;
+    let bytes = files.iter().map(|f| f.size).sum();
+    let settings = ScanSettings {
+        ignore: walked.ignore,
+        symlinks: options.walk.symlinks.as_str().into(),
+        hub_snapshot: walked.hub_snapshot,
+        hub: walked.hub,
+        single_file: walked.single_file,
+    };
+    let (statement, declared) = finish(files, documents, settings, created, options.inspect)?;
+    Ok(Scan {
+        statement,
+        bytes,
+        elapsed: start.elapsed(),
+        jobs: options.jobs,
+        declared,
+        left_out: walked.left_out,
+    })
+}
+
+/// The documents of a release read before its files are hashed (the declaration, the model
+/// card, the public summary), each kept afterwards only if the hashed file has the digest of the
+/// bytes read.
+#[derive(Debug)]
+pub struct Documents {
+    declaration: Option<Declaration>,
+    card: Option<Document>,
+    summary: Option<Document>,
+}
+
+impl Documents {
+    /// Reads the documents among `entries` (the declaration always; the card and the summary
+    /// only when `options.inspect`). A malformed declaration is an error, before any hashing.
+    pub fn read(entries: &[WalkEntry], options: &ScanOptions) -> Result<Self, ScanError> {
+        let declaration = read_declaration(entries)?;
+        let (card, summary) = read_documents(entries, declaration.as_ref(), options);
+        Ok(Documents {
+            declaration,
+            card,
+            summary,
+        })
+    }
+}
+
+/// Hashes and inspects `entries` (in walk order, in parallel) into their file records. Each
+/// record depends on its own file alone, so any split of `entries` gives the same records.
+pub fn hash_entries(
+    entries: &[WalkEntry],
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<FileRecord>, ScanError> {
+    let total: u64 = entries.iter().map(|e| e.size).sum();
     progress.begin(total);
     let advance = |n| progress.advance(n);
     let after = |entry: &WalkEntry, file: &std::fs::File, hash: &FileHash| {
@@ -353,16 +405,14 @@ pub fn scan(
         count_lines: &|entry: &WalkEntry| options.inspect && inspect::counts_lines(&entry.rel),
         after: &after,
     };
-    let hashed = hash::hash_files(&walked.entries, &hashing);
+    let hashed = hash::hash_files(entries, &hashing);
     progress.end();
     let hashed = hashed?;
-
-    let files: Vec<FileRecord> = walked
-        .entries
-        .into_iter()
+    Ok(entries
+        .iter()
         .zip(hashed)
         .map(|(entry, (hash, inspection))| FileRecord {
-            path: entry.rel,
+            path: entry.rel.clone(),
             size: hash.size,
             sha256: hash.sha256,
             kind: inspection.kind,
@@ -370,27 +420,30 @@ pub fn scan(
             facts: inspection.facts,
             findings: inspection.findings,
         })
-        .collect();
-    let mut files = files;
-    if options.inspect {
+        .collect())
+}
+
+/// The manifest of a release from the records of all its files (in manifest order): the
+/// findings that compare files with each other (shard indexes, look-alike names), the model and
+/// dataset summaries, and the documents whose hashed bytes are those read. What `scan` does
+/// after hashing, and what `merge` does with the records of every shard.
+pub fn finish(
+    mut files: Vec<FileRecord>,
+    documents: Documents,
+    settings: ScanSettings,
+    created: String,
+    inspect: bool,
+) -> Result<(Statement, Option<Declared>), ScanError> {
+    if inspect {
         summary::check_indexes(&mut files);
     }
     flag_lookalike_names(&mut files);
-    let bytes = files.iter().map(|f| f.size).sum();
-    let left_out = walked.left_out;
-    let settings = ScanSettings {
-        ignore: walked.ignore,
-        symlinks: options.walk.symlinks.as_str().into(),
-        hub_snapshot: walked.hub_snapshot,
-        hub: walked.hub,
-        single_file: walked.single_file,
-    };
     let model = summary::model(&files).and_then(|m| serde_json::to_value(m).ok());
     let datasets = summary::datasets(&files)
         .into_iter()
         .filter_map(|d| serde_json::to_value(d).ok())
         .collect();
-    let declared = match declaration {
+    let declared = match documents.declaration {
         Some(d) => Some(d.matching(&files)?),
         None => None,
     };
@@ -398,15 +451,11 @@ pub fn scan(
     statement.predicate.model = model;
     statement.predicate.datasets = datasets;
     statement.predicate.declared = declared.as_ref().map(|d| d.value.clone());
-    statement.predicate.card = card.and_then(|c| c.matching(&statement.predicate.files));
-    statement.predicate.public_summary =
-        summary.and_then(|s| s.matching(&statement.predicate.files));
-    Ok(Scan {
-        statement,
-        bytes,
-        elapsed: start.elapsed(),
-        jobs: options.jobs,
-        declared,
-        left_out,
-    })
+    statement.predicate.card = documents
+        .card
+        .and_then(|c| c.matching(&statement.predicate.files));
+    statement.predicate.public_summary = documents
+        .summary
+        .and_then(|s| s.matching(&statement.predicate.files));
+    Ok((statement, declared))
 }
